@@ -1,0 +1,20 @@
+using System.CommandLine;
+using SpriteDiffusion;
+using SpriteDiffusion.Cli.Commands;
+
+var root = new RootCommand("sprites: denoising diffusion for 16x16 pixel-art sprites, on a managed CPU engine.");
+root.Subcommands.Add(DataCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(SampleCommand.Create());
+root.Subcommands.Add(EvaluateCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
+
+try
+{
+    return await root.Parse(args).InvokeAsync();
+}
+catch (UserError e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 1;
+}
