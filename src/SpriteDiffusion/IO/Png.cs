@@ -1,0 +1,67 @@
+using SkiaSharp;
+
+namespace SpriteDiffusion.IO;
+
+/// <summary>An 8-bit RGBA image, unpremultiplied, rows top to bottom.</summary>
+public sealed record RgbaImage(int Width, int Height, byte[] Pixels);
+
+/// <summary>PNG decoding and encoding through SkiaSharp.</summary>
+public static class Png
+{
+    public static RgbaImage Read(string path)
+    {
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserError($"{path}: cannot read the file ({e.Message}).", e);
+        }
+        return Decode(bytes, path);
+    }
+
+    public static RgbaImage Decode(byte[] bytes, string nameForErrors)
+    {
+        using var codec = SKCodec.Create(new SKMemoryStream(bytes));
+        if (codec is null || codec.EncodedFormat != SKEncodedImageFormat.Png)
+            throw new UserError($"{nameForErrors}: not a PNG image (or a corrupt one). Remove it or replace it with a valid PNG.");
+        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        if (info.Width <= 0 || info.Height <= 0 || (long)info.Width * info.Height > 64L * 1024 * 1024)
+            throw new UserError($"{nameForErrors}: image size {info.Width}x{info.Height} is not usable.");
+        var pixels = new byte[info.BytesSize];
+        unsafe
+        {
+            fixed (byte* p = pixels)
+            {
+                var result = codec.GetPixels(info, (IntPtr)p);
+                if (result != SKCodecResult.Success)
+                    throw new UserError($"{nameForErrors}: the PNG data is damaged ({result}). Re-export the image.");
+            }
+        }
+        return new RgbaImage(info.Width, info.Height, pixels);
+    }
+
+    public static byte[] Encode(RgbaImage image)
+    {
+        var info = new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        using var bitmap = new SKBitmap(info);
+        System.Runtime.InteropServices.Marshal.Copy(image.Pixels, 0, bitmap.GetPixels(), image.Pixels.Length);
+        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+        return data.ToArray();
+    }
+
+    public static void Write(string path, RgbaImage image) => AtomicFile.WriteAllBytes(path, Encode(image));
+
+    /// <summary>Opaque RGB pixels (3 bytes each) to RGBA.</summary>
+    public static RgbaImage FromRgb(int width, int height, ReadOnlySpan<byte> rgb)
+    {
+        var rgba = new byte[width * height * 4];
+        for (int i = 0, j = 0; i < width * height; i++, j += 3)
+        {
+            rgba[4 * i] = rgb[j];
+            rgba[4 * i + 1] = rgb[j + 1];
+            rgba[4 * i + 2] = rgb[j + 2];
+            rgba[4 * i + 3] = 255;
+        }
+        return new RgbaImage(width, height, rgba);
+    }
+}
