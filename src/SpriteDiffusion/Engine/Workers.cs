@@ -1,0 +1,138 @@
+using System.Runtime.CompilerServices;
+
+namespace SpriteDiffusion.Engine;
+
+/// <summary>One unit of a parallel loop. Implemented by structs so that a loop allocates nothing.</summary>
+public interface IParallelBody
+{
+    void Run(int index);
+}
+
+/// <summary>
+/// A fixed pool of worker threads for the engine's parallel loops. Indices are handed out
+/// dynamically, so results are deterministic only when each index writes its own outputs; kernels
+/// that reduce across indices do so in index order afterwards.
+/// </summary>
+public static unsafe class Workers
+{
+    private static readonly object Gate = new();
+    private static Pool? _pool;
+    private static int _threads = DefaultThreads();
+
+    [ThreadStatic] private static bool _inside;
+
+    public static int Threads
+    {
+        get => _threads;
+        set
+        {
+            if (value < 1 || value > 256)
+                throw new UserError($"thread count {value} is out of range; use 1 to 256.");
+            lock (Gate)
+            {
+                if (value == _threads) return;
+                _pool?.Dispose();
+                _pool = null;
+                _threads = value;
+            }
+        }
+    }
+
+    private static int DefaultThreads() => Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>Runs body.Run(i) for i in [0, count), blocking until all are done.</summary>
+    public static void For<T>(int count, ref T body) where T : struct, IParallelBody
+    {
+        if (count <= 0) return;
+        if (count == 1 || _threads == 1 || _inside)
+        {
+            for (int i = 0; i < count; i++) body.Run(i);
+            return;
+        }
+        Pool pool;
+        lock (Gate) pool = _pool ??= new Pool(_threads - 1);
+        pool.Run(count, &Dispatch<T>, Unsafe.AsPointer(ref body));
+    }
+
+    private static void Dispatch<T>(void* body, int index) where T : struct, IParallelBody =>
+        Unsafe.AsRef<T>(body).Run(index);
+
+    private sealed class Pool : IDisposable
+    {
+        private readonly Thread[] _threads;
+        private readonly SemaphoreSlim[] _wake;
+        private readonly object _runGate = new();
+        private delegate*<void*, int, void> _fn;
+        private void* _body;
+        private int _count;
+        private int _next;
+        private int _active;
+        private volatile bool _stop;
+        private Exception? _error;
+
+        public Pool(int workers)
+        {
+            _threads = new Thread[workers];
+            _wake = new SemaphoreSlim[workers];
+            for (int w = 0; w < workers; w++)
+            {
+                _wake[w] = new SemaphoreSlim(0);
+                int id = w;
+                _threads[w] = new Thread(() => Loop(id)) { IsBackground = true, Name = $"engine-worker-{w}" };
+                _threads[w].Start();
+            }
+        }
+
+        public void Run(int count, delegate*<void*, int, void> fn, void* body)
+        {
+            lock (_runGate)
+            {
+                _fn = fn;
+                _body = body;
+                _count = count;
+                _error = null;
+                Volatile.Write(ref _next, 0);
+                Volatile.Write(ref _active, _threads.Length);
+                foreach (var s in _wake) s.Release();
+                _inside = true;
+                try { Work(); }
+                finally { _inside = false; }
+                var spin = new SpinWait();
+                while (Volatile.Read(ref _active) != 0) spin.SpinOnce(sleep1Threshold: -1);
+                if (_error is { } e) throw new AggregateException("a parallel engine loop failed", e);
+            }
+        }
+
+        private void Work()
+        {
+            try
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref _next) - 1) < _count) _fn(_body, i);
+            }
+            catch (Exception e)
+            {
+                _error ??= e;
+                Volatile.Write(ref _next, int.MaxValue / 2);
+            }
+        }
+
+        private void Loop(int id)
+        {
+            _inside = true;
+            while (true)
+            {
+                _wake[id].Wait();
+                if (_stop) return;
+                Work();
+                Interlocked.Decrement(ref _active);
+            }
+        }
+
+        public void Dispose()
+        {
+            _stop = true;
+            foreach (var s in _wake) s.Release();
+        }
+    }
+}

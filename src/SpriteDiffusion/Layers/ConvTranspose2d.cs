@@ -1,0 +1,125 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using SpriteDiffusion.Engine;
+using SpriteDiffusion.Model;
+
+namespace SpriteDiffusion.Layers;
+
+/// <summary>
+/// ConvTranspose2d with kernel = stride and no padding (the seed's 2x2 up-sampling and its 4x4
+/// expansion of the 1x1 bottleneck). Output tiles do not overlap, so each image is one product
+/// W^T X into a [out*k*k, HW] scratch that is scattered into place.
+/// </summary>
+public sealed unsafe class ConvTranspose2d
+{
+    public ConvTranspose2d(ParameterStore store, string name, int inChannels, int outChannels, int kernel)
+    {
+        In = inChannels; Out = outChannels; Kernel = kernel;
+        // PyTorch computes fan_in from weight dim 1 (out channels) for transposed convolutions.
+        float bound = 1f / MathF.Sqrt(outChannels * kernel * kernel);
+        Weight = store.AddUniform(name + ".weight", [inChannels, outChannels, kernel, kernel], bound);
+        Bias = store.AddUniform(name + ".bias", [outChannels], bound);
+    }
+
+    public int In { get; }
+    public int Out { get; }
+    public int Kernel { get; }
+    public StateEntry Weight { get; }
+    public StateEntry Bias { get; }
+
+    public void Forward(Tensor x, Tensor y)
+    {
+        var body = new ForwardBody { X = x.Data, Y = y.Data, W = Weight.Value.Data, B = Bias.Value.Data, In = In, Out = Out, K = Kernel, H = x.Dim(2), Wd = x.Dim(3) };
+        Workers.For(x.Dim(0), ref body);
+    }
+
+    public void Backward(Tensor x, Tensor gy, Tensor? gx)
+    {
+        int parts = Math.Min(Workers.Threads, x.Dim(0));
+        int wLen = In * Out * Kernel * Kernel;
+        float* partial = Scratch.Get(3, (long)parts * (wLen + Out));
+        var body = new BackwardBody
+        {
+            X = x.Data, GY = gy.Data, GX = gx is null ? null : gx.Data, W = Weight.Value.Data, Partial = partial,
+            Parts = parts, Batch = x.Dim(0), In = In, Out = Out, K = Kernel, H = x.Dim(2), Wd = x.Dim(3),
+        };
+        Workers.For(parts, ref body);
+        float* gw = Weight.Grad!.Data, gb = Bias.Grad!.Data;
+        for (int p = 0; p < parts; p++)
+        {
+            float* src = partial + (long)p * (wLen + Out);
+            TensorPrimitives.Add(new ReadOnlySpan<float>(gw, wLen), new ReadOnlySpan<float>(src, wLen), new Span<float>(gw, wLen));
+            TensorPrimitives.Add(new ReadOnlySpan<float>(gb, Out), new ReadOnlySpan<float>(src + wLen, Out), new Span<float>(gb, Out));
+        }
+    }
+
+    private struct ForwardBody : IParallelBody
+    {
+        public float* X, Y, W, B;
+        public int In, Out, K, H, Wd;
+
+        public void Run(int b)
+        {
+            int hw = H * Wd, kk = K * K, rows = Out * kk, ow = Wd * K;
+            float* x = X + (long)b * In * hw;
+            float* y = Y + (long)b * Out * hw * kk;
+            float* t = Scratch.Get(0, (long)rows * hw);
+            Sgemm.Multiply(true, false, rows, hw, In, W, rows, x, hw, t, hw, accumulate: false);
+            for (int o = 0; o < Out; o++)
+            {
+                float bias = B[o];
+                float* yo = y + (long)o * hw * kk;
+                for (int i = 0; i < K; i++)
+                for (int j = 0; j < K; j++)
+                {
+                    float* src = t + (long)(o * kk + i * K + j) * hw;
+                    for (int h = 0; h < H; h++)
+                    {
+                        float* dst = yo + (h * K + i) * ow + j;
+                        float* s = src + h * Wd;
+                        for (int w = 0; w < Wd; w++) dst[w * K] = s[w] + bias;
+                    }
+                }
+            }
+        }
+    }
+
+    private struct BackwardBody : IParallelBody
+    {
+        public float* X, GY, GX, W, Partial;
+        public int Parts, Batch, In, Out, K, H, Wd;
+
+        public void Run(int part)
+        {
+            int hw = H * Wd, kk = K * K, rows = Out * kk, ow = Wd * K;
+            float* gw = Partial + (long)part * (In * rows + Out);
+            float* gb = gw + In * rows;
+            new Span<float>(gw, In * rows + Out).Clear();
+            float* t = Scratch.Get(0, (long)rows * hw);
+            var (start, end) = Partition.Range(Batch, Parts, part);
+            for (int b = start; b < end; b++)
+            {
+                float* gy = GY + (long)b * Out * hw * kk;
+                for (int o = 0; o < Out; o++)
+                {
+                    float* go = gy + (long)o * hw * kk;
+                    gb[o] += TensorPrimitives.Sum(new ReadOnlySpan<float>(go, hw * kk));
+                    for (int i = 0; i < K; i++)
+                    for (int j = 0; j < K; j++)
+                    {
+                        float* dst = t + (long)(o * kk + i * K + j) * hw;
+                        for (int h = 0; h < H; h++)
+                        {
+                            float* src = go + (h * K + i) * ow + j;
+                            float* d = dst + h * Wd;
+                            for (int w = 0; w < Wd; w++) d[w] = src[w * K];
+                        }
+                    }
+                }
+                float* x = X + (long)b * In * hw;
+                Sgemm.Multiply(false, true, In, rows, hw, x, hw, t, hw, gw, rows, accumulate: true);
+                if (GX != null)
+                    Sgemm.Multiply(false, false, In, hw, rows, W, rows, t, hw, GX + (long)b * In * hw, hw, accumulate: false);
+            }
+        }
+    }
+}

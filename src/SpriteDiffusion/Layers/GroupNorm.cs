@@ -1,0 +1,142 @@
+using SpriteDiffusion.Engine;
+using SpriteDiffusion.Model;
+
+namespace SpriteDiffusion.Layers;
+
+/// <summary>GroupNorm (eps 1e-5) with a per-channel affine: statistics per image and channel group.</summary>
+public sealed unsafe class GroupNorm
+{
+    public const float Eps = 1e-5f;
+    private Tensor _mean = Tensor.Zeros(1), _rstd = Tensor.Zeros(1);
+
+    public GroupNorm(ParameterStore store, string name, int groups, int channels)
+    {
+        if (channels % groups != 0) throw new ArgumentException($"{channels} channels do not split into {groups} groups");
+        Groups = groups; Channels = channels;
+        Weight = store.AddConstant(name + ".weight", [channels], 1f);
+        Bias = store.AddConstant(name + ".bias", [channels], 0f);
+    }
+
+    public int Groups { get; }
+    public int Channels { get; }
+    public StateEntry Weight { get; }
+    public StateEntry Bias { get; }
+
+    public void Forward(Tensor x, Tensor y)
+    {
+        int batch = x.Dim(0);
+        if (_mean.Length < batch * Groups) { _mean = Tensor.Zeros(batch * Groups); _rstd = Tensor.Zeros(batch * Groups); }
+        var body = new ForwardBody
+        {
+            X = x.Data, Y = y.Data, Gamma = Weight.Value.Data, Beta = Bias.Value.Data, Mean = _mean.Data, Rstd = _rstd.Data,
+            C = Channels, G = Groups, HW = x.Dim(2) * x.Dim(3),
+        };
+        Workers.For(batch, ref body);
+    }
+
+    public void Backward(Tensor x, Tensor gy, Tensor gx)
+    {
+        var affine = new AffineGradBody
+        {
+            X = x.Data, GY = gy.Data, GGamma = Weight.Grad!.Data, GBeta = Bias.Grad!.Data, Mean = _mean.Data, Rstd = _rstd.Data,
+            Batch = x.Dim(0), C = Channels, G = Groups, HW = x.Dim(2) * x.Dim(3),
+        };
+        Workers.For(Channels, ref affine);
+        var body = new BackwardBody
+        {
+            X = x.Data, GY = gy.Data, GX = gx.Data, Gamma = Weight.Value.Data, Mean = _mean.Data, Rstd = _rstd.Data,
+            C = Channels, G = Groups, HW = x.Dim(2) * x.Dim(3),
+        };
+        Workers.For(x.Dim(0), ref body);
+    }
+
+    private struct ForwardBody : IParallelBody
+    {
+        public float* X, Y, Gamma, Beta, Mean, Rstd;
+        public int C, G, HW;
+
+        public void Run(int b)
+        {
+            int cpg = C / G, n = cpg * HW;
+            for (int g = 0; g < G; g++)
+            {
+                float* x = X + ((long)b * C + g * cpg) * HW;
+                float* y = Y + ((long)b * C + g * cpg) * HW;
+                double sum = 0;
+                for (int i = 0; i < n; i++) sum += x[i];
+                double m = sum / n, sq = 0;
+                for (int i = 0; i < n; i++) { double d = x[i] - m; sq += d * d; }
+                float mean = (float)m, rstd = (float)(1.0 / Math.Sqrt(sq / n + Eps));
+                Mean[b * G + g] = mean;
+                Rstd[b * G + g] = rstd;
+                for (int c = 0; c < cpg; c++)
+                {
+                    float scale = Gamma[g * cpg + c] * rstd, shift = Beta[g * cpg + c] - mean * scale;
+                    float* xs = x + c * HW;
+                    float* ys = y + c * HW;
+                    for (int i = 0; i < HW; i++) ys[i] = xs[i] * scale + shift;
+                }
+            }
+        }
+    }
+
+    private struct AffineGradBody : IParallelBody
+    {
+        public float* X, GY, GGamma, GBeta, Mean, Rstd;
+        public int Batch, C, G, HW;
+
+        public void Run(int c)
+        {
+            int g = c / (C / G);
+            double sumGy = 0, sumGyXhat = 0;
+            for (int b = 0; b < Batch; b++)
+            {
+                float mean = Mean[b * G + g], rstd = Rstd[b * G + g];
+                float* x = X + ((long)b * C + c) * HW;
+                float* gy = GY + ((long)b * C + c) * HW;
+                for (int i = 0; i < HW; i++) { sumGy += gy[i]; sumGyXhat += gy[i] * ((x[i] - mean) * rstd); }
+            }
+            GGamma[c] += (float)sumGyXhat;
+            GBeta[c] += (float)sumGy;
+        }
+    }
+
+    private struct BackwardBody : IParallelBody
+    {
+        public float* X, GY, GX, Gamma, Mean, Rstd;
+        public int C, G, HW;
+
+        public void Run(int b)
+        {
+            int cpg = C / G, n = cpg * HW;
+            for (int g = 0; g < G; g++)
+            {
+                float mean = Mean[b * G + g], rstd = Rstd[b * G + g];
+                long off = ((long)b * C + g * cpg) * HW;
+                float* x = X + off, gy = GY + off, gx = GX + off;
+                double s1 = 0, s2 = 0;
+                for (int c = 0; c < cpg; c++)
+                {
+                    float gamma = Gamma[g * cpg + c];
+                    for (int i = 0; i < HW; i++)
+                    {
+                        int j = c * HW + i;
+                        float gh = gy[j] * gamma;
+                        s1 += gh;
+                        s2 += gh * ((x[j] - mean) * rstd);
+                    }
+                }
+                float m1 = (float)(s1 / n), m2 = (float)(s2 / n);
+                for (int c = 0; c < cpg; c++)
+                {
+                    float gamma = Gamma[g * cpg + c];
+                    for (int i = 0; i < HW; i++)
+                    {
+                        int j = c * HW + i;
+                        gx[j] = rstd * (gy[j] * gamma - m1 - (x[j] - mean) * rstd * m2);
+                    }
+                }
+            }
+        }
+    }
+}

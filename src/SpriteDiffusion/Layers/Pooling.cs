@@ -1,0 +1,81 @@
+using SpriteDiffusion.Engine;
+
+namespace SpriteDiffusion.Layers;
+
+/// <summary>MaxPool2d(2) and AvgPool2d(k) with stride equal to the window, no padding.</summary>
+public static unsafe class Pooling
+{
+    public static void MaxPool2Forward(Tensor x, Tensor y)
+    {
+        int planes = x.Dim(0) * x.Dim(1), h = x.Dim(2), w = x.Dim(3), oh = h / 2, ow = w / 2;
+        for (int p = 0; p < planes; p++)
+        {
+            float* src = x.Data + (long)p * h * w;
+            float* dst = y.Data + (long)p * oh * ow;
+            for (int i = 0; i < oh; i++)
+            for (int j = 0; j < ow; j++)
+            {
+                float* s = src + 2 * i * w + 2 * j;
+                dst[i * ow + j] = MathF.Max(MathF.Max(s[0], s[1]), MathF.Max(s[w], s[w + 1]));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Routes each output gradient to the first maximum of its window (PyTorch's choice on ties).
+    /// Works window by window, so gx may share storage with x.
+    /// </summary>
+    public static void MaxPool2Backward(Tensor x, Tensor gy, Tensor gx)
+    {
+        int planes = x.Dim(0) * x.Dim(1), h = x.Dim(2), w = x.Dim(3), oh = h / 2, ow = w / 2;
+        for (int p = 0; p < planes; p++)
+        {
+            float* src = x.Data + (long)p * h * w;
+            float* g = gy.Data + (long)p * oh * ow;
+            float* dst = gx.Data + (long)p * h * w;
+            for (int i = 0; i < oh; i++)
+            for (int j = 0; j < ow; j++)
+            {
+                int at = 2 * i * w + 2 * j, best = at;
+                if (src[at + 1] > src[best]) best = at + 1;
+                if (src[at + w] > src[best]) best = at + w;
+                if (src[at + w + 1] > src[best]) best = at + w + 1;
+                float v = g[i * ow + j];
+                dst[at] = 0; dst[at + 1] = 0; dst[at + w] = 0; dst[at + w + 1] = 0;
+                dst[best] = v;
+            }
+        }
+    }
+
+    public static void AvgPoolForward(Tensor x, Tensor y, int k)
+    {
+        int planes = x.Dim(0) * x.Dim(1), h = x.Dim(2), w = x.Dim(3), oh = h / k, ow = w / k;
+        float inv = 1f / (k * k);
+        for (int p = 0; p < planes; p++)
+        {
+            float* src = x.Data + (long)p * h * w;
+            float* dst = y.Data + (long)p * oh * ow;
+            for (int i = 0; i < oh; i++)
+            for (int j = 0; j < ow; j++)
+            {
+                float s = 0;
+                for (int a = 0; a < k; a++)
+                for (int b = 0; b < k; b++) s += src[(i * k + a) * w + j * k + b];
+                dst[i * ow + j] = s * inv;
+            }
+        }
+    }
+
+    public static void AvgPoolBackward(Tensor gy, Tensor gx, int k)
+    {
+        int planes = gx.Dim(0) * gx.Dim(1), h = gx.Dim(2), w = gx.Dim(3), ow = w / k;
+        float inv = 1f / (k * k);
+        for (int p = 0; p < planes; p++)
+        {
+            float* g = gy.Data + (long)p * (h / k) * ow;
+            float* dst = gx.Data + (long)p * h * w;
+            for (int i = 0; i < h; i++)
+            for (int j = 0; j < w; j++) dst[i * w + j] = g[(i / k) * ow + j / k] * inv;
+        }
+    }
+}

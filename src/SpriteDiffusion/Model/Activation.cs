@@ -1,0 +1,27 @@
+using SpriteDiffusion.Engine;
+
+namespace SpriteDiffusion.Model;
+
+/// <summary>
+/// A stored activation (or gradient) whose storage grows to the largest batch seen and is then
+/// reused; the view for a shape is cached, so steady-state steps allocate nothing.
+/// </summary>
+public sealed class Activation
+{
+    private Tensor? _storage;
+    private Tensor? _view;
+
+    public Tensor Get(int batch, int channels, int height, int width)
+    {
+        if (_view is { } v && v.Shape[0] == batch && v.Shape[1] == channels && v.Shape[2] == height && v.Shape[3] == width)
+            return v;
+        long need = (long)batch * channels * height * width;
+        if (_storage is null || _storage.Length < need) _storage = Tensor.Zeros((int)need);
+        return _view = _storage.View(0, batch, channels, height, width);
+    }
+
+    public Tensor Get(int batch, int features) => Get(batch, features, 1, 1);
+
+    /// <summary>The current view (after Get).</summary>
+    public Tensor Current => _view ?? throw new InvalidOperationException("activation used before forward");
+}

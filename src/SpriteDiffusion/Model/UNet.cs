@@ -1,0 +1,172 @@
+using SpriteDiffusion.Engine;
+using SpriteDiffusion.Layers;
+
+namespace SpriteDiffusion.Model;
+
+/// <summary>
+/// The seed's context U-Net noise predictor (SPEC section 2), forward and backward. Parameters sit
+/// in one ParameterStore under their PyTorch state-dict names.
+/// </summary>
+public sealed class UNet
+{
+    private readonly ResidualConvBlock _initConv;
+    private readonly UnetDown _down1, _down2;
+    private readonly EmbedFC _timeEmbed1, _timeEmbed2, _contextEmbed1, _contextEmbed2;
+    private readonly ConvTranspose2d _up0Conv;
+    private readonly GroupNorm _up0Norm, _outNorm;
+    private readonly UnetUp _up1, _up2;
+    private readonly Conv2d _outConv1, _outConv2;
+
+    private readonly Activation _pooled = new(), _vec = new(), _up0Z = new(), _up0N = new(), _up0R = new();
+    private readonly Activation _m1 = new(), _m2 = new(), _cat = new(), _outZ = new(), _outN = new(), _outR = new(), _y = new();
+    private readonly Activation _gInit = new(), _gD1 = new(), _gD2 = new(), _gM = new(), _gVec = new(), _gPooled = new();
+    private readonly Activation _gScale = new(), _gShift = new(), _gScale2 = new(), _gShift2 = new();
+    private Tensor? _xInit, _d1, _d2, _c1, _t1, _c2, _t2, _u1, _u2, _u3;
+    private bool _training;
+
+    public UNet(UNetConfig config, ulong seed = 0)
+    {
+        config.Validate();
+        Config = config;
+        int nf = config.NFeat, s = config.Height / 4;
+        Store = new ParameterStore();
+        _initConv = new ResidualConvBlock(Store, "init_conv", config.InChannels, nf, isRes: true);
+        _down1 = new UnetDown(Store, "down1", nf, nf);
+        _down2 = new UnetDown(Store, "down2", nf, 2 * nf);
+        _timeEmbed1 = new EmbedFC(Store, "timeembed1", 1, 2 * nf);
+        _timeEmbed2 = new EmbedFC(Store, "timeembed2", 1, nf);
+        _contextEmbed1 = new EmbedFC(Store, "contextembed1", config.NCFeat, 2 * nf);
+        _contextEmbed2 = new EmbedFC(Store, "contextembed2", config.NCFeat, nf);
+        _up0Conv = new ConvTranspose2d(Store, "up0.0", 2 * nf, 2 * nf, s);
+        _up0Norm = new GroupNorm(Store, "up0.1", 8, 2 * nf);
+        _up1 = new UnetUp(Store, "up1", 4 * nf, nf);
+        _up2 = new UnetUp(Store, "up2", 2 * nf, nf);
+        _outConv1 = new Conv2d(Store, "out.0", 2 * nf, nf, 3);
+        _outNorm = new GroupNorm(Store, "out.1", 8, nf);
+        _outConv2 = new Conv2d(Store, "out.3", nf, config.InChannels, 3);
+        Store.Allocate(new Rng(seed));
+    }
+
+    public UNetConfig Config { get; }
+    public ParameterStore Store { get; }
+
+    /// <summary>x: (B, C, H, H); t: (B, 1); c: (B, n_cfeat). Returns the predicted noise, (B, C, H, H).</summary>
+    public Tensor Forward(Tensor x, Tensor t, Tensor c, bool training)
+    {
+        CheckInputs(x, t, c);
+        _training = training;
+        int b = x.Dim(0), nf = Config.NFeat, h = Config.Height, q = h / 4;
+        _xInit = _initConv.Forward(x, training);
+        _d1 = _down1.Forward(_xInit, training);
+        _d2 = _down2.Forward(_d1, training);
+
+        var pooled = _pooled.Get(b, 2 * nf, 1, 1);
+        Pooling.AvgPoolForward(_d2, pooled, q);
+        var vec = _vec.Get(b, 2 * nf, 1, 1);
+        Activations.GeluForward(pooled, vec);
+
+        _c1 = _contextEmbed1.Forward(c);
+        _t1 = _timeEmbed1.Forward(t);
+        _c2 = _contextEmbed2.Forward(c);
+        _t2 = _timeEmbed2.Forward(t);
+
+        var z0 = _up0Z.Get(b, 2 * nf, q, q); var n0 = _up0N.Get(b, 2 * nf, q, q); var u1 = _up0R.Get(b, 2 * nf, q, q);
+        _up0Conv.Forward(vec, z0);
+        _up0Norm.Forward(z0, n0);
+        Activations.ReluForward(n0, u1);
+        _u1 = u1;
+
+        var m1 = _m1.Get(b, 2 * nf, q, q);
+        TensorOps.ScaleShift(u1, _c1, _t1, m1);
+        _u2 = _up1.Forward(m1, _d2, training);
+        var m2 = _m2.Get(b, nf, 2 * q, 2 * q);
+        TensorOps.ScaleShift(_u2, _c2, _t2, m2);
+        _u3 = _up2.Forward(m2, _d1, training);
+
+        var cat = _cat.Get(b, 2 * nf, h, h);
+        TensorOps.ConcatChannels(_u3, _xInit, cat);
+        var z = _outZ.Get(b, nf, h, h); var n = _outN.Get(b, nf, h, h); var r = _outR.Get(b, nf, h, h);
+        _outConv1.Forward(cat, z);
+        _outNorm.Forward(z, n);
+        Activations.ReluForward(n, r);
+        var y = _y.Get(b, Config.InChannels, h, h);
+        _outConv2.Forward(r, y);
+        return y;
+    }
+
+    /// <summary>
+    /// Adds every parameter's gradient of sum(gy * output) into the store's gradients. The input
+    /// gradients are written only when their tensors are given (training needs none of them).
+    /// Consumes the stored activations: call once per Forward.
+    /// </summary>
+    public void Backward(Tensor gy, Tensor? gx = null, Tensor? gt = null, Tensor? gc = null)
+    {
+        if (_xInit is null) throw new InvalidOperationException("backward before forward");
+        int b = gy.Dim(0), nf = Config.NFeat, h = Config.Height, q = h / 4;
+        var cat = _cat.Current; var z = _outZ.Current; var n = _outN.Current; var r = _outR.Current;
+
+        _outConv2.Backward(r, gy, r);
+        Activations.ReluBackward(n, r, r); // r now holds a gradient; n > 0 exactly where r > 0
+        _outNorm.Backward(z, r, z);
+        _outConv1.Backward(cat, z, cat);
+        var gU3 = _u3!; // up2's output is no longer needed: its storage takes its gradient
+        var gInit = _gInit.Get(b, nf, h, h);
+        TensorOps.ConcatChannelsBackward(cat, gU3, gInit, accumulateA: false, accumulateB: false);
+
+        var gM2 = _gM.Get(b, nf, 2 * q, 2 * q);
+        var gD1 = _gD1.Get(b, nf, 2 * q, 2 * q);
+        _up2.Backward(gU3, gM2, gD1, accumulateSkip: false);
+        var gS2 = _gScale2.Get(b, nf); var gT2 = _gShift2.Get(b, nf);
+        var gU2 = _u2!;
+        TensorOps.ScaleShiftBackward(_u2!, _c2!, gM2, gU2, gS2, gT2);
+
+        var gM1 = _m1.Current; // m1 was copied into up1's concatenation; its storage takes its gradient
+        var gD2 = _gD2.Get(b, 2 * nf, q, q);
+        _up1.Backward(gU2, gM1, gD2, accumulateSkip: false);
+        var gS1 = _gScale.Get(b, 2 * nf); var gT1 = _gShift.Get(b, 2 * nf);
+        var u1 = _u1!;
+        TensorOps.ScaleShiftBackward(u1, _c1!, gM1, gM1, gS1, gT1);
+
+        var gc1 = gc is null ? null : _gEmbedInput.Get(b, Config.NCFeat);
+        _contextEmbed1.Backward(gS1, gc);
+        _contextEmbed2.Backward(gS2, gc1);
+        if (gc is not null) AddInPlace(gc, gc1!);
+        var gt1 = gt is null ? null : _gEmbedInput2.Get(b, 1);
+        _timeEmbed1.Backward(gT1, gt);
+        _timeEmbed2.Backward(gT2, gt1);
+        if (gt is not null) AddInPlace(gt, gt1!);
+
+        Activations.ReluBackward(u1, gM1, gM1);
+        var z0 = _up0Z.Current;
+        _up0Norm.Backward(z0, gM1, z0);
+        var gVec = _gVec.Get(b, 2 * nf, 1, 1);
+        _up0Conv.Backward(_vec.Current, z0, gVec);
+        var gPooled = _gPooled.Get(b, 2 * nf, 1, 1);
+        Activations.GeluBackward(_pooled.Current, gVec, gPooled);
+        var gFromVec = _gFromVec.Get(b, 2 * nf, q, q);
+        Pooling.AvgPoolBackward(gPooled, gFromVec, q);
+        AddInPlace(gD2, gFromVec);
+
+        _down2.Backward(gD2, gD1, accumulate: true);
+        _down1.Backward(gD1, gInit, accumulate: true);
+        _initConv.Backward(gInit, gx, accumulate: false);
+    }
+
+    private readonly Activation _gEmbedInput = new(), _gEmbedInput2 = new(), _gFromVec = new();
+
+    private static unsafe void AddInPlace(Tensor dst, Tensor src)
+    {
+        float* d = dst.Data, s = src.Data;
+        for (int i = 0; i < dst.Length; i++) d[i] += s[i];
+    }
+
+    private void CheckInputs(Tensor x, Tensor t, Tensor c)
+    {
+        var cfg = Config;
+        if (x.Shape.Length != 4 || x.Dim(1) != cfg.InChannels || x.Dim(2) != cfg.Height || x.Dim(3) != cfg.Height)
+            throw new UserError($"the model takes images of shape (B, {cfg.InChannels}, {cfg.Height}, {cfg.Height}); got [{string.Join(", ", x.Shape)}].");
+        int b = x.Dim(0);
+        if (t.Length != b) throw new UserError($"the time input must hold one value per image ({b}); got {t.Length}.");
+        if (c.Length != b * cfg.NCFeat) throw new UserError($"the context input must be (B, {cfg.NCFeat}); got [{string.Join(", ", c.Shape)}].");
+    }
+}

@@ -1,0 +1,40 @@
+using SpriteDiffusion.Engine;
+using SpriteDiffusion.Layers;
+
+namespace SpriteDiffusion.Model;
+
+/// <summary>[ResidualConvBlock(in, out), ResidualConvBlock(out, out), MaxPool2d(2)].</summary>
+public sealed class UnetDown
+{
+    private readonly ResidualConvBlock _block0, _block1;
+    private readonly Activation _y = new();
+    private Tensor? _h0, _h1;
+
+    public UnetDown(ParameterStore store, string name, int inChannels, int outChannels)
+    {
+        Out = outChannels;
+        _block0 = new ResidualConvBlock(store, name + ".model.0", inChannels, outChannels, isRes: false);
+        _block1 = new ResidualConvBlock(store, name + ".model.1", outChannels, outChannels, isRes: false);
+    }
+
+    public int Out { get; }
+
+    public Tensor Forward(Tensor x, bool training)
+    {
+        _h0 = _block0.Forward(x, training);
+        _h1 = _block1.Forward(_h0, training);
+        var y = _y.Get(x.Dim(0), Out, x.Dim(2) / 2, x.Dim(3) / 2);
+        Pooling.MaxPool2Forward(_h1, y);
+        return y;
+    }
+
+    /// <summary>Stored activations are overwritten by their gradients as backward passes them.</summary>
+    public void Backward(Tensor gy, Tensor? gx, bool accumulate)
+    {
+        var h0 = _h0 ?? throw new InvalidOperationException("backward before forward");
+        var h1 = _h1!;
+        Pooling.MaxPool2Backward(h1, gy, h1);
+        _block1.Backward(h1, h0, accumulate: false);
+        _block0.Backward(h0, gx, accumulate);
+    }
+}

@@ -1,0 +1,45 @@
+using SpriteDiffusion.Engine;
+using SpriteDiffusion.Layers;
+
+namespace SpriteDiffusion.Model;
+
+/// <summary>cat([x, skip]) then [ConvTranspose2d(in, out, 2, 2), ResidualConvBlock(out, out) x 2].</summary>
+public sealed class UnetUp
+{
+    private readonly ConvTranspose2d _up;
+    private readonly ResidualConvBlock _block0, _block1;
+    private readonly Activation _cat = new(), _z = new();
+    private Tensor? _h0;
+
+    public UnetUp(ParameterStore store, string name, int inChannels, int outChannels)
+    {
+        In = inChannels; Out = outChannels;
+        _up = new ConvTranspose2d(store, name + ".model.0", inChannels, outChannels, 2);
+        _block0 = new ResidualConvBlock(store, name + ".model.1", outChannels, outChannels, isRes: false);
+        _block1 = new ResidualConvBlock(store, name + ".model.2", outChannels, outChannels, isRes: false);
+    }
+
+    public int In { get; }
+    public int Out { get; }
+
+    public Tensor Forward(Tensor x, Tensor skip, bool training)
+    {
+        int b = x.Dim(0), h = x.Dim(2), w = x.Dim(3);
+        var cat = _cat.Get(b, x.Dim(1) + skip.Dim(1), h, w);
+        TensorOps.ConcatChannels(x, skip, cat);
+        var z = _z.Get(b, Out, 2 * h, 2 * w);
+        _up.Forward(cat, z);
+        _h0 = _block0.Forward(z, training);
+        return _block1.Forward(_h0, training);
+    }
+
+    /// <summary>gy is consumed; writes the gradient of x into gx and adds (or writes) that of skip into gskip.</summary>
+    public void Backward(Tensor gy, Tensor gx, Tensor gskip, bool accumulateSkip)
+    {
+        var z = _z.Current; var cat = _cat.Current;
+        _block1.Backward(gy, _h0!, accumulate: false);
+        _block0.Backward(_h0!, z, accumulate: false);
+        _up.Backward(cat, z, cat);
+        TensorOps.ConcatChannelsBackward(cat, gx, gskip, accumulateA: false, accumulateB: accumulateSkip);
+    }
+}

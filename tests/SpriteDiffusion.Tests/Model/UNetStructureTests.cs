@@ -1,0 +1,37 @@
+using SpriteDiffusion.Engine;
+using SpriteDiffusion.Model;
+
+namespace SpriteDiffusion.Tests.Model;
+
+public class UNetStructureTests
+{
+    [Theory]
+    [InlineData(64, 1_481_027)]
+    [InlineData(128, 5_902_979)]
+    public void ParameterCountMatchesTheSeed(int nFeat, int expected)
+    {
+        var model = new UNet(new UNetConfig(NFeat: nFeat));
+        Assert.Equal(expected, model.Store.ParameterCount);
+        Assert.Equal(158, model.Store.Entries.Count);
+    }
+
+    [Fact]
+    public void ForwardAndBackwardRunAtSeveralBatchSizes()
+    {
+        var model = new UNet(new UNetConfig(NFeat: 16), seed: 3);
+        var rng = new Rng(5);
+        foreach (int b in new[] { 3, 1, 3 })
+        {
+            var x = Tensor.Zeros(b, 3, 16, 16); rng.FillGaussian(x.Span);
+            var t = Tensor.Zeros(b, 1); rng.FillUniform(t.Span, 0, 1);
+            var c = Tensor.Zeros(b, 5); rng.FillUniform(c.Span, 0, 1);
+            var y = model.Forward(x, t, c, training: true);
+            Assert.Equal(new[] { b, 3, 16, 16 }, y.Shape);
+            Assert.All(y.ToArray(), v => Assert.True(float.IsFinite(v)));
+            var gy = Tensor.Zeros(b, 3, 16, 16); rng.FillGaussian(gy.Span);
+            model.Store.ZeroGrads();
+            model.Backward(gy);
+            Assert.Contains(model.Store.Grads.ToArray(), v => v != 0);
+        }
+    }
+}
