@@ -1,0 +1,19 @@
+namespace SpriteDiffusion.Engine.Gemm;
+
+/// <summary>
+/// A micro-kernel with the blocking that suits it. kc bounds the k-slice so that one packed B
+/// panel (kc x nr) stays in L1 while the kernel sweeps the packed A block (mc x kc) from L2;
+/// nc bounds the packed B block.
+/// </summary>
+internal readonly unsafe struct GemmKernel(
+    string name, int mr, int nr, int kc, int mc, int nc,
+    delegate*<int, float*, float*, float*, int, bool, void> run)
+{
+    public readonly string Name = name;
+    public readonly int MR = mr, NR = nr, KC = kc, MC = mc, NC = nc;
+    public readonly delegate*<int, float*, float*, float*, int, bool, void> Run = run;
+
+    public static GemmKernel Avx512 => new("avx512-8x32", Kernel8x32.MR, Kernel8x32.NR, 192, 128, 2048, &Kernel8x32.Run);
+    public static GemmKernel Avx2 => new("avx2-6x16", Kernel6x16.MR, Kernel6x16.NR, 256, 144, 2048, &Kernel6x16.Run);
+    public static GemmKernel Scalar => new("scalar-4x4", KernelScalar.MR, KernelScalar.NR, 256, 64, 1024, &KernelScalar.Run);
+}
