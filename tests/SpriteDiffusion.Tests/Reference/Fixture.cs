@@ -15,7 +15,7 @@ internal static class Fixture
     {
         var t = file[name];
         int[] shape = t.Shape.Length == 0 ? [1] : t.Shape;
-        return Engine.Tensor.FromArray(t.ToFloat32(), shape);
+        return SpriteDiffusion.Engine.Tensor.FromArray(t.ToFloat32(), shape);
     }
 
     public static void CopyInto(this SafetensorsFile file, string name, Tensor destination)
