@@ -1,17 +1,112 @@
 using System.CommandLine;
+using System.Diagnostics;
+using SpriteDiffusion.Engine;
+using SpriteDiffusion.Model;
+using SpriteDiffusion.Training;
 
 namespace SpriteDiffusion.Cli.Commands;
 
+/// <summary>
+/// Speed of the engine on the seed U-Net, printed in the same form as
+/// tools/reference/torch_bench.py so the two can be run side by side.
+/// </summary>
 internal static class BenchCommand
 {
     public static Command Create()
     {
-        var command = new Command("bench", "Not built yet.");
-        command.SetAction(_ =>
+        var command = new Command("bench", "Measure the engine: training steps, sampling steps, the machine's FMA peak.");
+        command.Subcommands.Add(Workload("train-step", "Adam steps of the seed U-Net on the noise objective (train mode).", training: true));
+        command.Subcommands.Add(Workload("sample-step", "Eval-mode forward passes of the seed U-Net (what sampling does each step).", training: false));
+        var peak = new Command("peak", "The machine's float32 fused multiply-add peak in GFLOP/s.");
+        var peakThreads = ThreadsOption();
+        peak.Options.Add(peakThreads);
+        peak.SetAction(r =>
         {
-            Console.Error.WriteLine("'bench' is not built yet.");
-            return 2;
+            int threads = r.GetValue(peakThreads) ?? Environment.ProcessorCount;
+            double gflops = PeakFlops.Measure(threads, TimeSpan.FromSeconds(2));
+            Console.WriteLine($"threads={threads}");
+            Console.WriteLine($"gflops={gflops:F1}");
+            return 0;
+        });
+        command.Subcommands.Add(peak);
+        return command;
+    }
+
+    private static Option<int?> ThreadsOption() => new("--threads") { Description = "Worker threads (default: all cores)." };
+
+    private static Command Workload(string name, string description, bool training)
+    {
+        var nFeat = new Option<int>("--n-feat") { Description = "U-Net width (64 or 128 in the seed).", DefaultValueFactory = _ => 64 };
+        var batch = new Option<int>("--batch") { Description = "Images per step.", DefaultValueFactory = _ => training ? 128 : 16 };
+        var steps = new Option<int>("--steps") { Description = "Timed steps after one warm-up step.", DefaultValueFactory = _ => 5 };
+        var threads = ThreadsOption();
+        var command = new Command(name, description) { nFeat, batch, steps, threads };
+        command.SetAction(r =>
+        {
+            int nf = r.GetValue(nFeat), b = r.GetValue(batch), s = r.GetValue(steps);
+            if (b < 1 || b > 4096) throw new UserError($"--batch must be between 1 and 4096 (got {b}).");
+            if (s < 1) throw new UserError($"--steps must be at least 1 (got {s}).");
+            if (r.GetValue(threads) is int t) Workers.Threads = t;
+            Run(new UNetConfig(NFeat: nf), b, s, training);
+            return 0;
         });
         return command;
+    }
+
+    private static void Run(UNetConfig config, int batch, int steps, bool training)
+    {
+        config.Validate();
+        var model = new UNet(config, seed: 1);
+        var rng = new Rng(2);
+        var x0 = Tensor.Zeros(batch, config.InChannels, config.Height, config.Height);
+        rng.FillUniform(x0.Span, -1, 1);
+        var context = Tensor.Zeros(batch, config.NCFeat);
+        var t = Tensor.Zeros(batch, 1);
+        rng.FillUniform(t.Span, 0, 1);
+        var alphaBar = LinearAlphaBar(1000);
+        var objective = new NoiseObjective(model, new Adam(model.Store), alphaBar);
+
+        void Step()
+        {
+            if (training) objective.Step(x0, context, rng);
+            else model.Forward(x0, t, context, training: false);
+        }
+
+        Step(); // warm-up: grows every buffer to its final size and lets the JIT settle
+        Step();
+        int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var times = new List<double>();
+        var total = Stopwatch.StartNew();
+        for (int i = 0; i < steps; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            Step();
+            times.Add(sw.Elapsed.TotalMilliseconds);
+        }
+        double seconds = total.Elapsed.TotalSeconds;
+        long allocatedAfter = GC.GetTotalAllocatedBytes(precise: true);
+        double perSecond = batch * steps / seconds;
+        double flopsPerImage = 2 * UNetCost.ForwardMultiplyAdds(config) * (training ? 3 : 1);
+        times.Sort();
+        Console.WriteLine($"workload={(training ? "train-step" : "sample-step")} n_feat={config.NFeat} batch={batch} steps={steps} threads={Workers.Threads}");
+        Console.WriteLine($"seconds={seconds:F3} step_ms_median={times[times.Count / 2]:F1} step_ms_min={times[0]:F1}");
+        Console.WriteLine($"gflops={perSecond * flopsPerImage / 1e9:F1} (counting {(training ? "3x " : "")}{UNetCost.ForwardMultiplyAdds(config) / 1e6:F1} M multiply-adds per image)");
+        Console.WriteLine($"gc_collections gen0={GC.CollectionCount(0) - gen0} gen1={GC.CollectionCount(1) - gen1} gen2={GC.CollectionCount(2) - gen2} allocated_bytes={allocatedAfter - allocated} over {steps} steps");
+        Console.WriteLine($"peak_rss_mb={Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024):F0}");
+        Console.WriteLine($"img/s={perSecond:F2}");
+    }
+
+    private static double[] LinearAlphaBar(int T)
+    {
+        var result = new double[T];
+        double product = 1;
+        for (int i = 0; i < T; i++)
+        {
+            double beta = 1e-4 + (0.02 - 1e-4) * i / (T - 1);
+            product *= 1 - beta;
+            result[i] = product;
+        }
+        return result;
     }
 }
