@@ -40,20 +40,21 @@ internal static class BenchCommand
         var batch = new Option<int>("--batch") { Description = "Images per step.", DefaultValueFactory = _ => training ? 128 : 16 };
         var steps = new Option<int>("--steps") { Description = "Timed steps after one warm-up step.", DefaultValueFactory = _ => 5 };
         var threads = ThreadsOption();
-        var command = new Command(name, description) { nFeat, batch, steps, threads };
+        var profile = new Option<bool>("--profile") { Description = "Also print the time spent in each kind of operation." };
+        var command = new Command(name, description) { nFeat, batch, steps, threads, profile };
         command.SetAction(r =>
         {
             int nf = r.GetValue(nFeat), b = r.GetValue(batch), s = r.GetValue(steps);
             if (b < 1 || b > 4096) throw new UserError($"--batch must be between 1 and 4096 (got {b}).");
             if (s < 1) throw new UserError($"--steps must be at least 1 (got {s}).");
             if (r.GetValue(threads) is int t) Workers.Threads = t;
-            Run(new UNetConfig(NFeat: nf), b, s, training);
+            Run(new UNetConfig(NFeat: nf), b, s, training, r.GetValue(profile));
             return 0;
         });
         return command;
     }
 
-    private static void Run(UNetConfig config, int batch, int steps, bool training)
+    private static void Run(UNetConfig config, int batch, int steps, bool training, bool profile)
     {
         config.Validate();
         var model = new UNet(config, seed: 1);
@@ -76,6 +77,8 @@ internal static class BenchCommand
         Step();
         int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
         long allocated = GC.GetTotalAllocatedBytes(precise: true);
+        Profiler.Enabled = profile;
+        Profiler.Reset();
         var times = new List<double>();
         var total = Stopwatch.StartNew();
         for (int i = 0; i < steps; i++)
@@ -89,6 +92,9 @@ internal static class BenchCommand
         double perSecond = batch * steps / seconds;
         double flopsPerImage = 2 * UNetCost.ForwardMultiplyAdds(config) * (training ? 3 : 1);
         times.Sort();
+        Profiler.Enabled = false;
+        foreach (var (op, opSeconds, calls) in Profiler.Report())
+            Console.WriteLine($"profile {op,-22} {opSeconds / steps * 1000,9:F1} ms/step {100 * opSeconds / seconds,5:F1}%  ({calls / steps} calls/step)");
         Console.WriteLine($"workload={(training ? "train-step" : "sample-step")} n_feat={config.NFeat} batch={batch} steps={steps} threads={Workers.Threads}");
         Console.WriteLine($"seconds={seconds:F3} step_ms_median={times[times.Count / 2]:F1} step_ms_min={times[0]:F1}");
         Console.WriteLine($"gflops={perSecond * flopsPerImage / 1e9:F1} (counting {(training ? "3x " : "")}{UNetCost.ForwardMultiplyAdds(config) / 1e6:F1} M multiply-adds per image)");

@@ -10,6 +10,9 @@ namespace SpriteDiffusion.Layers;
 /// </summary>
 public sealed unsafe class BatchNorm2d
 {
+    private static readonly int PForward = Profiler.Register("batchnorm.forward");
+    private static readonly int PBackward = Profiler.Register("batchnorm.backward");
+
     public const float Eps = 1e-5f;
     public const float Momentum = 0.1f;
     private readonly Tensor _mean, _rstd;
@@ -32,9 +35,13 @@ public sealed unsafe class BatchNorm2d
     public StateEntry RunningMean { get; }
     public StateEntry RunningVar { get; }
     public StateEntry BatchesTracked { get; }
+    /// <summary>The statistics the last forward pass normalised with (for backward).</summary>
+    internal Tensor BatchMean => _mean;
+    internal Tensor BatchRstd => _rstd;
 
     public void Forward(Tensor x, Tensor y, bool training)
     {
+        using var profile = Profiler.Measure(PForward);
         int batch = x.Dim(0), hw = x.Dim(2) * x.Dim(3);
         var body = new ForwardBody
         {
@@ -49,6 +56,7 @@ public sealed unsafe class BatchNorm2d
     /// <summary>x is the forward input; gx may alias gy.</summary>
     public void Backward(Tensor x, Tensor gy, Tensor gx, bool training)
     {
+        using var profile = Profiler.Measure(PBackward);
         var body = new BackwardBody
         {
             X = x.Data, GY = gy.Data, GX = gx.Data, Gamma = Weight.Value.Data,

@@ -10,6 +10,9 @@ namespace SpriteDiffusion.Layers;
 /// </summary>
 public sealed unsafe class Conv2d
 {
+    private static readonly int PForward = Profiler.Register("conv.forward");
+    private static readonly int PBackward = Profiler.Register("conv.backward");
+
     public Conv2d(ParameterStore store, string name, int inChannels, int outChannels, int kernel)
     {
         if (kernel % 2 == 0) throw new ArgumentException("kernel must be odd");
@@ -29,6 +32,7 @@ public sealed unsafe class Conv2d
 
     public void Forward(Tensor x, Tensor y)
     {
+        using var profile = Profiler.Measure(PForward);
         var body = new ForwardBody
         {
             X = x.Data, Y = y.Data, W = Weight.Value.Data, B = Bias.Value.Data,
@@ -40,6 +44,7 @@ public sealed unsafe class Conv2d
     /// <summary>Adds the weight and bias gradients; writes (or adds, if accumulate) the input gradient when gx is given.</summary>
     public void Backward(Tensor x, Tensor gy, Tensor? gx, bool accumulate = false)
     {
+        using var profile = Profiler.Measure(PBackward);
         int parts = Math.Min(Workers.Threads, x.Dim(0));
         int wLen = Out * ColRows;
         float* partial = Scratch.Get(3, (long)parts * (wLen + Out)); // owned by this (calling) thread

@@ -11,6 +11,9 @@ namespace SpriteDiffusion.Layers;
 /// </summary>
 public sealed unsafe class ConvTranspose2d
 {
+    private static readonly int PForward = Profiler.Register("convT.forward");
+    private static readonly int PBackward = Profiler.Register("convT.backward");
+
     public ConvTranspose2d(ParameterStore store, string name, int inChannels, int outChannels, int kernel)
     {
         In = inChannels; Out = outChannels; Kernel = kernel;
@@ -28,12 +31,14 @@ public sealed unsafe class ConvTranspose2d
 
     public void Forward(Tensor x, Tensor y)
     {
+        using var profile = Profiler.Measure(PForward);
         var body = new ForwardBody { X = x.Data, Y = y.Data, W = Weight.Value.Data, B = Bias.Value.Data, In = In, Out = Out, K = Kernel, H = x.Dim(2), Wd = x.Dim(3) };
         Workers.For(x.Dim(0), ref body);
     }
 
     public void Backward(Tensor x, Tensor gy, Tensor? gx)
     {
+        using var profile = Profiler.Measure(PBackward);
         int parts = Math.Min(Workers.Threads, x.Dim(0));
         int wLen = In * Out * Kernel * Kernel;
         float* partial = Scratch.Get(3, (long)parts * (wLen + Out));

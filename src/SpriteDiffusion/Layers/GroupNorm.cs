@@ -6,6 +6,9 @@ namespace SpriteDiffusion.Layers;
 /// <summary>GroupNorm (eps 1e-5) with a per-channel affine: statistics per image and channel group.</summary>
 public sealed unsafe class GroupNorm
 {
+    private static readonly int PForward = Profiler.Register("groupnorm.forward");
+    private static readonly int PBackward = Profiler.Register("groupnorm.backward");
+
     public const float Eps = 1e-5f;
     private Tensor _mean = Tensor.Zeros(1), _rstd = Tensor.Zeros(1);
 
@@ -24,6 +27,7 @@ public sealed unsafe class GroupNorm
 
     public void Forward(Tensor x, Tensor y)
     {
+        using var profile = Profiler.Measure(PForward);
         int batch = x.Dim(0);
         if (_mean.Length < batch * Groups) { _mean = Tensor.Zeros(batch * Groups); _rstd = Tensor.Zeros(batch * Groups); }
         var body = new ForwardBody
@@ -36,6 +40,7 @@ public sealed unsafe class GroupNorm
 
     public void Backward(Tensor x, Tensor gy, Tensor gx)
     {
+        using var profile = Profiler.Measure(PBackward);
         var affine = new AffineGradBody
         {
             X = x.Data, GY = gy.Data, GGamma = Weight.Grad!.Data, GBeta = Bias.Grad!.Data, Mean = _mean.Data, Rstd = _rstd.Data,

@@ -5,8 +5,14 @@ namespace SpriteDiffusion.Layers;
 /// <summary>MaxPool2d(2) and AvgPool2d(k) with stride equal to the window, no padding.</summary>
 public static unsafe class Pooling
 {
+    private static readonly int PMaxPool2Forward = Profiler.Register("maxpool.forward");
+    private static readonly int PMaxPool2Backward = Profiler.Register("maxpool.backward");
+    private static readonly int PAvgPoolForward = Profiler.Register("avgpool.forward");
+    private static readonly int PAvgPoolBackward = Profiler.Register("avgpool.backward");
+
     public static void MaxPool2Forward(Tensor x, Tensor y)
     {
+        using var profile = Profiler.Measure(PMaxPool2Forward);
         int planes = x.Dim(0) * x.Dim(1), h = x.Dim(2), w = x.Dim(3), oh = h / 2, ow = w / 2;
         for (int p = 0; p < planes; p++)
         {
@@ -27,6 +33,7 @@ public static unsafe class Pooling
     /// </summary>
     public static void MaxPool2Backward(Tensor x, Tensor gy, Tensor gx)
     {
+        using var profile = Profiler.Measure(PMaxPool2Backward);
         int planes = x.Dim(0) * x.Dim(1), h = x.Dim(2), w = x.Dim(3), oh = h / 2, ow = w / 2;
         for (int p = 0; p < planes; p++)
         {
@@ -49,6 +56,7 @@ public static unsafe class Pooling
 
     public static void AvgPoolForward(Tensor x, Tensor y, int k)
     {
+        using var profile = Profiler.Measure(PAvgPoolForward);
         int planes = x.Dim(0) * x.Dim(1), h = x.Dim(2), w = x.Dim(3), oh = h / k, ow = w / k;
         float inv = 1f / (k * k);
         for (int p = 0; p < planes; p++)
@@ -68,6 +76,7 @@ public static unsafe class Pooling
 
     public static void AvgPoolBackward(Tensor gy, Tensor gx, int k)
     {
+        using var profile = Profiler.Measure(PAvgPoolBackward);
         int planes = gx.Dim(0) * gx.Dim(1), h = gx.Dim(2), w = gx.Dim(3), ow = w / k;
         float inv = 1f / (k * k);
         for (int p = 0; p < planes; p++)

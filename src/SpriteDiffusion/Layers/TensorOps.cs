@@ -6,11 +6,18 @@ namespace SpriteDiffusion.Layers;
 /// <summary>Channel concatenation, the embeddings' broadcast scale and shift, the residual average, and the loss.</summary>
 public static unsafe class TensorOps
 {
+    private static readonly int PConcatChannels = Profiler.Register("concat.forward");
+    private static readonly int PConcatChannelsBackward = Profiler.Register("concat.backward");
+    private static readonly int PScaleShift = Profiler.Register("scaleshift.forward");
+    private static readonly int PScaleShiftBackward = Profiler.Register("scaleshift.backward");
+    private static readonly int PResidual = Profiler.Register("residual.forward");
+
     public const float ResidualDivisor = 1.414f;
 
     /// <summary>y = cat([a, b], channels) for NCHW tensors of equal batch and size.</summary>
     public static void ConcatChannels(Tensor a, Tensor b, Tensor y)
     {
+        using var profile = Profiler.Measure(PConcatChannels);
         int batch = a.Dim(0);
         long sa = a.Length / batch, sb = b.Length / batch;
         for (int n = 0; n < batch; n++)
@@ -23,6 +30,7 @@ public static unsafe class TensorOps
     /// <summary>Splits gy into the two inputs' gradients, adding when accumulate is set.</summary>
     public static void ConcatChannelsBackward(Tensor gy, Tensor ga, Tensor gb, bool accumulateA, bool accumulateB)
     {
+        using var profile = Profiler.Measure(PConcatChannelsBackward);
         int batch = ga.Dim(0);
         int sa = ga.Length / batch, sb = gb.Length / batch;
         for (int n = 0; n < batch; n++)
@@ -39,6 +47,7 @@ public static unsafe class TensorOps
     /// <summary>y = scale * x + shift with scale and shift of shape (B, C) broadcast over H and W.</summary>
     public static void ScaleShift(Tensor x, Tensor scale, Tensor shift, Tensor y)
     {
+        using var profile = Profiler.Measure(PScaleShift);
         int batch = x.Dim(0), c = x.Dim(1), hw = x.Dim(2) * x.Dim(3);
         for (int n = 0; n < batch; n++)
         for (int k = 0; k < c; k++)
@@ -52,6 +61,7 @@ public static unsafe class TensorOps
 
     public static void ScaleShiftBackward(Tensor x, Tensor scale, Tensor gy, Tensor gx, Tensor gscale, Tensor gshift)
     {
+        using var profile = Profiler.Measure(PScaleShiftBackward);
         int batch = x.Dim(0), c = x.Dim(1), hw = x.Dim(2) * x.Dim(3);
         for (int n = 0; n < batch; n++)
         for (int k = 0; k < c; k++)
@@ -74,6 +84,7 @@ public static unsafe class TensorOps
     /// <summary>y = (a + b) / 1.414, the seed's residual average.</summary>
     public static void Residual(Tensor a, Tensor b, Tensor y)
     {
+        using var profile = Profiler.Measure(PResidual);
         float* pa = a.Data, pb = b.Data, py = y.Data;
         for (int i = 0; i < y.Length; i++) py[i] = (pa[i] + pb[i]) / ResidualDivisor;
     }

@@ -13,7 +13,7 @@ public sealed class ResidualConvBlock
     private readonly Conv2d _conv1, _conv2;
     private readonly BatchNorm2d _bn1, _bn2;
     private readonly Conv2d? _shortcut;
-    private readonly Activation _z1 = new(), _u1 = new(), _a1 = new(), _z2 = new(), _u2 = new(), _a2 = new(), _y = new();
+    private readonly Activation _z1 = new(), _a1 = new(), _z2 = new(), _a2 = new(), _y = new(), _skipGrad = new();
     private Tensor? _x;
     private bool _training;
 
@@ -36,14 +36,12 @@ public sealed class ResidualConvBlock
         _x = x;
         _training = training;
         int b = x.Dim(0), h = x.Dim(2), w = x.Dim(3);
-        var z1 = _z1.Get(b, Out, h, w); var u1 = _u1.Get(b, Out, h, w); var a1 = _a1.Get(b, Out, h, w);
-        var z2 = _z2.Get(b, Out, h, w); var u2 = _u2.Get(b, Out, h, w); var a2 = _a2.Get(b, Out, h, w);
+        var z1 = _z1.Get(b, Out, h, w); var a1 = _a1.Get(b, Out, h, w);
+        var z2 = _z2.Get(b, Out, h, w); var a2 = _a2.Get(b, Out, h, w);
         _conv1.Forward(x, z1);
-        _bn1.Forward(z1, u1, training);
-        Activations.GeluForward(u1, a1);
+        BatchNormGelu.Forward(_bn1, z1, a1, training);
         _conv2.Forward(a1, z2);
-        _bn2.Forward(z2, u2, training);
-        Activations.GeluForward(u2, a2);
+        BatchNormGelu.Forward(_bn2, z2, a2, training);
         if (!IsRes) return a2;
         var y = _y.Get(b, Out, h, w);
         if (_shortcut is null) TensorOps.Residual(x, a2, y);
@@ -62,7 +60,7 @@ public sealed class ResidualConvBlock
     public void Backward(Tensor gy, Tensor? gx, bool accumulate)
     {
         var x = _x ?? throw new InvalidOperationException("backward before forward");
-        var z1 = _z1.Current; var u1 = _u1.Current; var a1 = _a1.Current; var z2 = _z2.Current; var u2 = _u2.Current;
+        var z1 = _z1.Current; var a1 = _a1.Current; var z2 = _z2.Current;
         if (IsRes) ScaleInPlace(gy, 1f / TensorOps.ResidualDivisor);
         if (_shortcut is not null && gx is not null)
         {
@@ -70,19 +68,19 @@ public sealed class ResidualConvBlock
             accumulate = true;
         }
         else if (_shortcut is not null) _shortcut.Backward(x, gy, null);
-
-        Activations.GeluBackward(u2, gy, u2);          // u2 now holds d loss / d u2
-        _bn2.Backward(z2, u2, z2, _training);            // z2 now holds d loss / d z2
-        _conv2.Backward(a1, z2, a1);                     // a1 now holds d loss / d a1
-        Activations.GeluBackward(u1, a1, u1);
-        _bn1.Backward(z1, u1, z1, _training);
+        Tensor? skip = null;
         if (IsRes && _shortcut is null && gx is not null)
         {
-            // Identity shortcut: gx = conv1's input gradient + gy / 1.414 (gy already scaled).
-            _conv1.Backward(x, z1, gx, accumulate);
-            AddInPlace(gx, gy);
+            // The fused backward below overwrites gy, and the identity path still needs it.
+            skip = _skipGrad.Get(gy.Dim(0), gy.Dim(1), gy.Dim(2), gy.Dim(3));
+            gy.Span.CopyTo(skip.Span);
         }
-        else _conv1.Backward(x, z1, gx, accumulate);
+
+        BatchNormGelu.Backward(_bn2, z2, gy, z2, _training); // z2 now holds d loss / d z2
+        _conv2.Backward(a1, z2, a1);                          // a1 now holds d loss / d a1
+        BatchNormGelu.Backward(_bn1, z1, a1, z1, _training);
+        _conv1.Backward(x, z1, gx, accumulate);
+        if (skip is not null) AddInPlace(gx!, skip); // identity shortcut: plus gy / 1.414
     }
 
     private static unsafe void ScaleInPlace(Tensor t, float s)

@@ -10,6 +10,8 @@ namespace SpriteDiffusion.Training;
 /// </summary>
 public sealed unsafe class Adam
 {
+    private static readonly int PUpdate = Profiler.Register("adam.update");
+
     private const int Chunk = 1 << 15;
 
     public Adam(ParameterStore store, float lr = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float eps = 1e-8f)
@@ -33,6 +35,7 @@ public sealed unsafe class Adam
 
     public void Update()
     {
+        using var profile = Profiler.Measure(PUpdate);
         Step++;
         double bc1 = 1 - Math.Pow(Beta1, Step), bc2 = 1 - Math.Pow(Beta2, Step);
         var body = new UpdateBody
