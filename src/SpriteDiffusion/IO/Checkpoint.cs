@@ -1,0 +1,212 @@
+using System.Globalization;
+using System.Text.Json;
+using SpriteDiffusion.Engine;
+using SpriteDiffusion.Model;
+using SpriteDiffusion.Training;
+
+namespace SpriteDiffusion.IO;
+
+/// <summary>What a checkpoint records beside the weights, so that it samples correctly on its own.</summary>
+public sealed record CheckpointInfo
+{
+    public required UNetConfig Model { get; init; }
+    public string Schedule { get; init; } = "linear";
+    public int Timesteps { get; init; } = 1000;
+    public double BetaStart { get; init; } = 1e-4;
+    public double BetaEnd { get; init; } = 0.02;
+    /// <summary>"t/T" (the default: t divided by T) or "raw" (the integer t as a float, as the seed did).</summary>
+    public string TimeInput { get; init; } = "t/T";
+    public string[] ClassNames { get; init; } = [];
+    public int Epoch { get; init; }
+    public long Step { get; init; }
+    public double? ValidationLoss { get; init; }
+    public double? TrainLoss { get; init; }
+    /// <summary>Anything else worth keeping (the training command, data set, commit).</summary>
+    public Dictionary<string, string> Extra { get; init; } = [];
+}
+
+/// <summary>
+/// Checkpoints as safetensors files whose tensors are exactly the seed's PyTorch state-dict (158
+/// entries, num_batches_tracked as int64), so `model.load_state_dict(safetensors.torch.load_file(p))`
+/// works, with the model's configuration in the header's __metadata__. A resumable checkpoint adds
+/// the optimiser's moments and the random generator's state in a second file beside it.
+/// </summary>
+public static class Checkpoint
+{
+    public const string FormatName = "spritediffusion-checkpoint";
+    private const string OptimizerPrefix = "optimizer.";
+
+    public static void Save(string path, UNet model, CheckpointInfo info)
+    {
+        var writer = new SafetensorsWriter();
+        AddState(writer, model.Store);
+        WriteMetadata(writer.Metadata, info);
+        writer.Save(path);
+    }
+
+    /// <summary>Model, Adam moments and generator state, for --resume.</summary>
+    public static void SaveResumable(string path, UNet model, Adam optimizer, CheckpointInfo info, ulong[] rngState)
+    {
+        var writer = new SafetensorsWriter();
+        AddState(writer, model.Store);
+        foreach (var e in model.Store.Entries.Where(e => e.Kind == StateKind.Parameter))
+        {
+            int offset = Offset(model.Store, e);
+            writer.Add(OptimizerPrefix + "exp_avg." + e.Name, optimizer.M.Span.Slice(offset, e.Length), e.Shape);
+            writer.Add(OptimizerPrefix + "exp_avg_sq." + e.Name, optimizer.V.Span.Slice(offset, e.Length), e.Shape);
+        }
+        writer.AddInt64(OptimizerPrefix + "step", [optimizer.Step], 1);
+        writer.AddInt64("rng.state", rngState.Select(v => unchecked((long)v)).ToArray(), rngState.Length);
+        WriteMetadata(writer.Metadata, info);
+        writer.Metadata["resumable"] = "true";
+        writer.Metadata["learning_rate"] = optimizer.LearningRate.ToString("R", CultureInfo.InvariantCulture);
+        writer.Save(path);
+    }
+
+    public static (UNet Model, CheckpointInfo Info) Load(string path)
+    {
+        if (!File.Exists(path))
+            throw new UserError($"{path}: no such checkpoint. Train one with `sprites train`, or pass the path of a .safetensors checkpoint.");
+        var file = SafetensorsFile.Read(path);
+        var info = ReadInfo(file);
+        var model = new UNet(info.Model);
+        LoadState(file, model.Store);
+        return (model, info);
+    }
+
+    /// <summary>Restores the optimiser moments and returns the generator state saved by SaveResumable.</summary>
+    public static ulong[] LoadResumeState(string path, UNet model, Adam optimizer)
+    {
+        var file = SafetensorsFile.Read(path);
+        if (!file.Contains(OptimizerPrefix + "step"))
+            throw new UserError($"{path}: this checkpoint holds no optimiser state, so training cannot resume from it; resume from the run's resume.safetensors.");
+        foreach (var e in model.Store.Entries.Where(e => e.Kind == StateKind.Parameter))
+        {
+            int offset = Offset(model.Store, e);
+            Copy(file, OptimizerPrefix + "exp_avg." + e.Name, e.Shape, optimizer.M.Span.Slice(offset, e.Length));
+            Copy(file, OptimizerPrefix + "exp_avg_sq." + e.Name, e.Shape, optimizer.V.Span.Slice(offset, e.Length));
+        }
+        optimizer.Step = file[OptimizerPrefix + "step"].ToInt64()[0];
+        return file["rng.state"].ToInt64().Select(v => unchecked((ulong)v)).ToArray();
+    }
+
+    public static CheckpointInfo ReadInfo(SafetensorsFile file)
+    {
+        var m = file.Metadata;
+        string Get(string key, string fallback) => m.TryGetValue(key, out var v) ? v : fallback;
+        int GetInt(string key, int fallback)
+        {
+            if (!m.TryGetValue(key, out var v)) return fallback;
+            return int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int r) ? r
+                : throw new UserError($"{file.Path}: metadata '{key}' is '{v}', not an integer.");
+        }
+        double? GetDouble(string key) => m.TryGetValue(key, out var v) && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double r) ? r : null;
+
+        // A state-dict saved from PyTorch carries no metadata: read the configuration off the shapes.
+        var config = new UNetConfig(
+            GetInt("in_channels", Dim(file, "init_conv.conv1.0.weight", 1)),
+            GetInt("n_feat", Dim(file, "init_conv.conv1.0.weight", 0)),
+            GetInt("n_cfeat", Dim(file, "contextembed1.model.0.weight", 1)),
+            GetInt("height", 4 * Dim(file, "up0.0.weight", 2)));
+        try { config.Validate(); }
+        catch (UserError e) { throw new UserError($"{file.Path}: {e.Message}"); }
+        string timeInput = Get("time_input", "t/T");
+        if (timeInput is not ("t/T" or "raw"))
+            throw new UserError($"{file.Path}: unknown time_input '{timeInput}' (expected 't/T' or 'raw').");
+        string[] classes = [];
+        if (m.TryGetValue("class_names", out var cn))
+        {
+            try { classes = JsonSerializer.Deserialize<string[]>(cn) ?? []; }
+            catch (JsonException) { throw new UserError($"{file.Path}: metadata 'class_names' is not a JSON list of strings."); }
+        }
+        var extra = m.Where(kv => kv.Key.StartsWith("extra.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key["extra.".Length..], kv => kv.Value);
+        return new CheckpointInfo
+        {
+            Model = config,
+            Schedule = Get("schedule", "linear"),
+            Timesteps = GetInt("timesteps", 1000),
+            BetaStart = GetDouble("beta_start") ?? 1e-4,
+            BetaEnd = GetDouble("beta_end") ?? 0.02,
+            TimeInput = timeInput,
+            ClassNames = classes,
+            Epoch = GetInt("epoch", 0),
+            Step = long.TryParse(Get("step", "0"), out long s) ? s : 0,
+            ValidationLoss = GetDouble("validation_loss"),
+            TrainLoss = GetDouble("train_loss"),
+            Extra = extra,
+        };
+    }
+
+    private static int Dim(SafetensorsFile file, string name, int axis)
+    {
+        if (!file.Contains(name))
+            throw new UserError($"{file.Path}: not a SpriteDiffusion U-Net checkpoint (no tensor '{name}').");
+        var shape = file[name].Shape;
+        if (axis >= shape.Length)
+            throw new UserError($"{file.Path}: tensor '{name}' has shape [{string.Join(", ", shape)}], which no seed U-Net has.");
+        return shape[axis];
+    }
+
+    private static void WriteMetadata(Dictionary<string, string> m, CheckpointInfo info)
+    {
+        string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        m["format"] = FormatName;
+        m["format_version"] = "1";
+        m["in_channels"] = info.Model.InChannels.ToString(CultureInfo.InvariantCulture);
+        m["n_feat"] = info.Model.NFeat.ToString(CultureInfo.InvariantCulture);
+        m["n_cfeat"] = info.Model.NCFeat.ToString(CultureInfo.InvariantCulture);
+        m["height"] = info.Model.Height.ToString(CultureInfo.InvariantCulture);
+        m["schedule"] = info.Schedule;
+        m["timesteps"] = info.Timesteps.ToString(CultureInfo.InvariantCulture);
+        m["beta_start"] = F(info.BetaStart);
+        m["beta_end"] = F(info.BetaEnd);
+        m["time_input"] = info.TimeInput;
+        m["class_names"] = JsonSerializer.Serialize(info.ClassNames);
+        m["epoch"] = info.Epoch.ToString(CultureInfo.InvariantCulture);
+        m["step"] = info.Step.ToString(CultureInfo.InvariantCulture);
+        if (info.ValidationLoss is double v) m["validation_loss"] = F(v);
+        if (info.TrainLoss is double t) m["train_loss"] = F(t);
+        foreach (var (k, val) in info.Extra) m["extra." + k] = val;
+    }
+
+    private static void AddState(SafetensorsWriter writer, ParameterStore store)
+    {
+        foreach (var e in store.Entries)
+        {
+            if (e.Kind == StateKind.Counter) writer.AddInt64(e.Name, [e.Count]);
+            else writer.Add(e.Name, e.Value.Span, e.Shape);
+        }
+    }
+
+    private static void LoadState(SafetensorsFile file, ParameterStore store)
+    {
+        var expected = store.Entries.Select(e => e.Name).ToHashSet();
+        var unexpected = file.Names.Where(n => !expected.Contains(n) && !n.StartsWith(OptimizerPrefix, StringComparison.Ordinal) && n != "rng.state").ToList();
+        if (unexpected.Count > 0)
+            throw new UserError($"{file.Path}: unexpected tensors for this U-Net ({string.Join(", ", unexpected.Take(5))}{(unexpected.Count > 5 ? ", ..." : "")}); is it a checkpoint of another model?");
+        foreach (var e in store.Entries)
+        {
+            if (e.Kind == StateKind.Counter)
+            {
+                // PyTorch writes num_batches_tracked; an exporter that drops it loses nothing that sampling needs.
+                e.Count = file.Contains(e.Name) ? file[e.Name].ToInt64().FirstOrDefault() : 0;
+                continue;
+            }
+            Copy(file, e.Name, e.Shape, e.Value.Span);
+        }
+    }
+
+    private static void Copy(SafetensorsFile file, string name, int[] shape, Span<float> destination)
+    {
+        if (!file.Contains(name))
+            throw new UserError($"{file.Path}: tensor '{name}' is missing; the checkpoint does not match a seed U-Net of this configuration.");
+        var t = file[name];
+        if (!t.Shape.SequenceEqual(shape))
+            throw new UserError($"{file.Path}: tensor '{name}' has shape [{string.Join(", ", t.Shape)}] but the model needs [{string.Join(", ", shape)}].");
+        t.CopyFloat32To(destination);
+        foreach (float v in destination)
+            if (!float.IsFinite(v)) throw new UserError($"{file.Path}: tensor '{name}' holds NaN or infinite values; the checkpoint is damaged.");
+    }
+
+    private static unsafe int Offset(ParameterStore store, StateEntry e) => (int)(e.Value.Data - store.Values.Data);
+}
