@@ -9,8 +9,11 @@ import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # keep __pycache__ out of the repository
 sys.path.insert(0, HERE)
 import safetensors_io  # noqa: E402
+from ops_fixtures import write_op_fixtures  # noqa: E402
+from unet_fixtures import write_unet_fixtures  # noqa: E402
 
 FIXTURES = os.path.join(HERE, "..", "..", "tests", "SpriteDiffusion.Tests", "Fixtures")
 
@@ -39,8 +42,14 @@ def write_io_fixture():
 def main():
     written = []
     written += write_io_fixture()
+    written += write_op_fixtures(os.path.join(FIXTURES, "ops"))
+    written += write_unet_fixtures(os.path.join(FIXTURES, "unet"))
+    total = 0
     for path in written:
-        print(f"{os.path.relpath(path, os.path.join(HERE, '..', '..'))}: {os.path.getsize(path)} bytes")
+        size = os.path.getsize(path)
+        total += size
+        print(f"{os.path.relpath(path, os.path.join(HERE, '..', '..'))}: {size} bytes")
+    print(f"{len(written)} files, {total} bytes")
 
 
 if __name__ == "__main__":
