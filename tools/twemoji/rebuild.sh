@@ -9,4 +9,4 @@ dotnet build -c Release src/SpriteDiffusion.Cli
 dotnet src/SpriteDiffusion.Cli/bin/Release/net10.0/sprites.dll data twemoji \
   --package tools/twemoji/node_modules/emoji-datasource-twitter \
   --out data/twemoji16 \
-  --index-out tools/twemoji/twemoji16-index.tsv
+  --index-out out/twemoji16-index.tsv
