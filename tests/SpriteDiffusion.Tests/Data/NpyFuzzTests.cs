@@ -51,7 +51,8 @@ public class NpyFuzzTests
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         Assert.True(valid > Cases / 20 && refused > Cases / 2, $"{valid} valid, {refused} refused: the mutations are not exercising both outcomes");
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+        // A generous bound: it guards against a hang, not against a busy machine (it takes about 2 s).
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}");
     }
 
     private static List<byte[]> SeedFiles(Random rng)
