@@ -1,0 +1,29 @@
+namespace SpriteDiffusion.Data;
+
+/// <summary>
+/// Finds the data set that ships in the repository (data/twemoji16) without copying it into build
+/// outputs: it searches upward from the current directory and from the program's own folder.
+/// </summary>
+public static class BundledData
+{
+    public static readonly string RelativePath = Path.Combine("data", "twemoji16");
+
+    /// <summary>The bundled folder, or a <see cref="UserError"/> saying how to get data.</summary>
+    public static string DefaultDirectory => TryFind() ?? throw new UserError(
+        $"The bundled data set ({RelativePath.Replace('\\', '/')}) was not found above the current folder or the program's folder. " +
+        "Run from inside the SpriteDiffusion checkout, pass a data folder explicitly, or make one with 'sprites data import' or 'sprites data download'.");
+
+    public static string? TryFind()
+    {
+        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                string candidate = Path.Combine(dir.FullName, RelativePath);
+                if (File.Exists(Path.Combine(candidate, SpriteDataset.ImagesFileName)))
+                    return candidate;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,57 @@
+using System.Text;
+using SpriteDiffusion.IO;
+
+namespace SpriteDiffusion.Data;
+
+/// <summary>
+/// classes.txt: one line per class, "index&lt;TAB&gt;name", index from 0. A file of bare names, one a
+/// line in index order, is read too.
+/// </summary>
+public static class ClassNamesFile
+{
+    public const string FileName = "classes.txt";
+
+    public static string[] Read(string path)
+    {
+        string[] lines;
+        try { lines = File.ReadAllLines(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserError($"{path}: cannot read the class names ({e.Message}).", e);
+        }
+        var nonBlank = lines.Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        if (nonBlank.Count == 0)
+            throw new UserError($"{path}: no class names in it. Write one class a line, as \"0<TAB>name\".");
+        bool indexed = nonBlank.All(l => l.IndexOf('\t') > 0 && int.TryParse(l.AsSpan(0, l.IndexOf('\t')), out _));
+        if (!indexed)
+            return nonBlank.ToArray();
+
+        var names = new string?[nonBlank.Count];
+        foreach (string line in nonBlank)
+        {
+            int tab = line.IndexOf('\t');
+            int index = int.Parse(line.AsSpan(0, tab));
+            string name = line[(tab + 1)..].Trim();
+            if (index < 0 || index >= names.Length)
+                throw new UserError($"{path}: class index {index} is out of range; indices must run 0..{names.Length - 1} with no gaps.");
+            if (names[index] is not null)
+                throw new UserError($"{path}: class index {index} appears twice.");
+            if (name.Length == 0)
+                throw new UserError($"{path}: class {index} has an empty name.");
+            names[index] = name;
+        }
+        return names.Select(n => n!).ToArray();
+    }
+
+    public static string Format(IReadOnlyList<string> names)
+    {
+        var sb = new StringBuilder();
+        for (int i = 0; i < names.Count; i++)
+            sb.Append(i).Append('\t').Append(names[i]).Append('\n');
+        return sb.ToString();
+    }
+
+    public static void Write(string path, IReadOnlyList<string> names) => AtomicFile.WriteAllText(path, Format(names));
+
+    public static string[] Default(int count) => Enumerable.Range(0, count).Select(i => $"class {i}").ToArray();
+}

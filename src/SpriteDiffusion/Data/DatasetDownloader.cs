@@ -1,0 +1,224 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using SpriteDiffusion.IO;
+
+namespace SpriteDiffusion.Data;
+
+/// <summary>A file to fetch and the array it must hold before it is accepted.</summary>
+public sealed record DownloadFile(string Name, int[] Shape, params NpyDType[] DTypes);
+
+public readonly record struct DownloadProgress(string FileName, long BytesDone, long? TotalBytes);
+
+public sealed record DownloadOptions
+{
+    /// <summary>The public mirror the seed reads, pinned to one revision so the bytes cannot change under us.</summary>
+    public const string DefaultBaseUrl =
+        "https://huggingface.co/datasets/ashis-palai/sprites_image_dataset/resolve/a24918819843abc0d1bee75a239024415081a87d/";
+
+    public static readonly IReadOnlyList<DownloadFile> OriginalFiles =
+    [
+        new(SpriteDataset.OriginalImagesFileName, [89400, 16, 16, 3], NpyDType.UInt8),
+        new(SpriteDataset.OriginalLabelsFileName, [89400, 5], NpyDType.Float64, NpyDType.Float32, NpyDType.Int64),
+    ];
+
+    /// <summary>The course's names for the five one-hot columns, in order.</summary>
+    public static readonly string[] OriginalClassNames = ["hero", "non-hero", "food", "spell", "side-facing"];
+
+    public string BaseUrl { get; init; } = DefaultBaseUrl;
+    public IReadOnlyList<DownloadFile> Files { get; init; } = OriginalFiles;
+    public IReadOnlyList<string>? ClassNames { get; init; } = OriginalClassNames;
+    /// <summary>Tries per file; a dropped connection resumes from the bytes already on disk.</summary>
+    public int Attempts { get; init; } = 5;
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>A connection that sends nothing for this long counts as dropped.</summary>
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+}
+
+/// <summary>
+/// Fetches the original data set: each file goes to "name.part" (resumed with an HTTP Range
+/// request if a previous run was cut off), is checked as a .npy of the expected shape and dtype,
+/// and only then renamed to its real name.
+/// </summary>
+public sealed class DatasetDownloader(DownloadOptions options, IProgress<DownloadProgress>? progress = null, Action<string>? log = null)
+{
+    public const string PartSuffix = ".part";
+
+    public async Task DownloadAsync(string outDir, CancellationToken cancellation = default)
+    {
+        Directory.CreateDirectory(outDir);
+        // The files are large and not ours to redistribute: keep them out of any git checkout they land in.
+        string ignore = Path.Combine(outDir, ".gitignore");
+        if (!File.Exists(ignore)) AtomicFile.WriteAllText(ignore, "*\n");
+
+        using var handler = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = true,
+            AutomaticDecompression = DecompressionMethods.None,
+            ConnectTimeout = TimeSpan.FromSeconds(30),
+        };
+        using var client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        client.DefaultRequestHeaders.UserAgent.ParseAdd("SpriteDiffusion/1.0");
+
+        foreach (var file in options.Files)
+            await FetchAsync(client, file, outDir, cancellation);
+
+        if (options.ClassNames is { } names)
+        {
+            string classes = Path.Combine(outDir, ClassNamesFile.FileName);
+            if (!File.Exists(classes)) ClassNamesFile.Write(classes, names);
+        }
+    }
+
+    private async Task FetchAsync(HttpClient client, DownloadFile file, string outDir, CancellationToken cancellation)
+    {
+        string final = Path.Combine(outDir, file.Name);
+        if (File.Exists(final))
+        {
+            if (Check(final, file, out string problem) is null)
+            {
+                log?.Invoke($"{file.Name} is already here and complete.");
+                progress?.Report(new DownloadProgress(file.Name, new FileInfo(final).Length, new FileInfo(final).Length));
+                return;
+            }
+            log?.Invoke($"{final}: {problem}; downloading it again.");
+        }
+
+        string part = final + PartSuffix;
+        var url = new Uri(new Uri(options.BaseUrl.EndsWith('/') ? options.BaseUrl : options.BaseUrl + "/"), file.Name);
+        for (int attempt = 1; ; attempt++)
+        {
+            bool complete;
+            try
+            {
+                complete = await TryOnceAsync(client, url, file.Name, part, cancellation);
+            }
+            catch (DroppedException e) when (attempt < options.Attempts)
+            {
+                log?.Invoke($"{file.Name}: the connection dropped ({e.Message}) at {Length(part):N0} bytes; resuming (try {attempt + 1} of {options.Attempts}).");
+                await Task.Delay(options.RetryDelay * attempt, cancellation);
+                continue;
+            }
+            catch (DroppedException e)
+            {
+                throw new UserError($"{url}: the download kept breaking off ({e.Message}). {Length(part):N0} bytes are kept in {part}; run the command again to resume.");
+            }
+            if (complete) break;
+        }
+
+        if (Check(part, file, out string why) is not null)
+        {
+            TryDelete(part);
+            throw new UserError($"{url}: the server sent something that is not the expected file ({why}). Nothing was kept; check --base-url.");
+        }
+        File.Move(part, final, overwrite: true);
+        log?.Invoke($"{file.Name}: downloaded and checked.");
+    }
+
+    /// <summary>One request; true when the .part file now holds the whole resource.</summary>
+    private async Task<bool> TryOnceAsync(HttpClient client, Uri url, string name, string part, CancellationToken cancellation)
+    {
+        long offset = Length(part);
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        if (offset > 0) request.Headers.Range = new RangeHeaderValue(offset, null);
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellation);
+        }
+        catch (HttpRequestException e) when (IsUnreachable(e))
+        {
+            throw new UserError($"Cannot reach {url.Host} ({e.Message}): there seems to be no network here. " +
+                $"Copy {string.Join(" and ", options.Files.Select(f => f.Name))} into the data folder by hand, or use the bundled data set (data/twemoji16).", e);
+        }
+        catch (HttpRequestException e) { throw new DroppedException(e.Message); }
+        catch (TaskCanceledException) when (!cancellation.IsCancellationRequested) { throw new DroppedException("no answer"); }
+
+        using (response)
+        {
+            if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+            {
+                // The part already reaches the end, or is longer than the file: decide by the total length.
+                long? total = response.Content.Headers.ContentRange?.Length;
+                if (total == offset) return true;
+                TryDelete(part);
+                throw new DroppedException("the partial file did not fit the server's; starting again");
+            }
+            if ((int)response.StatusCode >= 500)
+                throw new DroppedException($"HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
+            if (!response.IsSuccessStatusCode)
+                throw new UserError($"{url}: the server answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}. Check --base-url.");
+
+            bool append = response.StatusCode == HttpStatusCode.PartialContent
+                && response.Content.Headers.ContentRange?.From == offset;
+            if (!append) offset = 0; // the server sent the whole file; a stale part is replaced
+            long? length = response.Content.Headers.ContentLength;
+            long? expectedTotal = length is long l ? offset + l : null;
+
+            using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            await using var output = new FileStream(part, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+            long done = offset;
+            progress?.Report(new DownloadProgress(name, done, expectedTotal));
+            try
+            {
+                await using var body = await response.Content.ReadAsStreamAsync(cancellation);
+                var buffer = new byte[1 << 16];
+                long lastReport = done;
+                while (true)
+                {
+                    stall.CancelAfter(options.StallTimeout);
+                    int n = await body.ReadAsync(buffer, stall.Token);
+                    if (n == 0) break;
+                    await output.WriteAsync(buffer.AsMemory(0, n), cancellation);
+                    done += n;
+                    if (done - lastReport >= 1 << 18)
+                    {
+                        progress?.Report(new DownloadProgress(name, done, expectedTotal));
+                        lastReport = done;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+            {
+                throw new DroppedException($"nothing arrived for {options.StallTimeout.TotalSeconds:0} s");
+            }
+            catch (Exception e) when (e is IOException or HttpRequestException)
+            {
+                throw new DroppedException(e.Message);
+            }
+            progress?.Report(new DownloadProgress(name, done, expectedTotal ?? done));
+            if (expectedTotal is long t && done < t)
+                throw new DroppedException($"the server stopped after {done:N0} of {t:N0} bytes");
+            return true;
+        }
+    }
+
+    /// <summary>Null when <paramref name="path"/> is a .npy of the expected shape and dtype; otherwise the problem.</summary>
+    private static string? Check(string path, DownloadFile file, out string problem)
+    {
+        try
+        {
+            var header = Npy.ReadHeader(path);
+            if (!file.DTypes.Contains(header.DType) || !header.Shape.SequenceEqual(file.Shape))
+                problem = $"it holds ({string.Join(", ", header.Shape)}) {header.DType.Name()}, not ({string.Join(", ", file.Shape)}) {string.Join(" or ", file.DTypes.Select(d => d.Name()))}";
+            else
+                problem = "";
+        }
+        catch (UserError e) { problem = e.Message; }
+        return problem.Length == 0 ? null : problem;
+    }
+
+    private static bool IsUnreachable(HttpRequestException e) =>
+        e.HttpRequestError is HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError
+        || e.InnerException is SocketException;
+
+    private static long Length(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    private sealed class DroppedException(string message) : Exception(message);
+}

@@ -1,0 +1,165 @@
+using System.Text;
+using SpriteDiffusion.IO;
+
+namespace SpriteDiffusion.Data;
+
+/// <summary>
+/// Sprites gathered by an importer, held as bytes until written out in the seed's format
+/// (images.npy (N, S, S, 3) uint8, labels.npy (N, K) float64 one-hot, classes.txt, sources.tsv).
+/// </summary>
+public sealed class ImportedSprites
+{
+    public const string SourcesFileName = "sources.tsv";
+    private readonly List<byte[]> _images = [];
+    private readonly List<int> _labels = [];
+    private readonly List<string> _sources = [];
+
+    internal ImportedSprites(int imageSize, string[] classNames)
+    {
+        ImageSize = imageSize;
+        ClassNames = classNames;
+    }
+
+    public int ImageSize { get; }
+    public string[] ClassNames { get; private set; }
+    public int Count => _images.Count;
+    public IReadOnlyList<int> Labels => _labels;
+    public IReadOnlyList<string> Sources => _sources;
+    /// <summary>Each skipped file or tile, with why ("name: reason").</summary>
+    public List<string> Skipped { get; } = [];
+    /// <summary>Things worth telling the user that did not stop the import.</summary>
+    public List<string> Warnings { get; } = [];
+
+    /// <summary>Image <paramref name="index"/> as height x width x RGB bytes.</summary>
+    public byte[] Pixels(int index) => _images[index];
+
+    internal void Add(byte[] hwc, int label, string source)
+    {
+        _images.Add(hwc);
+        _labels.Add(label);
+        _sources.Add(source);
+    }
+
+    public int[] CountPerClass()
+    {
+        var counts = new int[ClassNames.Length];
+        foreach (int l in _labels) counts[l]++;
+        return counts;
+    }
+
+    /// <summary>Drops classes that ended up with no images, renumbering the rest in order.</summary>
+    internal void DropEmptyClasses()
+    {
+        var counts = CountPerClass();
+        if (counts.All(c => c > 0)) return;
+        var map = new int[counts.Length];
+        var kept = new List<string>();
+        for (int i = 0; i < counts.Length; i++)
+        {
+            if (counts[i] == 0)
+            {
+                Warnings.Add($"class '{ClassNames[i]}' has no usable images and was left out");
+                map[i] = -1;
+            }
+            else
+            {
+                map[i] = kept.Count;
+                kept.Add(ClassNames[i]);
+            }
+        }
+        for (int i = 0; i < _labels.Count; i++) _labels[i] = map[_labels[i]];
+        ClassNames = kept.ToArray();
+    }
+
+    public SpriteDataset ToDataset()
+    {
+        int length = ImageSize * ImageSize * 3;
+        var values = new float[Count * length];
+        for (int i = 0; i < Count; i++)
+            SpritePixels.HwcToChw(_images[i], values.AsSpan(i * length, length), ImageSize);
+        return new SpriteDataset(values, _labels.ToArray(), ClassNames, ImageSize);
+    }
+
+    /// <summary>
+    /// Writes the data set into <paramref name="outDir"/> as a group: every file goes to a temp
+    /// name first and only when all are complete are they renamed into place, so a failed run
+    /// leaves the folder as it was. Other files in the folder (a README, say) are left alone.
+    /// </summary>
+    public void WriteTo(string outDir, bool overwrite, IReadOnlyDictionary<string, string>? extraTextFiles = null)
+    {
+        if (Count == 0)
+            throw new UserError("No images were imported, so nothing was written.");
+        string dir = Path.GetFullPath(outDir);
+        if (File.Exists(dir))
+            throw new UserError($"{outDir}: is a file; give a folder for the data set.");
+        bool existed = Directory.Exists(dir);
+        string imagesPath = Path.Combine(dir, SpriteDataset.ImagesFileName);
+        string labelsPath = Path.Combine(dir, SpriteDataset.LabelsFileName);
+        if (!overwrite && (File.Exists(imagesPath) || File.Exists(labelsPath)))
+            throw new UserError($"{outDir}: already holds a data set. Choose another folder or allow replacing it (--force).");
+
+        int size = ImageSize, k = ClassNames.Length, n = Count;
+        var files = new List<(string Path, Action<Stream> Write)>();
+        files.Add((imagesPath, s =>
+        {
+            var all = new byte[n * size * size * 3];
+            for (int i = 0; i < n; i++) _images[i].CopyTo(all, i * size * size * 3);
+            Npy.Write<byte>(s, all, [n, size, size, 3]);
+        }));
+        files.Add((labelsPath, s =>
+        {
+            var oneHot = new double[n * k];
+            for (int i = 0; i < n; i++) oneHot[i * k + _labels[i]] = 1.0;
+            Npy.Write<double>(s, oneHot, [n, k]);
+        }));
+        files.Add((Path.Combine(dir, ClassNamesFile.FileName), s => WriteText(s, ClassNamesFile.Format(ClassNames))));
+        files.Add((Path.Combine(dir, SourcesFileName), s => WriteText(s, FormatSources())));
+        foreach (var (name, text) in extraTextFiles ?? new Dictionary<string, string>())
+            files.Add((Path.Combine(dir, name), s => WriteText(s, text)));
+
+        var temps = new List<string>();
+        try
+        {
+            Directory.CreateDirectory(dir);
+            foreach (var (path, write) in files)
+            {
+                string temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+                temps.Add(temp);
+                using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+            for (int i = 0; i < files.Count; i++)
+                File.Move(temps[i], files[i].Path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Cleanup(temps, dir, existed);
+            throw new UserError($"{outDir}: writing the data set failed ({e.Message}); nothing was changed.", e);
+        }
+        catch
+        {
+            Cleanup(temps, dir, existed);
+            throw;
+        }
+    }
+
+    private string FormatSources()
+    {
+        var sb = new StringBuilder("# index\tclass\tsource\n");
+        for (int i = 0; i < Count; i++)
+            sb.Append(i).Append('\t').Append(ClassNames[_labels[i]]).Append('\t').Append(_sources[i]).Append('\n');
+        return sb.ToString();
+    }
+
+    private static void WriteText(Stream stream, string text) => stream.Write(new UTF8Encoding(false).GetBytes(text));
+
+    private static void Cleanup(List<string> temps, string dir, bool existed)
+    {
+        foreach (string temp in temps)
+            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        if (!existed)
+            try { if (!Directory.EnumerateFileSystemEntries(dir).Any()) Directory.Delete(dir); }
+            catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,52 @@
+using System.Text;
+
+namespace SpriteDiffusion.Data;
+
+/// <summary>One tile of a sprite sheet to import: its cell (column, row), class and an optional note kept in sources.tsv.</summary>
+public sealed record SheetEntry(int Column, int Row, string ClassName, string? Note = null);
+
+/// <summary>
+/// The index file of a sprite sheet: one tile a line, "column, row, class[, note]", separated by
+/// tabs (or by commas when the line has no tab); blank lines and lines starting with '#' are skipped.
+/// </summary>
+public static class SheetIndex
+{
+    public static List<SheetEntry> Read(string path)
+    {
+        string[] lines;
+        try { lines = File.ReadAllLines(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserError($"{path}: cannot read the index file ({e.Message}).", e);
+        }
+        var entries = new List<SheetEntry>();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string line = lines[i].Trim();
+            if (line.Length == 0 || line.StartsWith('#')) continue;
+            char separator = line.Contains('\t') ? '\t' : ',';
+            var fields = line.Split(separator, 4);
+            if (fields.Length < 3
+                || !int.TryParse(fields[0].Trim(), out int column) || column < 0
+                || !int.TryParse(fields[1].Trim(), out int row) || row < 0
+                || fields[2].Trim().Length == 0)
+                throw new UserError($"{path}, line {i + 1}: expected \"column, row, class[, note]\" with column and row whole numbers from 0, found \"{line}\".");
+            entries.Add(new SheetEntry(column, row, fields[2].Trim(), fields.Length == 4 ? fields[3].Trim() : null));
+        }
+        if (entries.Count == 0)
+            throw new UserError($"{path}: the index file lists no tiles.");
+        return entries;
+    }
+
+    public static string Format(IEnumerable<SheetEntry> entries, string? comment = null)
+    {
+        var sb = new StringBuilder();
+        if (comment is not null)
+            foreach (string line in comment.Split('\n'))
+                sb.Append("# ").Append(line).Append('\n');
+        sb.Append("# column\trow\tclass\tnote\n");
+        foreach (var e in entries)
+            sb.Append(e.Column).Append('\t').Append(e.Row).Append('\t').Append(e.ClassName).Append('\t').Append(e.Note ?? "").Append('\n');
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,192 @@
+using SpriteDiffusion.IO;
+
+namespace SpriteDiffusion.Data;
+
+/// <summary>
+/// Sprites ready for the model: N images as N x 3 x S x S float32 (CHW, values in [-1, 1]) and a
+/// class index per image. Loaded from the seed's format: images (N, S, S, 3) uint8 and labels
+/// (N, K) one-hot.
+/// </summary>
+public sealed class SpriteDataset
+{
+    public const string ImagesFileName = "images.npy";
+    public const string LabelsFileName = "labels.npy";
+    /// <summary>The original data set's file names, as <c>sprites data download</c> stores them.</summary>
+    public const string OriginalImagesFileName = "sprites_1788_16x16.npy";
+    public const string OriginalLabelsFileName = "sprite_labels_nc_1788_16x16.npy";
+    private const int MaxClasses = 4096;
+
+    public SpriteDataset(float[] images, int[] labels, string[] classNames, int imageSize)
+    {
+        if (imageSize < 4 || imageSize % 4 != 0)
+            throw new ArgumentException($"Image size {imageSize} must be a positive multiple of 4.", nameof(imageSize));
+        int length = 3 * imageSize * imageSize;
+        if (images.Length != labels.Length * length)
+            throw new ArgumentException($"{labels.Length} labels need {labels.Length * length} image values, not {images.Length}.", nameof(images));
+        if (classNames.Length == 0)
+            throw new ArgumentException("At least one class is needed.", nameof(classNames));
+        foreach (int label in labels)
+            if ((uint)label >= (uint)classNames.Length)
+                throw new ArgumentException($"Label {label} is outside the {classNames.Length} classes.", nameof(labels));
+        Images = images;
+        Labels = labels;
+        ClassNames = classNames;
+        ImageSize = imageSize;
+    }
+
+    public int Count => Labels.Length;
+    public int ImageSize { get; }
+    public int Channels => 3;
+    /// <summary>Values per image: Channels x ImageSize x ImageSize.</summary>
+    public int ImageLength => Channels * ImageSize * ImageSize;
+    /// <summary>N x 3 x S x S, CHW, values in [-1, 1].</summary>
+    public float[] Images { get; }
+    public int[] Labels { get; }
+    public string[] ClassNames { get; }
+    public int NumClasses => ClassNames.Length;
+
+    public ReadOnlySpan<float> Image(int index) => Images.AsSpan(index * ImageLength, ImageLength);
+
+    /// <summary>Image <paramref name="index"/> back as height x width x RGB bytes.</summary>
+    public void CopyPixels(int index, Span<byte> hwc) => SpritePixels.ChwToHwc(Image(index), hwc, ImageSize);
+
+    public int[] CountPerClass()
+    {
+        var counts = new int[NumClasses];
+        foreach (int label in Labels) counts[label]++;
+        return counts;
+    }
+
+    /// <summary>A folder in the bundled layout (images.npy, labels.npy, optional classes.txt), or one holding the original two files.</summary>
+    public static SpriteDataset LoadDirectory(string dir)
+    {
+        if (!Directory.Exists(dir))
+            throw new UserError($"{dir}: no such data folder. Give a folder holding {ImagesFileName} and {LabelsFileName} (e.g. data/twemoji16), or create one with 'sprites data import'.");
+        string images = Path.Combine(dir, ImagesFileName), labels = Path.Combine(dir, LabelsFileName);
+        if (!File.Exists(images) && File.Exists(Path.Combine(dir, OriginalImagesFileName)))
+        {
+            images = Path.Combine(dir, OriginalImagesFileName);
+            labels = Path.Combine(dir, OriginalLabelsFileName);
+        }
+        if (!File.Exists(images))
+            throw new UserError($"{dir}: holds no {ImagesFileName}. Give a folder in the bundled layout (e.g. data/twemoji16), or create one with 'sprites data import'.");
+        string classes = Path.Combine(dir, ClassNamesFile.FileName);
+        return Load(images, labels, File.Exists(classes) ? classes : null);
+    }
+
+    public static SpriteDataset Load(string imagesNpy, string labelsNpy, string? classesFile = null)
+    {
+        var (labels, numClasses) = ReadLabels(labelsNpy);
+        string[] names = classesFile is null ? ClassNamesFile.Default(numClasses) : ClassNamesFile.Read(classesFile);
+        if (names.Length != numClasses)
+            throw new UserError($"{classesFile}: names {names.Length} classes but {labelsNpy} has {numClasses} label columns. Make them agree.");
+
+        using var reader = NpyReader.Open(imagesNpy);
+        int[] shape = reader.Shape;
+        if (reader.DType != NpyDType.UInt8 || shape.Length != 4 || shape[3] != 3)
+            throw new UserError($"{imagesNpy}: expected images of shape (N, S, S, 3) uint8, found ({string.Join(", ", shape)}) {reader.DType.Name()}.");
+        int count = shape[0], size = shape[1];
+        if (shape[2] != size)
+            throw new UserError($"{imagesNpy}: images are {size}x{shape[2]}; they must be square.");
+        if (size < 4 || size % 4 != 0)
+            throw new UserError($"{imagesNpy}: images are {size}x{size}; the U-Net needs a size that is a multiple of 4 (16, 32, ...). Re-import them with --size.");
+        if (count != labels.Length)
+            throw new UserError($"{imagesNpy} holds {count:N0} images but {labelsNpy} holds {labels.Length:N0} labels. They must come from the same data set.");
+        long valueCount = (long)count * 3 * size * size;
+        if (valueCount > Array.MaxLength)
+            throw new UserError($"{imagesNpy}: {count:N0} images of {size}x{size} are too many to hold in memory at once. Use a smaller data set.");
+
+        var images = new float[valueCount];
+        int pixelsPerImage = size * size * 3;
+        int chunkImages = Math.Max(1, (1 << 20) / pixelsPerImage);
+        var chunk = new byte[Math.Min(count, chunkImages) * pixelsPerImage];
+        for (int start = 0; start < count; start += chunkImages)
+        {
+            int n = Math.Min(chunkImages, count - start);
+            var bytes = chunk.AsSpan(0, n * pixelsPerImage);
+            reader.Read<byte>(bytes);
+            for (int i = 0; i < n; i++)
+                SpritePixels.HwcToChw(bytes.Slice(i * pixelsPerImage, pixelsPerImage), images.AsSpan((start + i) * pixelsPerImage, pixelsPerImage), size);
+        }
+        return new SpriteDataset(images, labels, names, size);
+    }
+
+    private static (int[] Labels, int NumClasses) ReadLabels(string path)
+    {
+        var array = Npy.Read(path);
+        if (array.Rank != 2 || array.DType == NpyDType.UInt8)
+            throw new UserError($"{path}: expected one-hot labels of shape (N, K), float64, float32 or int64; found ({string.Join(", ", array.Shape)}) {array.DType.Name()}.");
+        int count = array.Shape[0], k = array.Shape[1];
+        if (k < 1 || k > MaxClasses)
+            throw new UserError($"{path}: {k} label columns; between 1 and {MaxClasses} classes are supported.");
+        var labels = new int[count];
+        for (int row = 0; row < count; row++)
+        {
+            int hot = -1;
+            for (int j = 0; j < k; j++)
+            {
+                double v = array.ToDouble(row * k + j);
+                if (v == 0) continue;
+                if (v != 1 || hot >= 0)
+                {
+                    var values = Enumerable.Range(0, Math.Min(k, 12)).Select(c => array.ToDouble(row * k + c).ToString("G6", System.Globalization.CultureInfo.InvariantCulture));
+                    throw new UserError($"{path}: row {row} is not one-hot ({string.Join(", ", values)}{(k > 12 ? ", ..." : "")}); every row must hold a single 1 and zeros.");
+                }
+                hot = j;
+            }
+            if (hot < 0)
+                throw new UserError($"{path}: row {row} is all zeros; every row must hold a single 1 (its class).");
+            labels[row] = hot;
+        }
+        return (labels, k);
+    }
+
+    /// <summary>
+    /// A reproducible split: a fraction of the images, drawn with <paramref name="seed"/>, go to
+    /// validation (rounded, at least one of each side when there are two images or more).
+    /// Both parts keep the original order.
+    /// </summary>
+    public (SpriteDataset Train, SpriteDataset Validation) Split(double validationFraction, int seed)
+    {
+        if (!(validationFraction >= 0 && validationFraction < 1))
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), "The validation fraction must be in [0, 1).");
+        int validation = (int)Math.Round(Count * validationFraction, MidpointRounding.AwayFromZero);
+        if (validationFraction > 0 && Count >= 2) validation = Math.Clamp(validation, 1, Count - 1);
+        var order = Permutation(seed, purpose: 1);
+        var validationIndices = order.AsSpan(0, validation).ToArray();
+        var trainIndices = order.AsSpan(validation).ToArray();
+        Array.Sort(validationIndices);
+        Array.Sort(trainIndices);
+        return (Select(trainIndices), Select(validationIndices));
+    }
+
+    /// <summary>A reproducible random subset of <paramref name="count"/> images (all of them if there are fewer), in the original order.</summary>
+    public SpriteDataset Subset(int count, int seed = 0)
+    {
+        if (count < 0) throw new ArgumentOutOfRangeException(nameof(count));
+        if (count >= Count) return this;
+        var chosen = Permutation(seed, purpose: 2).AsSpan(0, count).ToArray();
+        Array.Sort(chosen);
+        return Select(chosen);
+    }
+
+    public SpriteDataset Select(ReadOnlySpan<int> indices)
+    {
+        var images = new float[indices.Length * ImageLength];
+        var labels = new int[indices.Length];
+        for (int i = 0; i < indices.Length; i++)
+        {
+            Image(indices[i]).CopyTo(images.AsSpan(i * ImageLength, ImageLength));
+            labels[i] = Labels[indices[i]];
+        }
+        return new SpriteDataset(images, labels, ClassNames, ImageSize);
+    }
+
+    private int[] Permutation(int seed, int purpose)
+    {
+        var order = new int[Count];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        DataRandom.For(seed, 0, purpose).Shuffle(order);
+        return order;
+    }
+}

@@ -1,0 +1,187 @@
+using SpriteDiffusion.IO;
+
+namespace SpriteDiffusion.Data;
+
+public sealed record ImportOptions
+{
+    /// <summary>Side of the square sprites written; a positive multiple of 4.</summary>
+    public int ImageSize { get; init; } = 16;
+    /// <summary>Transparent pixels are composited onto this colour.</summary>
+    public Rgb Background { get; init; } = Rgb.White;
+    /// <summary>Skip (and report) corrupt, non-PNG or unusable files instead of failing the run.</summary>
+    public bool SkipBadFiles { get; init; }
+    /// <summary>The class name when there is only one class (a flat folder, a sheet without an index).</summary>
+    public string? ClassName { get; init; }
+    /// <summary>Fixes the class order (index = position); every class found must be in it.</summary>
+    public IReadOnlyList<string>? ClassOrder { get; init; }
+}
+
+/// <summary>A sprite sheet's grid: square tiles, each with <see cref="Padding"/> pixels of border on every side.</summary>
+public sealed record SheetLayout(int TileSize, int Padding = 0)
+{
+    public int Pitch => TileSize + 2 * Padding;
+}
+
+/// <summary>Users' own pixel art into the seed's format: a folder of PNGs, or one sprite sheet.</summary>
+public static class SpriteImporter
+{
+    /// <summary>
+    /// Each sub-folder is a class (named after it; PNGs anywhere below it belong to it). A folder
+    /// without sub-folders is one class. Hidden files and folders (".name") are ignored.
+    /// </summary>
+    public static ImportedSprites FromFolder(string folder, ImportOptions options, Action<string>? onSkipped = null)
+    {
+        CheckSize(options.ImageSize);
+        if (!Directory.Exists(folder))
+            throw new UserError($"{folder}: no such folder. Give a folder of PNG files (one sub-folder per class) or a sprite sheet.");
+        var classDirs = Directory.GetDirectories(folder).Where(d => !IsHidden(d)).OrderBy(d => d, StringComparer.Ordinal).ToList();
+        var work = new List<(string File, string Class)>();
+        var strays = new List<string>();
+        if (classDirs.Count > 0)
+        {
+            foreach (string dir in classDirs)
+                foreach (string file in VisibleFiles(dir))
+                    work.Add((file, Path.GetFileName(dir)));
+            strays.AddRange(Directory.GetFiles(folder).Where(f => !IsHidden(f)).OrderBy(f => f, StringComparer.Ordinal));
+        }
+        else
+        {
+            string name = options.ClassName ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
+            foreach (string file in VisibleFiles(folder))
+                work.Add((file, name));
+        }
+
+        var classes = ClassList(work.Select(w => w.Class).Distinct(), options.ClassOrder, folder);
+        var result = new ImportedSprites(options.ImageSize, classes);
+        var bad = new BadFileHandler(options, result, onSkipped);
+        foreach (string stray in strays)
+            bad.Report($"{stray}: lies beside the class folders, so it has no class. Move it into one of them.");
+        var classIndex = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal);
+        foreach (var (file, cls) in work)
+        {
+            RgbaImage image;
+            try { image = Png.Read(file); }
+            catch (UserError e) { bad.Report(e.Message); continue; }
+            if (image.Width != image.Height)
+            {
+                bad.Report($"{file}: is {image.Width}x{image.Height}; sprites must be square. Crop it to a square.");
+                continue;
+            }
+            if (image.Width < options.ImageSize)
+            {
+                bad.Report($"{file}: is {image.Width}x{image.Height}, smaller than the target {options.ImageSize}x{options.ImageSize}; small images are not enlarged. Import with a smaller size or remove it.");
+                continue;
+            }
+            var pixels = SpriteResampler.Prepare(image, 0, 0, image.Width, image.Height, options.Background, options.ImageSize);
+            result.Add(pixels, classIndex[cls], Path.GetRelativePath(folder, file).Replace('\\', '/'));
+        }
+        if (result.Count == 0)
+            throw new UserError($"{folder}: no usable PNG images were found in it.");
+        if (options.ClassOrder is null) result.DropEmptyClasses();
+        return result;
+    }
+
+    /// <summary>
+    /// Tiles of one sheet: those listed in <paramref name="entries"/>, or, without entries, every
+    /// cell that is not fully transparent, as one class.
+    /// </summary>
+    public static ImportedSprites FromSheet(string sheetPath, SheetLayout layout, ImportOptions options,
+        IReadOnlyList<SheetEntry>? entries = null, Action<string>? onSkipped = null)
+    {
+        CheckSize(options.ImageSize);
+        if (layout.TileSize < 1 || layout.Padding < 0)
+            throw new UserError($"Tile size {layout.TileSize} and padding {layout.Padding} do not describe a grid; the tile size must be at least 1 and the padding 0 or more.");
+        if (layout.TileSize < options.ImageSize)
+            throw new UserError($"{sheetPath}: tiles of {layout.TileSize}x{layout.TileSize} are smaller than the target {options.ImageSize}x{options.ImageSize}; small images are not enlarged. Import with a smaller size.");
+        var sheet = Png.Read(sheetPath);
+        int columns = sheet.Width / layout.Pitch, rows = sheet.Height / layout.Pitch;
+        if (columns == 0 || rows == 0)
+            throw new UserError($"{sheetPath}: the sheet ({sheet.Width}x{sheet.Height}) is smaller than one {layout.Pitch}x{layout.Pitch} cell. Check the tile size and padding.");
+        string sheetName = Path.GetFileName(sheetPath);
+
+        string? note = null;
+        if (entries is null)
+        {
+            string name = options.ClassName ?? Path.GetFileNameWithoutExtension(sheetPath);
+            var all = new List<SheetEntry>();
+            for (int r = 0; r < rows; r++)
+                for (int c = 0; c < columns; c++)
+                    if (!IsFullyTransparent(sheet, c * layout.Pitch + layout.Padding, r * layout.Pitch + layout.Padding, layout.TileSize))
+                        all.Add(new SheetEntry(c, r, name));
+            if (all.Count == 0)
+                throw new UserError($"{sheetPath}: every {layout.TileSize}x{layout.TileSize} tile is fully transparent. Check the tile size and padding.");
+            if (all.Count < rows * columns)
+                note = $"{rows * columns - all.Count} fully transparent cells were left out";
+            entries = all;
+        }
+        var result = Cut(sheet, sheetPath, sheetName, layout, options, entries, columns, rows, onSkipped);
+        if (note is not null) result.Warnings.Add(note);
+        return result;
+    }
+
+    private static ImportedSprites Cut(RgbaImage sheet, string sheetPath, string sheetName, SheetLayout layout, ImportOptions options,
+        IReadOnlyList<SheetEntry> entries, int columns, int rows, Action<string>? onSkipped)
+    {
+        var classes = ClassList(entries.Select(e => e.ClassName).Distinct(), options.ClassOrder, sheetPath);
+        var classIndex = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal);
+        var result = new ImportedSprites(options.ImageSize, classes);
+        var bad = new BadFileHandler(options, result, onSkipped);
+        foreach (var entry in entries)
+        {
+            if (entry.Column >= columns || entry.Row >= rows)
+            {
+                bad.Report($"{sheetPath}: tile ({entry.Column}, {entry.Row}) is outside the sheet's {columns}x{rows} cells of {layout.Pitch} pixels. Check the index and the tile size.");
+                continue;
+            }
+            int x = entry.Column * layout.Pitch + layout.Padding, y = entry.Row * layout.Pitch + layout.Padding;
+            var pixels = SpriteResampler.Prepare(sheet, x, y, layout.TileSize, layout.TileSize, options.Background, options.ImageSize);
+            string source = $"{sheetName}:{entry.Column},{entry.Row}" + (string.IsNullOrEmpty(entry.Note) ? "" : " " + entry.Note);
+            result.Add(pixels, classIndex[entry.ClassName], source);
+        }
+        if (result.Count == 0)
+            throw new UserError($"{sheetPath}: no tiles could be imported.");
+        return result;
+    }
+
+    private static string[] ClassList(IEnumerable<string> found, IReadOnlyList<string>? order, string input)
+    {
+        var names = found.ToList();
+        if (order is null) return names.ToArray();
+        var missing = names.Where(n => !order.Contains(n)).ToList();
+        if (missing.Count > 0)
+            throw new UserError($"{input}: class '{missing[0]}' is not among the given classes ({string.Join(", ", order)}).");
+        return order.ToArray();
+    }
+
+    private static bool IsFullyTransparent(RgbaImage image, int left, int top, int size)
+    {
+        for (int y = top; y < Math.Min(image.Height, top + size); y++)
+            for (int x = left; x < Math.Min(image.Width, left + size); x++)
+                if (image.Pixels[(y * image.Width + x) * 4 + 3] != 0) return false;
+        return true;
+    }
+
+    private static IEnumerable<string> VisibleFiles(string dir) =>
+        Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
+            .Where(f => !Path.GetRelativePath(dir, f).Split(Path.DirectorySeparatorChar).Any(part => part.StartsWith('.')))
+            .OrderBy(f => f, StringComparer.Ordinal);
+
+    private static bool IsHidden(string path) => Path.GetFileName(path).StartsWith('.');
+
+    internal static void CheckSize(int size)
+    {
+        if (size < 4 || size % 4 != 0)
+            throw new UserError($"Image size {size} is not usable: the U-Net halves it twice, so it must be a multiple of 4 (16, 32, ...).");
+    }
+
+    private sealed class BadFileHandler(ImportOptions options, ImportedSprites result, Action<string>? onSkipped)
+    {
+        public void Report(string message)
+        {
+            if (!options.SkipBadFiles)
+                throw new UserError(message + " (Or skip such files: --on-error skip.)");
+            result.Skipped.Add(message);
+            onSkipped?.Invoke(message);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+using System.Runtime.InteropServices;
+
+namespace SpriteDiffusion.IO;
+
+/// <summary>
+/// Streams the elements of a .npy file in chunks the caller chooses, so a large file can be
+/// converted as it is read instead of being held whole in memory next to its converted copy.
+/// </summary>
+public sealed class NpyReader : IDisposable
+{
+    private readonly Stream _stream;
+    private readonly bool _ownsStream;
+    private long _remainingElements;
+
+    private NpyReader(Stream stream, bool ownsStream, string name, NpyHeader header)
+    {
+        _stream = stream;
+        _ownsStream = ownsStream;
+        Name = name;
+        Header = header;
+        _remainingElements = header.Count;
+    }
+
+    public string Name { get; }
+    public NpyHeader Header { get; }
+    public NpyDType DType => Header.DType;
+    public int[] Shape => Header.Shape;
+    public long RemainingElements => _remainingElements;
+
+    public static NpyReader Open(string path)
+    {
+        var stream = OpenFile(path);
+        try { return Open(stream, path, leaveOpen: false); }
+        catch { stream.Dispose(); throw; }
+    }
+
+    /// <summary>A seekable stream has its length checked against the header before anything is read.</summary>
+    public static NpyReader Open(Stream stream, string name, bool leaveOpen = true)
+    {
+        long? length = stream.CanSeek ? stream.Length - stream.Position : null;
+        var header = NpyHeader.Read(stream, name, length);
+        return new NpyReader(stream, !leaveOpen, name, header);
+    }
+
+    /// <summary>Reads the next elements; <typeparamref name="T"/> must be the file's element type.</summary>
+    public void Read<T>(Span<T> destination) where T : unmanaged
+    {
+        if (NpyDTypes.Of<T>() != DType)
+            throw new InvalidOperationException($"{Name} holds {DType.Name()}, not {NpyDTypes.Of<T>().Name()}.");
+        ReadRaw(MemoryMarshal.AsBytes(destination));
+    }
+
+    /// <summary>Reads the next elements as raw little-endian bytes (a whole number of elements).</summary>
+    public void ReadRaw(Span<byte> destination)
+    {
+        int itemSize = DType.ItemSize();
+        if (destination.Length % itemSize != 0)
+            throw new ArgumentException($"The buffer must hold whole {DType.Name()} elements.", nameof(destination));
+        long elements = destination.Length / itemSize;
+        if (elements > _remainingElements)
+            throw new InvalidOperationException($"{Name}: asked for {elements} elements but only {_remainingElements} remain.");
+        int got;
+        try { got = NpyHeader.ReadFully(_stream, destination); }
+        catch (IOException e)
+        {
+            throw new UserError($"{Name}: reading failed ({e.Message}).", e);
+        }
+        if (got < destination.Length)
+            throw new UserError($"{Name}: the file ends before the {Header.DataBytes:N0} bytes of data its header declares. It is truncated: download or save it again.");
+        _remainingElements -= elements;
+    }
+
+    public void Dispose()
+    {
+        if (_ownsStream) _stream.Dispose();
+    }
+
+    internal static FileStream OpenFile(string path)
+    {
+        try
+        {
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new UserError($"{path}: file not found.", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserError($"{path}: cannot open the file ({e.Message}).", e);
+        }
+    }
+}
