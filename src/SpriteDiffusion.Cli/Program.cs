@@ -11,7 +11,7 @@ root.Subcommands.Add(BenchCommand.Create());
 
 try
 {
-    return await root.Parse(args).InvokeAsync();
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (UserError e)
 {

@@ -92,7 +92,7 @@ public class ImportTests
         Assert.Equal([255, 255, 255], white[0..3]);            // transparent: the background
         Assert.Equal([255, 127, 127], white[3..6]);            // half red over white
         Assert.Equal([255, 0, 0], white[6..9]);                // opaque red
-        var teal = SpriteImporter.FromFolder(dir.File("in"), new ImportOptions { Background = IO.Rgb.Parse("#008080") }).Pixels(0);
+        var teal = SpriteImporter.FromFolder(dir.File("in"), new ImportOptions { Background = SpriteDiffusion.IO.Rgb.Parse("#008080") }).Pixels(0);
         Assert.Equal([0, 128, 128], teal[0..3]);
         Assert.Equal([128, 64, 64], teal[3..6]);
     }
@@ -247,9 +247,9 @@ public class ImportTests
     [Fact]
     public void ColoursParseFromNamesAndHex()
     {
-        Assert.Equal(new IO.Rgb(255, 255, 255), IO.Rgb.Parse("white"));
-        Assert.Equal(new IO.Rgb(0x12, 0xab, 0xEF), IO.Rgb.Parse("#12abEF"));
-        Assert.Equal(new IO.Rgb(1, 2, 3), IO.Rgb.Parse("010203"));
-        Assert.Contains("not a colour", Assert.Throws<UserError>(() => IO.Rgb.Parse("mauve")).Message);
+        Assert.Equal(new SpriteDiffusion.IO.Rgb(255, 255, 255), SpriteDiffusion.IO.Rgb.Parse("white"));
+        Assert.Equal(new SpriteDiffusion.IO.Rgb(0x12, 0xab, 0xEF), SpriteDiffusion.IO.Rgb.Parse("#12abEF"));
+        Assert.Equal(new SpriteDiffusion.IO.Rgb(1, 2, 3), SpriteDiffusion.IO.Rgb.Parse("010203"));
+        Assert.Contains("not a colour", Assert.Throws<UserError>(() => SpriteDiffusion.IO.Rgb.Parse("mauve")).Message);
     }
 }
