@@ -1,0 +1,59 @@
+using SpriteDiffusion.Engine;
+
+namespace SpriteDiffusion.Diffusion;
+
+/// <summary>
+/// Ho et al.'s ancestral sampler: every timestep from T-1 down to 0,
+/// x_{t-1} = (x_t - beta[t] / sqrt(1 - alpha_bar[t]) eps_hat) / sqrt(alpha[t]) + sqrt(beta[t]) z,
+/// with no noise at t = 0. The variance is beta[t], the paper's "large" choice; the posterior
+/// variance beta_tilde[t] (what DDIM at eta = 1 gives) is the other choice the paper found equally good.
+/// </summary>
+public sealed class DdpmSampler : ISampler
+{
+    public const string SamplerName = "ddpm";
+
+    private int[] _timesteps;
+
+    public DdpmSampler(NoiseSchedule schedule)
+    {
+        Schedule = schedule;
+        _timesteps = AllTimesteps(schedule.T);
+    }
+
+    public string Name => SamplerName;
+    public NoiseSchedule Schedule { get; }
+    public IReadOnlyList<int> Timesteps => _timesteps;
+
+    /// <summary>DDPM's steps are the whole chain, so <paramref name="steps"/> must be T.</summary>
+    public void SetTimesteps(int steps)
+    {
+        if (steps != Schedule.T)
+            throw new UserError($"--steps must be {Schedule.T} for DDPM, which visits every timestep (got {steps}); use DDIM to sample in fewer steps.");
+        _timesteps = AllTimesteps(Schedule.T);
+    }
+
+    /// <summary>The step from t to t - 1.</summary>
+    public StepCoefficients Coefficients(int t)
+    {
+        if ((uint)t >= (uint)Schedule.T) throw new ArgumentOutOfRangeException(nameof(t), t, $"timestep must be in 0..{Schedule.T - 1}.");
+        double beta = Schedule.Beta[t];
+        double invSqrtAlpha = 1.0 / Math.Sqrt(Schedule.Alpha[t]);
+        return new StepCoefficients(
+            X: invSqrtAlpha,
+            Eps: -beta / Math.Sqrt(1.0 - Schedule.AlphaBar[t]) * invSqrtAlpha,
+            Noise: t > 0 ? Math.Sqrt(beta) : 0.0);
+    }
+
+    public void Step(int index, ReadOnlySpan<float> xt, ReadOnlySpan<float> epsHat, Span<float> xNext, Rng rng)
+    {
+        if ((uint)index >= (uint)_timesteps.Length) throw new ArgumentOutOfRangeException(nameof(index), index, $"step index must be in 0..{_timesteps.Length - 1}.");
+        Coefficients(_timesteps[index]).Apply(xt, epsHat, xNext, rng);
+    }
+
+    private static int[] AllTimesteps(int T)
+    {
+        var steps = new int[T];
+        for (int i = 0; i < T; i++) steps[i] = T - 1 - i;
+        return steps;
+    }
+}

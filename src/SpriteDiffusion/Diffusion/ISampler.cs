@@ -1,0 +1,28 @@
+using SpriteDiffusion.Engine;
+
+namespace SpriteDiffusion.Diffusion;
+
+/// <summary>
+/// A reverse-process sampler in the style of diffusers' schedulers: it knows the noise schedule and
+/// nothing of the model, which only ever appears as the predicted noise handed to <see cref="Step"/>.
+/// </summary>
+public interface ISampler
+{
+    /// <summary>"ddpm" or "ddim".</summary>
+    string Name { get; }
+
+    NoiseSchedule Schedule { get; }
+
+    /// <summary>The timesteps visited, in order, as set by <see cref="SetTimesteps"/>.</summary>
+    IReadOnlyList<int> Timesteps { get; }
+
+    /// <summary>Chooses how many steps a run takes; throws <see cref="UserError"/> for a count the sampler cannot do.</summary>
+    void SetTimesteps(int steps);
+
+    /// <summary>
+    /// One step from x at Timesteps[index] to the next x (x_0 after the last), given the model's
+    /// predicted noise for the whole batch. Noise is drawn from <paramref name="rng"/> only when the
+    /// step is stochastic. <paramref name="xNext"/> may be <paramref name="xt"/> itself.
+    /// </summary>
+    void Step(int index, ReadOnlySpan<float> xt, ReadOnlySpan<float> epsHat, Span<float> xNext, Rng rng);
+}

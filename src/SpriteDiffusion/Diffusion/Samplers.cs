@@ -1,0 +1,30 @@
+namespace SpriteDiffusion.Diffusion;
+
+/// <summary>Samplers by name, so the command line and checkpoints can name one.</summary>
+public static class Samplers
+{
+    public static IReadOnlyList<string> Names { get; } = [DdpmSampler.SamplerName, DdimSampler.SamplerName];
+
+    /// <summary>
+    /// The sampler called <paramref name="name"/> with its timesteps set. DDPM takes all T steps,
+    /// so <paramref name="steps"/> = null means T for it; DDIM needs an explicit count. DDPM has no eta.
+    /// </summary>
+    public static ISampler Create(string name, NoiseSchedule schedule, int? steps = null, double eta = 0.0)
+    {
+        switch (name.Trim().ToLowerInvariant())
+        {
+            case DdpmSampler.SamplerName:
+                if (eta != 0.0)
+                    throw new UserError($"--eta applies to DDIM only; DDPM's noise is fixed by its schedule (got eta {eta}).");
+                var ddpm = new DdpmSampler(schedule);
+                if (steps is int n) ddpm.SetTimesteps(n);
+                return ddpm;
+            case DdimSampler.SamplerName:
+                if (steps is null)
+                    throw new UserError($"DDIM needs a step count: give --steps between 1 and {schedule.T}.");
+                return new DdimSampler(schedule, steps.Value, eta);
+            default:
+                throw new UserError($"unknown sampler '{name}': use one of {string.Join(", ", Names)}.");
+        }
+    }
+}

@@ -1,0 +1,156 @@
+"""Diffusion reference fixtures (SPEC section 3) -> tests/SpriteDiffusion.Tests/Fixtures/diffusion/.
+
+Run from anywhere:  /usr/bin/python3 tools/reference/diffusion_fixtures.py
+
+Everything is computed in float64 straight from the SPEC's formulas (x0_hat first, then x_s, as
+written there), independently of the C# code, which folds each step into two coefficients.
+Inputs are drawn as float32 so that the C# side sees exactly the same numbers.
+"""
+import math
+import os
+import sys
+from fractions import Fraction
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import safetensors_io  # noqa: E402
+
+OUT = os.path.join(HERE, "..", "..", "tests", "SpriteDiffusion.Tests", "Fixtures", "diffusion")
+F64 = torch.float64
+
+
+def linear_schedule(T):
+    beta = torch.linspace(1e-4, 0.02, T, dtype=F64)
+    alpha = 1 - beta
+    return beta, alpha, torch.cumprod(alpha, 0)
+
+
+def cosine_schedule(T, s=0.008, max_beta=0.999):
+    """Nichol & Dhariwal: alpha_bar(u) = f(u)/f(0), f(u) = cos^2((u/T + s)/(1 + s) pi/2); index t is step t+1."""
+    u = torch.arange(T + 1, dtype=F64)
+    f = torch.cos((u / T + s) / (1 + s) * math.pi / 2) ** 2
+    beta = torch.clamp(1 - f[1:] / f[:-1], max=max_beta)
+    alpha = 1 - beta
+    alpha_bar = torch.cumprod(alpha, 0)
+    # Only the last beta (f(T) = 0, so beta = 1) is clipped; before it alpha_bar is the formula itself.
+    assert int((1 - f[1:] / f[:-1] > max_beta).sum()) == 1
+    assert torch.allclose(alpha_bar[:-1], f[1:-1] / f[0], rtol=1e-12, atol=0)
+    return beta, alpha, alpha_bar
+
+
+def ab_at(alpha_bar, t):
+    return torch.tensor(1.0, dtype=F64) if t < 0 else alpha_bar[t]
+
+
+def ddpm(schedule, xt, eps, t):
+    beta, alpha, alpha_bar = schedule
+    mean = (xt - beta[t] / torch.sqrt(1 - alpha_bar[t]) * eps) / torch.sqrt(alpha[t])
+    noise_scale = torch.sqrt(beta[t]) if t > 0 else torch.tensor(0.0, dtype=F64)
+    return mean, noise_scale
+
+
+def ddim(schedule, xt, eps, z, t, s, eta):
+    _, _, alpha_bar = schedule
+    ab_t, ab_s = alpha_bar[t], ab_at(alpha_bar, s)
+    x0_hat = (xt - torch.sqrt(1 - ab_t) * eps) / torch.sqrt(ab_t)
+    sigma = eta * torch.sqrt((1 - ab_s) / (1 - ab_t) * (1 - ab_t / ab_s))
+    det = torch.sqrt(ab_s) * x0_hat + torch.sqrt(1 - ab_s - sigma**2) * eps
+    return det + sigma * z, det, sigma
+
+
+def ddim_timesteps(T, n):
+    return torch.linspace(T - 1, 0, n, dtype=F64).long()
+
+
+def exact_timesteps(T, n):
+    """linspace(T-1, 0, n) truncated, in exact rational arithmetic."""
+    if n == 1:
+        return [T - 1]
+    return [int(Fraction((T - 1) * (n - 1 - k), n - 1)) for k in range(n)]
+
+
+def save(name, tensors, note):
+    os.makedirs(OUT, exist_ok=True)
+    path = os.path.join(OUT, name + ".safetensors")
+    safetensors_io.save(path, tensors, {"note": note, "written_by": "tools/reference/diffusion_fixtures.py"})
+    return path
+
+
+def write_schedules():
+    tensors = {}
+    for T in (1000, 50):
+        for name, make in (("linear", linear_schedule), ("cosine", cosine_schedule)):
+            beta, _, alpha_bar = make(T)
+            tensors[f"{name}_T{T}/beta"] = beta
+            tensors[f"{name}_T{T}/alpha_bar"] = alpha_bar
+    return save("schedule", tensors, "beta and alpha_bar (F64) of the linear and cosine schedules at T = 1000 and 50")
+
+
+def step_inputs(seed, batch=2):
+    g = torch.Generator().manual_seed(seed)
+    return [torch.randn(batch, 3, 4, 4, generator=g) for _ in range(3)]  # float32
+
+
+def write_ddpm():
+    xt, eps, _ = step_inputs(1)
+    tensors = {"xt": xt, "eps_hat": eps}
+    for sched_name, schedule, ts in (("linear", linear_schedule(1000), (999, 500, 1, 0)),
+                                     ("cosine", cosine_schedule(1000), (999, 500, 0))):
+        for t in ts:
+            mean, noise = ddpm(schedule, xt.double(), eps.double(), t)
+            tensors[f"{sched_name}/t{t}/mean"] = mean
+            tensors[f"{sched_name}/t{t}/noise_scale"] = noise
+    return save("ddpm", tensors, "DDPM step mean and noise scale at T = 1000 from fixed x_t, eps_hat")
+
+
+DDIM_PAIRS = ((999, 978), (500, 479), (978, 958), (20, 0), (0, -1), (999, -1), (40, -1))
+
+
+def write_ddim():
+    xt, eps, z = step_inputs(2)
+    tensors = {"xt": xt, "eps_hat": eps, "z": z}
+    for sched_name, schedule in (("linear", linear_schedule(1000)), ("cosine", cosine_schedule(1000))):
+        for eta in (0.0, 0.5):
+            for t, s in DDIM_PAIRS:
+                x_next, det, sigma = ddim(schedule, xt.double(), eps.double(), z.double(), t, s, eta)
+                key = f"{sched_name}/eta{eta}/t{t}_s{s}"
+                tensors[key + "/x_next"] = x_next
+                if eta > 0:
+                    tensors[key + "/det"] = det
+                    tensors[key + "/sigma"] = sigma
+    for n in (50, 10):
+        steps = ddim_timesteps(1000, n)
+        assert steps.tolist() == exact_timesteps(1000, n)
+        tensors[f"timesteps_n{n}"] = steps
+    # torch's float64 linspace truncates one low here (at k = 33: 999 * 66 / 99 = 666 exactly), so the
+    # exact form is stored for the C# side, which uses the exact form everywhere.
+    assert ddim_timesteps(1000, 100).tolist() != exact_timesteps(1000, 100)
+    tensors["timesteps_n100_exact"] = torch.tensor(exact_timesteps(1000, 100), dtype=torch.int64)
+    return save("ddim", tensors, "DDIM x_next (eta 0, 0.5: det, sigma given z) at T = 1000 and the timestep lists")
+
+
+def write_forward():
+    g = torch.Generator().manual_seed(3)
+    x0 = torch.randn(4, 3, 4, 4, generator=g)
+    eps = torch.randn(4, 3, 4, 4, generator=g)
+    t = torch.tensor([999, 0, 500, 37], dtype=torch.int64)
+    tensors = {"x0": x0, "eps": eps, "t": t}
+    for sched_name, schedule in (("linear", linear_schedule(1000)), ("cosine", cosine_schedule(1000))):
+        ab = schedule[2][t].view(-1, 1, 1, 1)
+        tensors[f"{sched_name}/xt"] = torch.sqrt(ab) * x0.double() + torch.sqrt(1 - ab) * eps.double()
+    return save("forward", tensors, "x_t = sqrt(alpha_bar[t]) x0 + sqrt(1 - alpha_bar[t]) eps per image at T = 1000")
+
+
+def main():
+    root = os.path.join(HERE, "..", "..")
+    for path in (write_schedules(), write_ddpm(), write_ddim(), write_forward()):
+        back, _ = safetensors_io.load(path)
+        assert all(np.all(np.isfinite(v)) for v in back.values()), path
+        print(f"{os.path.relpath(path, root)}: {os.path.getsize(path)} bytes, {len(back)} tensors")
+
+
+if __name__ == "__main__":
+    main()
