@@ -50,7 +50,7 @@ internal static class DiffusionFixture
     public static float[] Gaussian(int count, ulong seed)
     {
         var values = new float[count];
-        new Engine.Rng(seed).FillGaussian(values);
+        new SpriteDiffusion.Engine.Rng(seed).FillGaussian(values);
         return values;
     }
 }
