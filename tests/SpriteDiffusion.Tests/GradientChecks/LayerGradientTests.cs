@@ -1,0 +1,130 @@
+using SpriteDiffusion.Engine;
+using SpriteDiffusion.Layers;
+using SpriteDiffusion.Model;
+using Xunit.Abstractions;
+using static SpriteDiffusion.Tests.GradientChecks.Checks;
+
+namespace SpriteDiffusion.Tests.GradientChecks;
+
+/// <summary>Conv2d (3x3 and 1x1), ConvTranspose2d (kernel = stride) and Linear on random shapes.</summary>
+public class LayerGradientTests(ITestOutputHelper output) : GradientCheckTests(output)
+{
+    [Theory, MemberData(nameof(Seeds))]
+    public void Conv2d3x3(int seed) => CheckConv2d(seed, 3);
+
+    [Theory, MemberData(nameof(Seeds))]
+    public void Conv2d1x1(int seed) => CheckConv2d(seed, 1);
+
+    private void CheckConv2d(int seed, int k)
+    {
+        var rng = Rng.Derive((ulong)seed, (ulong)(100 + k));
+        int b = Draw(rng, 1, 4), cin = Draw(rng, 1, 9), cout = Draw(rng, 1, 9), h = Draw(rng, 1, 9), w = Draw(rng, 1, 9);
+        string what = $"Conv2d {k}x{k} seed {seed} x[{b},{cin},{h},{w}] -> {cout}";
+        double bound = 1 / Math.Sqrt(cin * k * k);
+        var x = Normal(rng, b * cin * h * w);
+        var weight = Uniform(rng, cout * cin * k * k, -bound, bound);
+        var bias = Uniform(rng, cout, -bound, bound);
+        var gy = Normal(rng, b * cout * h * w);
+
+        var (gx, gw, gb) = Conv64.Conv2dBackward(x, weight, gy, b, cin, cout, h, w, k);
+        double fd = FiniteDifference(what, [("x", x), ("weight", weight), ("bias", bias)],
+            () => Conv64.Conv2d(x, weight, bias, b, cin, cout, h, w, k), gy, [gx, gw, gb], rng);
+
+        var store = new ParameterStore();
+        var conv = new Conv2d(store, "conv", cin, cout, k);
+        store.Allocate(new Rng(1));
+        Load(conv.Weight.Value, weight);
+        Load(conv.Bias.Value, bias);
+        var gradsBefore = PrefillGrads(store, rng);
+        var xt = ToTensor(x, b, cin, h, w);
+        var gyt = ToTensor(gy, b, cout, h, w);
+        var y = Poisoned(b, cout, h, w);
+        conv.Forward(xt, y);
+        var errors = new List<double> { AssertClose(what + " y", y.Span, Conv64.Conv2d(x, weight, bias, b, cin, cout, h, w, k)) };
+
+        var gxt = Poisoned(b, cin, h, w);
+        conv.Backward(xt, gyt, gxt);
+        errors.Add(AssertClose(what + " gx", gxt.Span, gx));
+        errors.Add(AssertAdded(what + " gweight (added)", conv.Weight.Grad!.Span, gradsBefore[0], gw));
+        errors.Add(AssertAdded(what + " gbias (added)", conv.Bias.Grad!.Span, gradsBefore[1], gb));
+
+        // The accumulate path adds the input gradient onto what is there (a skip connection's share).
+        var prior = Normal(rng, x.Length);
+        var gxAcc = ToTensor(prior, b, cin, h, w);
+        conv.Backward(xt, gyt, gxAcc, accumulate: true);
+        errors.Add(AssertAdded(what + " gx (accumulate)", gxAcc.Span, ToFloats(prior), gx));
+        errors.Add(AssertAdded(what + " gweight (second backward)", conv.Weight.Grad!.Span, gradsBefore[0], Twice(gw)));
+        Report(what, fd, [.. errors]);
+    }
+
+    [Theory, MemberData(nameof(Seeds))]
+    public void ConvTranspose2d(int seed)
+    {
+        var rng = Rng.Derive((ulong)seed, 200);
+        int k = Draw(rng, 1, 4), b = Draw(rng, 1, 4), cin = Draw(rng, 1, 9), cout = Draw(rng, 1, 9);
+        int h = Draw(rng, 1, Math.Max(1, 9 / k)), w = Draw(rng, 1, Math.Max(1, 9 / k));
+        string what = $"ConvTranspose2d k=s={k} seed {seed} x[{b},{cin},{h},{w}] -> {cout}";
+        double bound = 1 / Math.Sqrt(cout * k * k);
+        var x = Normal(rng, b * cin * h * w);
+        var weight = Uniform(rng, cin * cout * k * k, -bound, bound);
+        var bias = Uniform(rng, cout, -bound, bound);
+        var gy = Normal(rng, b * cout * h * k * w * k);
+
+        var (gx, gw, gb) = Conv64.ConvTranspose2dBackward(x, weight, gy, b, cin, cout, h, w, k);
+        double fd = FiniteDifference(what, [("x", x), ("weight", weight), ("bias", bias)],
+            () => Conv64.ConvTranspose2d(x, weight, bias, b, cin, cout, h, w, k), gy, [gx, gw, gb], rng);
+
+        var store = new ParameterStore();
+        var conv = new ConvTranspose2d(store, "up", cin, cout, k);
+        store.Allocate(new Rng(1));
+        Load(conv.Weight.Value, weight);
+        Load(conv.Bias.Value, bias);
+        var gradsBefore = PrefillGrads(store, rng);
+        var xt = ToTensor(x, b, cin, h, w);
+        var y = Poisoned(b, cout, h * k, w * k);
+        conv.Forward(xt, y);
+        double ey = AssertClose(what + " y", y.Span, Conv64.ConvTranspose2d(x, weight, bias, b, cin, cout, h, w, k));
+        var gxt = Poisoned(b, cin, h, w);
+        conv.Backward(xt, ToTensor(gy, b, cout, h * k, w * k), gxt);
+        Report(what, fd, ey,
+            AssertClose(what + " gx", gxt.Span, gx),
+            AssertAdded(what + " gweight (added)", conv.Weight.Grad!.Span, gradsBefore[0], gw),
+            AssertAdded(what + " gbias (added)", conv.Bias.Grad!.Span, gradsBefore[1], gb));
+    }
+
+    [Theory, MemberData(nameof(Seeds))]
+    public void Linear(int seed)
+    {
+        var rng = Rng.Derive((ulong)seed, 300);
+        int b = Draw(rng, 1, 4), fin = Draw(rng, 1, 9), fout = Draw(rng, 1, 9);
+        string what = $"Linear seed {seed} x[{b},{fin}] -> {fout}";
+        double bound = 1 / Math.Sqrt(fin);
+        var x = Normal(rng, b * fin);
+        var weight = Uniform(rng, fout * fin, -bound, bound);
+        var bias = Uniform(rng, fout, -bound, bound);
+        var gy = Normal(rng, b * fout);
+
+        var (gx, gw, gb) = Conv64.LinearBackward(x, weight, gy, b, fin, fout);
+        double fd = FiniteDifference(what, [("x", x), ("weight", weight), ("bias", bias)],
+            () => Conv64.Linear(x, weight, bias, b, fin, fout), gy, [gx, gw, gb], rng);
+
+        var store = new ParameterStore();
+        var linear = new Linear(store, "fc", fin, fout);
+        store.Allocate(new Rng(1));
+        Load(linear.Weight.Value, weight);
+        Load(linear.Bias.Value, bias);
+        var gradsBefore = PrefillGrads(store, rng);
+        var xt = ToTensor(x, b, fin);
+        var y = Poisoned(b, fout);
+        linear.Forward(xt, y);
+        double ey = AssertClose(what + " y", y.Span, Conv64.Linear(x, weight, bias, b, fin, fout));
+        var gxt = Poisoned(b, fin);
+        linear.Backward(xt, ToTensor(gy, b, fout), gxt);
+        Report(what, fd, ey,
+            AssertClose(what + " gx", gxt.Span, gx),
+            AssertAdded(what + " gweight (added)", linear.Weight.Grad!.Span, gradsBefore[0], gw),
+            AssertAdded(what + " gbias (added)", linear.Bias.Grad!.Span, gradsBefore[1], gb));
+    }
+
+    private static double[] Twice(double[] v) => v.Select(d => 2 * d).ToArray();
+}
