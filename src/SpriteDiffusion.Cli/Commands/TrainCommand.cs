@@ -1,4 +1,8 @@
 using System.CommandLine;
+using System.Diagnostics;
+using Spectre.Console;
+using SpriteDiffusion.Engine;
+using SpriteDiffusion.Training;
 
 namespace SpriteDiffusion.Cli.Commands;
 
@@ -6,12 +10,106 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var command = new Command("train", "Not built yet.");
-        command.SetAction(_ =>
+        var preset = new Option<string>("--preset") { Description = "Starting hyper-parameters: cpu (default, minutes on 2 cores) or seed (SPEC section 6, GPU-class budget).", DefaultValueFactory = _ => "cpu" };
+        preset.AcceptOnlyFromAmong("cpu", "seed");
+        var config = new Option<string?>("--config") { Description = "A JSON file of options (same keys as the config.json a run writes); flags override it." };
+        var data = new Option<string?>("--data") { Description = "Data-set folder with images.npy and labels.npy (default: the bundled data/twemoji16)." };
+        var nFeat = new Option<int?>("--n-feat") { Description = "U-Net width (multiple of 8)." };
+        var epochs = new Option<int?>("--epochs") { Description = "Training epochs." };
+        var batch = new Option<int?>("--batch") { Description = "Images per step." };
+        var lr = new Option<double?>("--lr") { Description = "Adam learning rate." };
+        var seed = new Option<ulong?>("--seed") { Description = "Seed for initialisation, shuffling and noise." };
+        var flip = new Option<bool?>("--flip") { Description = "Random horizontal flips (true/false)." };
+        var limit = new Option<int?>("--limit") { Description = "Use only this many images (quick experiments)." };
+        var valFraction = new Option<double?>("--val-fraction") { Description = "Share of images held out for validation (default 0.1)." };
+        var timesteps = new Option<int?>("--timesteps") { Description = "Diffusion steps T (default 1000)." };
+        var timeInput = new Option<string?>("--time-input") { Description = "Time fed to the network: t/T (default) or raw (the seed's integer t)." };
+        var samples = new Option<int?>("--samples") { Description = "Sprites drawn with DDIM and DDPM when training ends (0 to skip)." };
+        var output = new Option<string?>("--out") { Description = "Run folder (default: runs/<date-time>)." };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its resume checkpoint." };
+        var force = new Option<bool>("--force") { Description = "Replace a run already in --out." };
+        var threads = new Option<int?>("--threads") { Description = "Worker threads (default: all cores)." };
+        var command = new Command("train", "Train the seed U-Net with DDPM on a sprite data set, then draw samples with both samplers.")
         {
-            Console.Error.WriteLine("'train' is not built yet.");
-            return 2;
+            preset, config, data, nFeat, epochs, batch, lr, seed, flip, limit, valFraction, timesteps, timeInput, samples, output, resume, force, threads,
+        };
+        command.SetAction(r =>
+        {
+            TrainingOptions options;
+            string? resumeDir = r.GetValue(resume);
+            if (resumeDir is not null)
+            {
+                string saved = Path.Combine(resumeDir, Trainer.ConfigFile);
+                if (!File.Exists(saved)) throw new UserError($"{resumeDir}: not a run folder (no {Trainer.ConfigFile}); nothing to resume.");
+                options = TrainingOptions.Cpu.Overlay(saved) with { Output = resumeDir };
+            }
+            else
+            {
+                options = TrainingOptions.FromPreset(r.GetValue(preset)!);
+                if (r.GetValue(config) is string path) options = options.Overlay(path);
+            }
+            options = options with
+            {
+                Data = r.GetValue(data) ?? options.Data,
+                NFeat = r.GetValue(nFeat) ?? options.NFeat,
+                Epochs = r.GetValue(epochs) ?? options.Epochs,
+                BatchSize = r.GetValue(batch) ?? options.BatchSize,
+                LearningRate = r.GetValue(lr) ?? options.LearningRate,
+                Seed = r.GetValue(seed) ?? options.Seed,
+                Flip = r.GetValue(flip) ?? options.Flip,
+                Limit = r.GetValue(limit) ?? options.Limit,
+                ValidationFraction = r.GetValue(valFraction) ?? options.ValidationFraction,
+                Timesteps = r.GetValue(timesteps) ?? options.Timesteps,
+                TimeInput = r.GetValue(timeInput) ?? options.TimeInput,
+                Samples = r.GetValue(samples) ?? options.Samples,
+                Output = r.GetValue(output) ?? options.Output,
+                Threads = r.GetValue(threads) ?? options.Threads,
+            };
+            return Run(options, resumeDir is not null, r.GetValue(force));
         });
         return command;
+    }
+
+    private static int Run(TrainingOptions options, bool resume, bool force)
+    {
+        var trainer = new Trainer(options, new ConsoleObserver());
+        var o = trainer.Options;
+        TrainingResult result;
+        var clock = Stopwatch.StartNew();
+        using (var interrupt = new Interrupt())
+        {
+            result = TrainingProgress.Run(trainer, interrupt.Token, resume, force);
+        }
+        string dir = trainer.OutputDirectory;
+        if (result.Interrupted)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[yellow]interrupted[/]: progress saved in {Path.Combine(dir, Trainer.ResumeFile)}; continue with [bold]sprites train --resume {dir}[/]");
+            return 130;
+        }
+        AnsiConsole.MarkupLineInterpolated($"trained {result.EpochsCompleted} epochs in {clock.Elapsed.TotalMinutes:F1} min at {result.ImagesPerSecond:F1} img/s; best validation loss {result.BestValidationLoss:F5}");
+
+        var written = new List<(string What, string Path)>
+        {
+            ("best checkpoint", result.BestCheckpoint), ("last checkpoint", result.LastCheckpoint),
+            ("resume checkpoint", Path.Combine(dir, Trainer.ResumeFile)), ("loss plot", Path.Combine(dir, Trainer.PlotFile)),
+            ("losses", Path.Combine(dir, Trainer.LossesFile)), ("log", Path.Combine(dir, Trainer.LogFile)), ("config", Path.Combine(dir, Trainer.ConfigFile)),
+        };
+        if (o.Samples > 0)
+        {
+            string ddim = Path.Combine(dir, $"samples_ddim{o.DdimSteps}.png"), ddpm = Path.Combine(dir, $"samples_ddpm{o.Timesteps}.png");
+            SampleCommand.Run(new(result.BestCheckpoint, "ddim", o.DdimSteps, 0, o.Samples, o.Seed, ddim, 4, null, null, null));
+            SampleCommand.Run(new(result.BestCheckpoint, "ddpm", o.Timesteps, 0, o.Samples, o.Seed, ddpm, 4, null, null, null));
+            written.Add(($"DDIM samples ({o.DdimSteps} steps)", ddim));
+            written.Add(($"DDPM samples ({o.Timesteps} steps)", ddpm));
+        }
+        var table = new Table().AddColumn("output").AddColumn("where");
+        foreach (var (what, path) in written) table.AddRow(Markup.Escape(what), Markup.Escape(path));
+        AnsiConsole.Write(table);
+        return 0;
+    }
+
+    private sealed class ConsoleObserver : ITrainingObserver
+    {
+        public void OnMessage(string line) => AnsiConsole.MarkupLineInterpolated($"{line}");
     }
 }

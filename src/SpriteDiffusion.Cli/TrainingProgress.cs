@@ -1,0 +1,47 @@
+using Spectre.Console;
+using SpriteDiffusion.Training;
+
+namespace SpriteDiffusion.Cli;
+
+/// <summary>Runs a trainer under a live display: epoch, step, loss, img/s and ETA.</summary>
+internal static class TrainingProgress
+{
+    public static TrainingResult Run(Trainer trainer, CancellationToken cancel, bool resume, bool force)
+    {
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+            return trainer.Run(cancel, resume, force);
+        TrainingResult? result = null;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask("starting", autoStart: true);
+                var observer = new Observer(task);
+                var inner = new Trainer(trainer.Options, observer);
+                result = inner.Run(cancel, resume, force);
+            });
+        return result!;
+    }
+
+    private sealed class Observer(ProgressTask task) : ITrainingObserver
+    {
+        private int _batchesPerEpoch, _epochs;
+
+        public void OnStart(TrainingPlan plan)
+        {
+            _batchesPerEpoch = plan.BatchesPerEpoch;
+            _epochs = plan.Epochs;
+            task.MaxValue = (double)plan.BatchesPerEpoch * plan.Epochs;
+            task.Value = (double)plan.StartEpoch * plan.BatchesPerEpoch + plan.StartBatch;
+        }
+
+        public void OnStep(StepReport r)
+        {
+            task.Value = (double)r.Epoch * _batchesPerEpoch + r.Batch + 1;
+            task.Description = $"epoch {r.Epoch + 1}/{_epochs} step {r.Batch + 1}/{_batchesPerEpoch} loss {r.Loss:F4} {r.ImagesPerSecond:F0} img/s";
+        }
+
+        public void OnMessage(string line) => AnsiConsole.MarkupLineInterpolated($"{line}");
+    }
+}

@@ -1,0 +1,54 @@
+using SpriteDiffusion.Data;
+
+namespace SpriteDiffusion.IO;
+
+/// <summary>Generated sprites to PNG: a nearly square grid, or one file per sprite.</summary>
+public static class SpriteImages
+{
+    public static int GridColumns(int count) => Math.Max(1, (int)Math.Ceiling(Math.Sqrt(count)));
+
+    public static void WriteGrid(string path, ReadOnlySpan<float> samples, int count, int size, int scale = 4)
+    {
+        if (scale < 1 || scale > 64) throw new UserError($"--scale must be between 1 and 64 (got {scale}).");
+        Png.Write(path, ImageGrid.FromChw(samples, count, size, GridColumns(count), scale, gap: scale > 1 ? 1 : 0));
+    }
+
+    /// <summary>Writes sprite_000.png, sprite_001.png, ... into a folder, each upscaled like the grid.</summary>
+    public static IReadOnlyList<string> WriteEach(string directory, ReadOnlySpan<float> samples, int count, int size, int scale = 4)
+    {
+        Directory.CreateDirectory(directory);
+        int length = 3 * size * size;
+        var written = new List<string>(count);
+        var hwc = new byte[size * size * 3];
+        for (int i = 0; i < count; i++)
+        {
+            SpritePixels.ChwToHwc(samples.Slice(i * length, length), hwc, size);
+            var image = ImageGrid.Upscale(Png.FromRgb(size, size, hwc), scale);
+            string path = Path.Combine(directory, $"sprite_{i:D3}.png");
+            Png.Write(path, image);
+            written.Add(path);
+        }
+        return written;
+    }
+}
+
+/// <summary>The pretrained checkpoint that ships in the repository (models/twemoji16).</summary>
+public static class PretrainedModel
+{
+    public static readonly string RelativePath = Path.Combine("models", "twemoji16", "model.safetensors");
+
+    public static string? TryFind()
+    {
+        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                string candidate = Path.Combine(dir.FullName, RelativePath);
+                if (File.Exists(candidate)) return candidate;
+            }
+        return null;
+    }
+
+    public static string DefaultPath => TryFind() ?? throw new UserError(
+        $"no --checkpoint given and the bundled pretrained model ({RelativePath.Replace('\\', '/')}) was not found above the current folder. " +
+        "Pass --checkpoint PATH (a best.safetensors from `sprites train`).");
+}

@@ -1,0 +1,22 @@
+using SpriteDiffusion.IO;
+
+namespace SpriteDiffusion.Training;
+
+/// <summary>Train and validation loss per epoch as a PNG, through ScottPlot.</summary>
+public static class LossPlot
+{
+    public static void Write(string path, IReadOnlyList<(int Epoch, double Train, double Validation)> history, string subtitle)
+    {
+        var plot = new ScottPlot.Plot();
+        double[] epochs = history.Select(h => (double)h.Epoch).ToArray();
+        var train = plot.Add.Scatter(epochs, history.Select(h => h.Train).ToArray());
+        train.LegendText = "train";
+        var validation = plot.Add.Scatter(epochs, history.Select(h => h.Validation).ToArray());
+        validation.LegendText = "validation";
+        plot.Title($"Noise-prediction MSE ({subtitle})");
+        plot.XLabel("epoch");
+        plot.YLabel("loss");
+        plot.ShowLegend();
+        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(800, 500, ScottPlot.ImageFormat.Png));
+    }
+}

@@ -1,0 +1,226 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using SpriteDiffusion.Data;
+using SpriteDiffusion.Diffusion;
+using SpriteDiffusion.Engine;
+using SpriteDiffusion.IO;
+using SpriteDiffusion.Model;
+
+namespace SpriteDiffusion.Training;
+
+public sealed record TrainingPlan(int TrainImages, int ValidationImages, int BatchesPerEpoch, int Epochs, int StartEpoch, int StartBatch, long ParameterCount, string DataDirectory);
+public sealed record StepReport(int Epoch, int Batch, int BatchesPerEpoch, long GlobalStep, double Loss, double ImagesPerSecond);
+public sealed record EpochReport(int Epoch, double TrainLoss, double ValidationLoss, bool Best, double Seconds, double ImagesPerSecond);
+
+/// <summary>What a run reports as it goes; the CLI draws it, tests record it.</summary>
+public interface ITrainingObserver
+{
+    void OnStart(TrainingPlan plan) { }
+    void OnStep(StepReport report) { }
+    void OnEpoch(EpochReport report) { }
+    void OnMessage(string line) { }
+}
+
+public sealed record TrainingResult(string BestCheckpoint, string LastCheckpoint, double BestValidationLoss, int EpochsCompleted, bool Interrupted, double ImagesPerSecond);
+
+/// <summary>
+/// DDPM training of the seed U-Net on a sprite data set: shuffled batches, validation after every
+/// epoch, best and last checkpoints, a resumable checkpoint (also on cancellation), losses as CSV
+/// and a plot. Every output is written atomically.
+/// </summary>
+public sealed class Trainer
+{
+    public const string BestFile = "best.safetensors", LastFile = "last.safetensors", ResumeFile = "resume.safetensors";
+    public const string ConfigFile = "config.json", LossesFile = "losses.csv", PlotFile = "loss.png", LogFile = "train.log";
+
+    private readonly TrainingOptions _o;
+    private readonly ITrainingObserver _observer;
+    private readonly List<(int Epoch, double Train, double Validation, double Seconds)> _history = [];
+
+    public Trainer(TrainingOptions options, ITrainingObserver observer)
+    {
+        options.Validate();
+        _o = options.Output is null ? options with { Output = Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)) } : options;
+        _observer = observer;
+    }
+
+    public string OutputDirectory => _o.Output!;
+
+    public TrainingOptions Options => _o;
+
+    /// <param name="resume">Continue the run in the output folder from its resume checkpoint.</param>
+    /// <param name="force">Replace a finished or interrupted run that already lives in the output folder.</param>
+    public TrainingResult Run(CancellationToken cancel, bool resume = false, bool force = false)
+    {
+        string output = OutputDirectory!;
+        if (!resume && !force && new[] { BestFile, LastFile, ResumeFile }.Any(f => File.Exists(Path.Combine(output, f))))
+            throw new UserError($"{output} already holds a training run. Continue it with --resume, replace it with --force, or choose another --out.");
+        if (_o.Threads is int threads) Workers.Threads = threads;
+        Directory.CreateDirectory(OutputDirectory);
+        string dataDir = _o.Data ?? BundledData.DefaultDirectory;
+        var all = SpriteDataset.LoadDirectory(dataDir);
+        if (_o.Limit is int limit && limit < all.Count) all = all.Subset(limit, _o.SplitSeed);
+        var (train, validation) = all.Split(_o.ValidationFraction, _o.SplitSeed);
+        if (train.Count < 1 || validation.Count < 1)
+            throw new UserError($"{dataDir}: {all.Count} images are too few to split {_o.ValidationFraction:P0} off for validation.");
+        int batch = Math.Min(_o.BatchSize, train.Count);
+
+        var config = new UNetConfig(3, _o.NFeat, all.NumClasses, all.ImageSize);
+        var model = new UNet(config, _o.Seed);
+        var adam = new Adam(model.Store, (float)_o.LearningRate);
+        var schedule = NoiseSchedule.Create(_o.Schedule, _o.Timesteps);
+        var objective = new NoiseObjective(model, adam, schedule.AlphaBar, _o.TimeInput == "t/T");
+        var rng = new Rng(_o.Seed ^ 0x5EED_0000_0000_0001UL);
+        var loader = new BatchLoader(train, batch, (int)(_o.Seed % int.MaxValue), _o.Flip, dropLast: true);
+
+        int startEpoch = 0, startBatch = 0;
+        double bestValidation = double.PositiveInfinity, partialLoss = 0;
+        string resumePath = Path.Combine(OutputDirectory, ResumeFile);
+        if (resume)
+        {
+            (startEpoch, startBatch, bestValidation, partialLoss) = Resume(resumePath, model, adam, rng);
+            LoadHistory();
+        }
+        else File.Delete(Path.Combine(OutputDirectory, LogFile));
+        AtomicFile.WriteAllText(Path.Combine(OutputDirectory, ConfigFile), _o.ToJson());
+
+        _observer.OnStart(new TrainingPlan(train.Count, validation.Count, loader.BatchesPerEpoch, _o.Epochs, startEpoch, startBatch, model.Store.ParameterCount, dataDir));
+        Log($"training n_feat={_o.NFeat} on {train.Count} images ({validation.Count} for validation) from {dataDir}, batch {batch}, {_o.Epochs} epochs, lr {_o.LearningRate}, seed {_o.Seed}, threads {Workers.Threads}");
+
+        var x0 = Tensor.Zeros(batch, 3, config.Height, config.Height);
+        var context = Tensor.Zeros(batch, config.NCFeat);
+        var throughput = Stopwatch.StartNew();
+        long imagesSeen = 0, step = (long)startEpoch * loader.BatchesPerEpoch + startBatch;
+        int epoch = startEpoch;
+        for (; epoch < _o.Epochs; epoch++)
+        {
+            var epochClock = Stopwatch.StartNew();
+            loader.StartEpoch(epoch);
+            int first = epoch == startEpoch ? startBatch : 0;
+            double lossSum = epoch == startEpoch ? partialLoss : 0;
+            for (int skip = 0; skip < first; skip++) loader.Next(x0.Span, Span<float>.Empty);
+            for (int b = first; b < loader.BatchesPerEpoch; b++)
+            {
+                if (cancel.IsCancellationRequested)
+                {
+                    SaveResume(resumePath, model, adam, rng, config, all.ClassNames, epoch, b, step, bestValidation, lossSum);
+                    Log($"interrupted at epoch {epoch + 1}, batch {b}: saved {resumePath}; continue with --resume");
+                    return Result(true, epoch, bestValidation, throughput, imagesSeen);
+                }
+                loader.Next(x0.Span, Span<float>.Empty); // the seed trains without context: c stays zero
+                double loss = objective.Step(x0, context, rng);
+                if (!double.IsFinite(loss))
+                    throw new UserError($"the training loss became {loss} at epoch {epoch + 1}, batch {b + 1}. The last good checkpoint is {Path.Combine(OutputDirectory, LastFile)}; lower the learning rate (--lr) and train again.");
+                lossSum += loss;
+                step++;
+                imagesSeen += batch;
+                _observer.OnStep(new StepReport(epoch, b, loader.BatchesPerEpoch, step, loss, imagesSeen / throughput.Elapsed.TotalSeconds));
+            }
+            double trainLoss = lossSum / loader.BatchesPerEpoch;
+            double validationLoss = Validate(objective, validation, batch, config);
+            bool best = validationLoss < bestValidation;
+            if (best) bestValidation = validationLoss;
+            var info = Info(config, all.ClassNames, epoch + 1, step, validationLoss, trainLoss);
+            Checkpoint.Save(Path.Combine(OutputDirectory, LastFile), model, info);
+            if (best) Checkpoint.Save(Path.Combine(OutputDirectory, BestFile), model, info);
+            SaveResume(resumePath, model, adam, rng, config, all.ClassNames, epoch + 1, 0, step, bestValidation, 0);
+            _history.Add((epoch + 1, trainLoss, validationLoss, epochClock.Elapsed.TotalSeconds));
+            WriteLosses();
+            double ips = loader.BatchesPerEpoch * batch / epochClock.Elapsed.TotalSeconds;
+            Log(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1}/{_o.Epochs} train_loss={trainLoss:F5} val_loss={validationLoss:F5}{(best ? " (best)" : "")} {epochClock.Elapsed.TotalSeconds:F1}s {ips:F1} img/s"));
+            _observer.OnEpoch(new EpochReport(epoch + 1, trainLoss, validationLoss, best, epochClock.Elapsed.TotalSeconds, ips));
+        }
+        return Result(false, epoch, bestValidation, throughput, imagesSeen);
+    }
+
+    private TrainingResult Result(bool interrupted, int epochs, double best, Stopwatch clock, long images) =>
+        new(Path.Combine(OutputDirectory, BestFile), Path.Combine(OutputDirectory, LastFile), best, epochs, interrupted, images / Math.Max(1e-9, clock.Elapsed.TotalSeconds));
+
+    /// <summary>The noise loss on the validation split, with the same t and noise every epoch so epochs compare.</summary>
+    private double Validate(NoiseObjective objective, SpriteDataset validation, int batch, UNetConfig config)
+    {
+        var rng = new Rng(_o.Seed ^ 0x7A11_DA7E_0000_0001UL);
+        var loader = new BatchLoader(validation, Math.Min(batch, validation.Count), 0, flip: false, dropLast: false);
+        loader.StartEpoch(0);
+        var buffer = new float[loader.BatchSize * validation.ImageLength];
+        double sum = 0;
+        int count = 0, n;
+        while ((n = loader.Next(buffer, Span<float>.Empty)) > 0)
+        {
+            var x = Tensor.FromArray(buffer.AsSpan(0, n * validation.ImageLength), n, 3, config.Height, config.Height);
+            var c = Tensor.Zeros(n, config.NCFeat);
+            sum += objective.Evaluate(x, c, rng) * n;
+            count += n;
+        }
+        return sum / count;
+    }
+
+    private CheckpointInfo Info(UNetConfig config, string[] classes, int epoch, long step, double? validationLoss, double? trainLoss) => new()
+    {
+        Model = config, Schedule = _o.Schedule, Timesteps = _o.Timesteps, TimeInput = _o.TimeInput, ClassNames = classes,
+        Epoch = epoch, Step = step, ValidationLoss = validationLoss, TrainLoss = trainLoss,
+        Extra = new() { ["data"] = _o.Data ?? BundledData.RelativePath, ["seed"] = _o.Seed.ToString(CultureInfo.InvariantCulture), ["batch_size"] = _o.BatchSize.ToString(CultureInfo.InvariantCulture) },
+    };
+
+    private void SaveResume(string path, UNet model, Adam adam, Rng rng, UNetConfig config, string[] classes, int epoch, int batchInEpoch, long step, double best, double partialLoss)
+    {
+        var info = Info(config, classes, epoch, step, null, null) with
+        {
+            Extra = new()
+            {
+                ["resume_epoch"] = epoch.ToString(CultureInfo.InvariantCulture),
+                ["resume_batch"] = batchInEpoch.ToString(CultureInfo.InvariantCulture),
+                ["best_validation_loss"] = best.ToString("R", CultureInfo.InvariantCulture),
+                ["partial_loss_sum"] = partialLoss.ToString("R", CultureInfo.InvariantCulture),
+            },
+        };
+        Checkpoint.SaveResumable(path, model, adam, info, rng.GetState());
+    }
+
+    private static (int Epoch, int Batch, double Best, double Partial) Resume(string path, UNet model, Adam adam, Rng rng)
+    {
+        if (!File.Exists(path))
+            throw new UserError($"{path}: nothing to resume (no resume checkpoint in this output folder). Start a new run without --resume.");
+        var (saved, info) = Checkpoint.Load(path);
+        if (saved.Config != model.Config)
+            throw new UserError($"{path}: the saved model is {saved.Config}, this run's is {model.Config}; resume with the run's own config.json.");
+        for (int i = 0; i < model.Store.Entries.Count; i++)
+        {
+            var (to, from) = (model.Store.Entries[i], saved.Store.Entries[i]);
+            if (to.Kind == StateKind.Counter) to.Count = from.Count;
+            else from.Value.Span.CopyTo(to.Value.Span);
+        }
+        rng.SetState(Checkpoint.LoadResumeState(path, model, adam));
+        double Get(string key) => double.Parse(info.Extra[key], CultureInfo.InvariantCulture);
+        return ((int)Get("resume_epoch"), (int)Get("resume_batch"), Get("best_validation_loss"), Get("partial_loss_sum"));
+    }
+
+    private void LoadHistory()
+    {
+        string path = Path.Combine(OutputDirectory, LossesFile);
+        if (!File.Exists(path)) return;
+        foreach (var line in File.ReadLines(path).Skip(1))
+        {
+            var f = line.Split(',');
+            if (f.Length < 4) continue;
+            _history.Add((int.Parse(f[0], CultureInfo.InvariantCulture), double.Parse(f[1], CultureInfo.InvariantCulture),
+                double.Parse(f[2], CultureInfo.InvariantCulture), double.Parse(f[3], CultureInfo.InvariantCulture)));
+        }
+    }
+
+    private void WriteLosses()
+    {
+        var csv = new StringBuilder("epoch,train_loss,val_loss,seconds\n");
+        foreach (var (e, t, v, s) in _history) csv.Append(CultureInfo.InvariantCulture, $"{e},{t:R},{v:R},{s:F2}\n");
+        AtomicFile.WriteAllText(Path.Combine(OutputDirectory, LossesFile), csv.ToString());
+        LossPlot.Write(Path.Combine(OutputDirectory, PlotFile), _history.Select(h => (h.Epoch, h.Train, h.Validation)).ToList(), $"n_feat {_o.NFeat}, batch {_o.BatchSize}, lr {_o.LearningRate}");
+    }
+
+    private void Log(string line)
+    {
+        string stamped = $"{DateTime.Now:yyyy-MM-dd HH:mm:ss} {line}";
+        File.AppendAllText(Path.Combine(OutputDirectory, LogFile), stamped + Environment.NewLine);
+        _observer.OnMessage(line);
+    }
+}

@@ -1,0 +1,96 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace SpriteDiffusion.Training;
+
+/// <summary>Everything a training run depends on; written next to its outputs as config.json.</summary>
+public sealed record TrainingOptions
+{
+    /// <summary>A data-set folder (images.npy, labels.npy, classes.txt); null means the bundled twemoji16.</summary>
+    public string? Data { get; init; }
+    public int NFeat { get; init; } = 64;
+    public int Epochs { get; init; } = 8;
+    public int BatchSize { get; init; } = 64;
+    public double LearningRate { get; init; } = 1e-3;
+    public double ValidationFraction { get; init; } = 0.1;
+    public int SplitSeed { get; init; } = 42;
+    public ulong Seed { get; init; }
+    public bool Flip { get; init; } = true;
+    public string Schedule { get; init; } = "linear";
+    public int Timesteps { get; init; } = 1000;
+    public string TimeInput { get; init; } = "t/T";
+    /// <summary>Train on only this many images (quick experiments); null uses all.</summary>
+    public int? Limit { get; init; }
+    /// <summary>The run's folder; null means a new runs/YYYYMMDD-HHMMSS, so no run ever overwrites another.</summary>
+    public string? Output { get; init; }
+    /// <summary>Sprites drawn with each sampler when training ends (0: none).</summary>
+    public int Samples { get; init; } = 16;
+    public int DdimSteps { get; init; } = 50;
+    public int? Threads { get; init; }
+    public string Preset { get; init; } = "cpu";
+
+    /// <summary>Sized for two CPU cores and the bundled data set: about six minutes of training.</summary>
+    public static TrainingOptions Cpu { get; } = new();
+
+    /// <summary>SPEC section 6: the seed project's hyper-parameters, for a GPU-class budget.</summary>
+    public static TrainingOptions SeedPreset { get; } = new()
+    {
+        Preset = "seed", NFeat = 128, BatchSize = 128, Epochs = 100, LearningRate = 1e-3, Flip = false,
+        ValidationFraction = 0.1, SplitSeed = 42, DdimSteps = 50,
+    };
+
+    public static TrainingOptions FromPreset(string name) => name switch
+    {
+        "cpu" => Cpu,
+        "seed" => SeedPreset,
+        _ => throw new UserError($"unknown preset '{name}'; choose 'cpu' (the default) or 'seed' (SPEC section 6)."),
+    };
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>Overlays a JSON config file's keys (snake_case, as config.json writes them) on these options.</summary>
+    public TrainingOptions Overlay(string jsonPath)
+    {
+        if (!File.Exists(jsonPath)) throw new UserError($"{jsonPath}: no such config file.");
+        try
+        {
+            var baseNode = System.Text.Json.Nodes.JsonNode.Parse(ToJson())!.AsObject();
+            var overlay = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(jsonPath)) as System.Text.Json.Nodes.JsonObject
+                ?? throw new UserError($"{jsonPath}: the config must be a JSON object of option names to values.");
+            foreach (var (key, value) in overlay.ToList())
+            {
+                if (!baseNode.ContainsKey(key))
+                    throw new UserError($"{jsonPath}: unknown option '{key}'. Known: {string.Join(", ", baseNode.Select(kv => kv.Key))}.");
+                baseNode[key] = value?.DeepClone();
+            }
+            return baseNode.Deserialize<TrainingOptions>(Json)!;
+        }
+        catch (JsonException e)
+        {
+            throw new UserError($"{jsonPath}: not a valid config ({e.Message}).");
+        }
+    }
+
+    public void Validate()
+    {
+        if (NFeat < 8 || NFeat % 8 != 0) throw new UserError($"--n-feat must be a positive multiple of 8 (got {NFeat}).");
+        if (Epochs < 1) throw new UserError($"--epochs must be at least 1 (got {Epochs}).");
+        if (BatchSize < 1 || BatchSize > 4096) throw new UserError($"--batch must be between 1 and 4096 (got {BatchSize}).");
+        if (!(LearningRate > 0 && LearningRate < 1)) throw new UserError($"--lr must be between 0 and 1 (got {LearningRate}).");
+        if (!(ValidationFraction > 0 && ValidationFraction < 1)) throw new UserError($"--val-fraction must be between 0 and 1 (got {ValidationFraction}).");
+        if (Timesteps < 2 || Timesteps > 100_000) throw new UserError($"--timesteps must be between 2 and 100000 (got {Timesteps}).");
+        if (TimeInput is not ("t/T" or "raw")) throw new UserError($"--time-input must be 't/T' or 'raw' (got '{TimeInput}').");
+        if (Limit is < 2) throw new UserError($"--limit must be at least 2 images (got {Limit}).");
+        if (Samples < 0 || Samples > 1024) throw new UserError($"--samples must be between 0 and 1024 (got {Samples}).");
+        if (DdimSteps < 1 || DdimSteps > Timesteps) throw new UserError($"--ddim-steps must be between 1 and {Timesteps} (got {DdimSteps}).");
+        if (Threads is < 1 or > 256) throw new UserError($"--threads must be between 1 and 256 (got {Threads}).");
+    }
+}
