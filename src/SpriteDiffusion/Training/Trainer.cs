@@ -34,6 +34,9 @@ public sealed class Trainer
     public const string BestFile = "best.safetensors", LastFile = "last.safetensors", ResumeFile = "resume.safetensors";
     public const string ConfigFile = "config.json", LossesFile = "losses.csv", PlotFile = "loss.png", LogFile = "train.log";
 
+    /// <summary>Test seam: replaces the loss of a given global step (to prove the non-finite-loss guard).</summary>
+    internal static Func<long, double, double>? LossOverride;
+
     private readonly TrainingOptions _o;
     private readonly ITrainingObserver _observer;
     private readonly List<(int Epoch, double Train, double Validation, double Seconds)> _history = [];
@@ -110,6 +113,7 @@ public sealed class Trainer
                 }
                 loader.Next(x0.Span, Span<float>.Empty); // the seed trains without context: c stays zero
                 double loss = objective.Step(x0, context, rng);
+                if (LossOverride is { } overrideLoss) loss = overrideLoss(step, loss);
                 if (!double.IsFinite(loss))
                     throw new UserError($"the training loss became {loss} at epoch {epoch + 1}, batch {b + 1}. The last good checkpoint is {Path.Combine(OutputDirectory, LastFile)}; lower the learning rate (--lr) and train again.");
                 lossSum += loss;

@@ -75,22 +75,8 @@ public class DataShowTests
         }
     }
 
-    private static (int Code, string Out, string Err) Sprites(string workDir, params string[] args)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            WorkingDirectory = workDir,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sprites.dll"));
-        foreach (string a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(60_000), "sprites did not finish");
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Code, string Out, string Err) Sprites(string workDir, params string[] args) =>
+        SpriteDiffusion.Tests.Cli.SpritesProcess.Run(workDir, args);
 
     [Fact]
     public void TheCliShowsImportsAndReportsErrorsWithoutStackTraces()

@@ -1,0 +1,106 @@
+using SpriteDiffusion.Data;
+using SpriteDiffusion.IO;
+using SpriteDiffusion.Tests.Data;
+using SpriteDiffusion.Training;
+
+namespace SpriteDiffusion.Tests.Training;
+
+public class TrainerTests
+{
+    private static TrainingOptions Tiny(string output) => TrainingOptions.Cpu with
+    {
+        Data = BundledData.DefaultDirectory, NFeat = 8, Epochs = 2, BatchSize = 16, Limit = 120, Output = output, Seed = 11, Samples = 0,
+    };
+
+    private sealed class CancelAfter(int steps, CancellationTokenSource source) : ITrainingObserver
+    {
+        public void OnStep(StepReport report)
+        {
+            if (report.GlobalStep == steps) source.Cancel();
+        }
+    }
+
+    private sealed class Quiet : ITrainingObserver;
+
+    private static Dictionary<string, float[]> Tensors(string path)
+    {
+        var file = SafetensorsFile.Read(path);
+        return file.Names.ToDictionary(n => n, n => file[n].DType == "I64" ? file[n].ToInt64().Select(v => (float)v).ToArray() : file[n].ToFloat32());
+    }
+
+    [Fact]
+    public void AResumedRunEqualsAnUninterruptedOneBitForBit()
+    {
+        using var dir = new TempDir();
+        string straight = dir.File("straight"), resumed = dir.File("resumed");
+        var full = new Trainer(Tiny(straight), new Quiet()).Run(CancellationToken.None);
+        Assert.False(full.Interrupted);
+
+        using var cts = new CancellationTokenSource();
+        var first = new Trainer(Tiny(resumed), new CancelAfter(4, cts)).Run(cts.Token); // mid-epoch 1
+        Assert.True(first.Interrupted);
+        Assert.True(File.Exists(Path.Combine(resumed, Trainer.ResumeFile)));
+        var second = new Trainer(Tiny(resumed), new Quiet()).Run(CancellationToken.None, resume: true);
+        Assert.False(second.Interrupted);
+
+        var a = Tensors(Path.Combine(straight, Trainer.LastFile));
+        var b = Tensors(Path.Combine(resumed, Trainer.LastFile));
+        Assert.Equal(158, a.Count);
+        foreach (var (name, values) in a) Assert.True(values.AsSpan().SequenceEqual(b[name]), $"{name} differs after resuming");
+        Assert.Equal(File.ReadAllText(Path.Combine(straight, Trainer.LossesFile)).Split('\n').Select(l => string.Join(',', l.Split(',').Take(3))),
+                     File.ReadAllText(Path.Combine(resumed, Trainer.LossesFile)).Split('\n').Select(l => string.Join(',', l.Split(',').Take(3))));
+    }
+
+    [Fact]
+    public void ARunWritesItsOutputsAndRefusesToOverwriteThem()
+    {
+        using var dir = new TempDir();
+        string run = dir.File("run");
+        var result = new Trainer(Tiny(run) with { Epochs = 1 }, new Quiet()).Run(CancellationToken.None);
+        foreach (var f in new[] { Trainer.BestFile, Trainer.LastFile, Trainer.ResumeFile, Trainer.ConfigFile, Trainer.LossesFile, Trainer.PlotFile, Trainer.LogFile })
+            Assert.True(File.Exists(Path.Combine(run, f)), f);
+        Assert.True(double.IsFinite(result.BestValidationLoss));
+        var (model, info) = Checkpoint.Load(result.BestCheckpoint);
+        Assert.Equal(8, model.Config.NFeat);
+        Assert.Equal(9, info.ClassNames.Length);
+        Assert.Equal("t/T", info.TimeInput);
+        Assert.Equal(1, info.Epoch);
+        var png = Png.Read(Path.Combine(run, Trainer.PlotFile));
+        Assert.True(png.Width >= 400);
+
+        var again = Assert.Throws<UserError>(() => new Trainer(Tiny(run), new Quiet()).Run(CancellationToken.None));
+        Assert.Contains("--resume", again.Message);
+    }
+
+    [Fact]
+    public void ANonFiniteLossStopsTheRunAndKeepsTheLastGoodCheckpoint()
+    {
+        using var dir = new TempDir();
+        string run = dir.File("run");
+        // Epoch 1 finishes (6 steps of 16 from 108 training images), then step 9 reports NaN.
+        Trainer.LossOverride = (step, loss) => step == 9 ? double.NaN : loss;
+        try
+        {
+            var e = Assert.Throws<UserError>(() => new Trainer(Tiny(run), new Quiet()).Run(CancellationToken.None));
+            Assert.Contains("NaN", e.Message);
+            Assert.Contains(Trainer.LastFile, e.Message);
+        }
+        finally { Trainer.LossOverride = null; }
+        var (_, info) = Checkpoint.Load(Path.Combine(run, Trainer.LastFile));
+        Assert.Equal(1, info.Epoch);
+    }
+
+    [Fact]
+    public void ConfigFilesOverlayPresetsAndRejectUnknownKeys()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("c.json"), "{\"n_feat\": 32, \"epochs\": 3}");
+        var o = TrainingOptions.SeedPreset.Overlay(dir.File("c.json"));
+        Assert.Equal(32, o.NFeat);
+        Assert.Equal(3, o.Epochs);
+        Assert.Equal(128, o.BatchSize);
+        File.WriteAllText(dir.File("bad.json"), "{\"n_fet\": 32}");
+        Assert.Contains("n_fet", Assert.Throws<UserError>(() => TrainingOptions.Cpu.Overlay(dir.File("bad.json"))).Message);
+        Assert.Throws<UserError>(() => (TrainingOptions.Cpu with { LearningRate = -1 }).Validate());
+    }
+}
