@@ -83,8 +83,7 @@ public sealed unsafe class Conv2d
                     float* row = dst + oh * w;
                     if ((uint)ih >= (uint)h) { new Span<float>(row, w).Clear(); continue; }
                     for (int ow = 0; ow < wStart; ow++) row[ow] = 0;
-                    float* s = src + ih * w + dj;
-                    for (int ow = wStart; ow < wEnd; ow++) row[ow] = s[ow];
+                    new ReadOnlySpan<float>(src + ih * w + dj + wStart, wEnd - wStart).CopyTo(new Span<float>(row + wStart, wEnd - wStart));
                     for (int ow = wEnd; ow < w; ow++) row[ow] = 0;
                 }
             }
@@ -108,9 +107,8 @@ public sealed unsafe class Conv2d
                 {
                     int ih = oh + ki - pad;
                     if ((uint)ih >= (uint)h) continue;
-                    float* s = src + oh * w;
-                    float* d = dstImage + ih * w + dj;
-                    for (int ow = wStart; ow < wEnd; ow++) d[ow] += s[ow];
+                    var d = new Span<float>(dstImage + ih * w + dj + wStart, wEnd - wStart);
+                    TensorPrimitives.Add(d, new ReadOnlySpan<float>(src + oh * w + wStart, wEnd - wStart), d);
                 }
             }
         }
