@@ -5,7 +5,7 @@ using SpriteDiffusion.Engine;
 // GFLOP/s of Sgemm on the convolution shapes, one thread and two threads each running its own
 // products. The machine is shared, so each figure is the best of several timed rounds.
 // Usage: dotnet run -c Release --project bench/SpriteDiffusion.Bench [-- rounds]
-int rounds = args.Length > 0 ? int.Parse(args[0]) : 5;
+int rounds = args.Length > 0 ? int.Parse(args[0]) : 30;
 
 var shapes = new (string Case, int M, int N, int K)[]
 {
@@ -17,36 +17,58 @@ var shapes = new (string Case, int M, int N, int K)[]
 
 Console.WriteLine($"peak FMA: 1 thread {PeakFlops.Measure(1, TimeSpan.FromMilliseconds(300)):F1} GFLOP/s, " +
                   $"2 threads {PeakFlops.Measure(2, TimeSpan.FromMilliseconds(300)):F1} GFLOP/s");
-Console.WriteLine($"{"case",-4} {"m",5} {"n",5} {"k",5} {"1 thread",10} {"2 threads",10}");
+Console.WriteLine("GFLOP/s, best round; 'cpu' divides by the threads' own CPU time, which other load on the machine does not inflate");
+Console.WriteLine($"{"case",-4} {"m",5} {"n",5} {"k",5} {"1T wall",9} {"1T cpu",9} {"2T wall",9} {"2T cpu",9}");
 foreach (var s in shapes)
 {
-    double one = Best(s, 1), two = Best(s, 2);
-    Console.WriteLine($"{s.Case,-4} {s.M,5} {s.N,5} {s.K,5} {one,10:F1} {two,10:F1}");
+    var (oneWall, oneCpu) = Best(s, 1);
+    var (twoWall, twoCpu) = Best(s, 2);
+    Console.WriteLine($"{s.Case,-4} {s.M,5} {s.N,5} {s.K,5} {oneWall,9:F1} {oneCpu,9:F1} {twoWall,9:F1} {twoCpu,9:F1}");
 }
 
-double Best((string Case, int M, int N, int K) s, int threads)
+(double Wall, double Cpu) Best((string Case, int M, int N, int K) s, int threads)
 {
     var problems = Enumerable.Range(0, threads).Select(_ => new Problem(s.Case, s.M, s.N, s.K)).ToArray();
     double flopsPerCall = 2.0 * s.M * s.N * s.K;
-    int calls = (int)Math.Clamp(3e7 / flopsPerCall, 2, 100000);
-    double best = 0;
+    int calls = (int)Math.Clamp(4e6 / flopsPerCall, 1, 100000);
+    double bestWall = 0, bestCpu = 0;
     for (int r = 0; r < rounds + 1; r++)
     {
         using var barrier = new Barrier(threads);
         var clock = new Stopwatch();
-        var workers = problems.Select(p => new Thread(() =>
+        var cpuSeconds = new double[threads];
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
         {
             barrier.SignalAndWait();
-            if (p == problems[0]) clock.Start();
-            for (int i = 0; i < calls; i++) p.Run();
+            if (t == 0) clock.Start();
+            double cpu0 = ThreadCpu.Seconds();
+            for (int i = 0; i < calls; i++) problems[t].Run();
+            cpuSeconds[t] = ThreadCpu.Seconds() - cpu0;
         })).ToArray();
         foreach (var w in workers) w.Start();
         foreach (var w in workers) w.Join();
         clock.Stop();
-        if (r > 0) best = Math.Max(best, threads * calls * flopsPerCall / clock.Elapsed.TotalSeconds / 1e9);
+        if (r == 0) continue;
+        bestWall = Math.Max(bestWall, threads * calls * flopsPerCall / clock.Elapsed.TotalSeconds / 1e9);
+        bestCpu = Math.Max(bestCpu, cpuSeconds.Sum(t => calls * flopsPerCall / t) / 1e9);
     }
     foreach (var p in problems) p.Dispose();
-    return best;
+    return (bestWall, bestCpu);
+}
+
+static unsafe class ThreadCpu
+{
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    static extern int ClockGetTime(int clock, long* timespec);
+
+    const int ClockThreadCpuTime = 3;
+
+    public static double Seconds()
+    {
+        long* ts = stackalloc long[2];
+        ClockGetTime(ClockThreadCpuTime, ts);
+        return ts[0] + ts[1] * 1e-9;
+    }
 }
 
 sealed unsafe class Problem : IDisposable

@@ -24,7 +24,7 @@ public static unsafe class Sgemm
         float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
     {
         Validate(transA, transB, m, n, k, lda, ldb, ldc);
-        Multiply(ChooseKernel(n), transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+        Multiply(ChooseKernel(n), PanelSource.Auto, PanelSource.Auto, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
     }
 
     /// <summary>Naive triple loop with the same contract, for tests.</summary>
@@ -50,7 +50,12 @@ public static unsafe class Sgemm
     internal static GemmKernel ChooseKernel(int n) =>
         HasAvx512 && n > 16 ? GemmKernel.Avx512 : HasAvx2 ? GemmKernel.Avx2 : GemmKernel.Scalar;
 
-    internal static void Multiply(in GemmKernel kernel, bool transA, bool transB, int m, int n, int k,
+    /// <summary>Where the kernel reads an operand's full micro-panels from.</summary>
+    internal enum PanelSource { Auto, Packed, InPlace }
+
+    /// <summary>The product with a given kernel and panel sources (InPlace B needs an untransposed B).</summary>
+    internal static void Multiply(in GemmKernel kernel, PanelSource aSource, PanelSource bSource,
+        bool transA, bool transB, int m, int n, int k,
         float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
     {
         if (m == 0 || n == 0) return;
@@ -66,6 +71,13 @@ public static unsafe class Sgemm
         int kcStep = Math.Min(kernel.KC, ((k + kSlices - 1) / kSlices + 7) & ~7);
         int ncStep = Math.Min(kernel.NC, RoundUp(n, kernel.NR));
         int mcStep = Math.Min(kernel.MC, RoundUp(m, kernel.MR));
+        int mr = kernel.MR, nr = kernel.NR;
+
+        // op(X)[row, p] = x[row * xRow + p * xStep] for A, and likewise for B^T.
+        nint aRowStride = transA ? 1 : lda, aStepStride = transA ? lda : 1;
+        nint bColStride = transB ? ldb : 1, bStepStride = transB ? 1 : ldb;
+        bool directA = aSource == PanelSource.Auto ? ReadAInPlace(transA, n, nr) : aSource == PanelSource.InPlace;
+        bool directB = !transB && (bSource == PanelSource.Auto ? ReadBInPlace(m, mr, ldb, nr) : bSource == PanelSource.InPlace);
 
         var scratch = GemmScratch.ForThisThread;
         float* packedB = scratch.PackedB(kcStep * ncStep);
@@ -77,19 +89,45 @@ public static unsafe class Sgemm
             for (int pc = 0; pc < k; pc += kcStep)
             {
                 int kc = Math.Min(kcStep, k - pc);
-                PackB(kernel.NR, transB, b, ldb, pc, kc, jc, nc, packedB);
+                float* bCorner = b + jc * bColStride + pc * bStepStride;
+                Panels bPanels = directB
+                    ? new Panels(bCorner, nr * bColStride, bColStride, bStepStride, packedB)
+                    : new Panels(packedB, nr * kc, 1, nr, packedB + nc / nr * nr * kc);
+                PackPanels(bCorner, bColStride, bStepStride, directB ? nc / nr * nr : 0, nc, kc, nr, packedB);
+
                 bool load = accumulate || pc > 0;
                 for (int ic = 0; ic < m; ic += mcStep)
                 {
                     int mc = Math.Min(mcStep, m - ic);
-                    PackA(kernel.MR, transA, a, lda, ic, mc, pc, kc, packedA);
-                    MacroKernel(kernel, kc, mc, nc, packedA, packedB, c + (nint)ic * ldc + jc, ldc, load, scratch.Tile);
+                    float* aCorner = a + ic * aRowStride + pc * aStepStride;
+                    Panels aPanels = directA
+                        ? new Panels(aCorner, mr * aRowStride, aRowStride, aStepStride, packedA)
+                        : new Panels(packedA, mr * kc, 1, mr, packedA + mc / mr * mr * kc);
+                    PackPanels(aCorner, aRowStride, aStepStride, directA ? mc / mr * mr : 0, mc, kc, mr, packedA);
+                    MacroKernel(kernel, kc, mc, nc, aPanels, bPanels, c + (nint)ic * ldc + jc, ldc, load, scratch.Tile);
                 }
             }
         }
     }
 
-    static void MacroKernel(in GemmKernel kernel, int kc, int mc, int nc, float* packedA, float* packedB,
+    // Packing A pays off only when its panels are reused across several B panels; a row-major A
+    // read in place costs the kernel nothing extra, so small n skips the copy.
+    static bool ReadAInPlace(bool transA, int n, int nr) => !transA || n <= 2 * nr;
+
+    // B whose rows are already contiguous panels (n == nr) needs no copy.
+    static bool ReadBInPlace(int m, int mr, int ldb, int nr) => ldb == nr;
+
+    /// <summary>
+    /// Micro-panels of one operand: panel i starts at First + i * Stride, element (r, p) of a
+    /// panel lies at r * Row + p * Step. The last, partial panel is always packed (zero-padded) at Edge.
+    /// </summary>
+    readonly struct Panels(float* first, nint stride, nint row, nint step, float* edge)
+    {
+        public readonly float* First = first, Edge = edge;
+        public readonly nint Stride = stride, Row = row, Step = step;
+    }
+
+    static void MacroKernel(in GemmKernel kernel, int kc, int mc, int nc, in Panels aPanels, in Panels bPanels,
         float* c, int ldc, bool load, float* tile)
     {
         int mr = kernel.MR, nr = kernel.NR;
@@ -97,44 +135,40 @@ public static unsafe class Sgemm
         for (int jr = 0; jr < nc; jr += nr)
         {
             int cols = Math.Min(nr, nc - jr);
-            float* bPanel = packedB + (nint)jr * kc;
+            bool bFull = cols == nr;
+            float* bPanel = bFull ? bPanels.First + jr / nr * bPanels.Stride : bPanels.Edge;
+            nint bStep = bFull ? bPanels.Step : nr;
             for (int ir = 0; ir < mc; ir += mr)
             {
                 int rows = Math.Min(mr, mc - ir);
-                float* aPanel = packedA + (nint)ir * kc;
+                bool aFull = rows == mr;
+                float* aPanel = aFull ? aPanels.First + ir / mr * aPanels.Stride : aPanels.Edge;
+                nint aRow = aFull ? aPanels.Row : 1, aStep = aFull ? aPanels.Step : mr;
                 float* cTile = c + (nint)ir * ldc + jr;
-                if (rows == mr && cols == nr)
+                if (aFull && bFull)
                 {
-                    run(kc, aPanel, bPanel, cTile, ldc, load);
+                    run(kc, aPanel, aRow, aStep, bPanel, bStep, cTile, ldc, load);
                     continue;
                 }
 
                 if (load) CopyTile(cTile, ldc, tile, nr, rows, cols);
-                run(kc, aPanel, bPanel, tile, nr, load);
+                run(kc, aPanel, aRow, aStep, bPanel, bStep, tile, nr, load);
                 CopyTile(tile, nr, cTile, ldc, rows, cols);
             }
         }
     }
 
-    static void PackA(int mr, bool transA, float* a, int lda, int i0, int mc, int p0, int kc, float* dst)
+    /// <summary>
+    /// Packs rows [first, count) of an operand slice, element (r, p) at src[r * row + p * step],
+    /// into width-wide panels at dst (the first one at dst).
+    /// </summary>
+    static void PackPanels(float* src, nint row, nint step, int first, int count, int kc, int width, float* dst)
     {
-        for (int ir = 0; ir < mc; ir += mr, dst += mr * kc)
+        for (int r = first; r < count; r += width, dst += width * kc)
         {
-            int rows = Math.Min(mr, mc - ir);
-            int i = i0 + ir;
-            if (transA) Packing.Copy(a + (nint)p0 * lda + i, lda, rows, kc, mr, dst);
-            else Packing.Transpose(a + (nint)i * lda + p0, lda, rows, kc, mr, dst);
-        }
-    }
-
-    static void PackB(int nr, bool transB, float* b, int ldb, int p0, int kc, int j0, int nc, float* dst)
-    {
-        for (int jr = 0; jr < nc; jr += nr, dst += nr * kc)
-        {
-            int cols = Math.Min(nr, nc - jr);
-            int j = j0 + jr;
-            if (transB) Packing.Transpose(b + (nint)j * ldb + p0, ldb, cols, kc, nr, dst);
-            else Packing.Copy(b + (nint)p0 * ldb + j, ldb, cols, kc, nr, dst);
+            int valid = Math.Min(width, count - r);
+            if (row == 1) Packing.Copy(src + r, (int)step, valid, kc, width, dst);
+            else Packing.Transpose(src + r * row, (int)row, valid, kc, width, dst);
         }
     }
 

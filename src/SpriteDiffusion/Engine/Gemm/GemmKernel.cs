@@ -7,11 +7,11 @@ namespace SpriteDiffusion.Engine.Gemm;
 /// </summary>
 internal readonly unsafe struct GemmKernel(
     string name, int mr, int nr, int kc, int mc, int nc,
-    delegate*<int, float*, float*, float*, int, bool, void> run)
+    delegate*<int, float*, nint, nint, float*, nint, float*, nint, bool, void> run)
 {
     public readonly string Name = name;
     public readonly int MR = mr, NR = nr, KC = kc, MC = mc, NC = nc;
-    public readonly delegate*<int, float*, float*, float*, int, bool, void> Run = run;
+    public readonly delegate*<int, float*, nint, nint, float*, nint, float*, nint, bool, void> Run = run;
 
     public static GemmKernel Avx512 => new("avx512-8x32", Kernel8x32.MR, Kernel8x32.NR, 192, 128, 2048, &Kernel8x32.Run);
     public static GemmKernel Avx2 => new("avx2-6x16", Kernel6x16.MR, Kernel6x16.NR, 256, 144, 2048, &Kernel6x16.Run);
