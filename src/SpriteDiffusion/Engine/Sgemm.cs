@@ -192,6 +192,7 @@ public static unsafe class Sgemm
                 float* aPanel = inPlace ? aCorner + first * aRow : packedA + first * kc;
                 nint panelRow = inPlace ? aRow : 1, panelStep = inPlace ? aStep : width;
                 float* cTile = c + (nint)first * ldc + jr;
+                PrefetchNextTile(rows, panel, c, ldc, jr, nr);
                 if (count == width && bFull)
                 {
                     run(kc, aPanel, panelRow, panelStep, bPanel, bStep, cTile, ldc, load);
@@ -202,6 +203,30 @@ public static unsafe class Sgemm
                 run(kc, aPanel, panelRow, panelStep, bPanel, bStep, tile, nr, load);
                 CopyTile(tile, nr, cTile, ldc, count, cols);
             }
+        }
+    }
+
+    /// <summary>
+    /// Starts fetching the C tile after this one (to read it, or to own it before the stores): with
+    /// a short k the kernel would wait about as long for C rows from L3 as it computes, and rows
+    /// ldc apart defeat the hardware prefetcher.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void PrefetchNextTile(in RowPlan rows, int panel, float* c, int ldc, int jr, int nr)
+    {
+        if (!Sse.IsSupported) return;
+        int next = panel + 1;
+        if (next == rows.Panels)
+        {
+            next = 0;
+            jr += nr;
+        }
+        float* tile = c + (nint)rows.FirstRow(next) * ldc + jr;
+        for (int r = 0, count = rows.RowsIn(next); r < count; r++, tile += ldc)
+        {
+            // A tile row may straddle two cache lines.
+            Sse.Prefetch0(tile);
+            Sse.Prefetch0(tile + nr - 1);
         }
     }
 
