@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using SpriteDiffusion.Engine.Gemm;
@@ -24,7 +25,7 @@ public static unsafe class Sgemm
         float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
     {
         Validate(transA, transB, m, n, k, lda, ldb, ldc);
-        Multiply(ChooseKernel(n), transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+        Multiply(ChooseKernel(n), PanelSource.Auto, PanelSource.Auto, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
     }
 
     /// <summary>Naive triple loop with the same contract, for tests.</summary>
@@ -50,7 +51,15 @@ public static unsafe class Sgemm
     internal static GemmKernel ChooseKernel(int n) =>
         HasAvx512 && n > 16 ? GemmKernel.Avx512 : HasAvx2 ? GemmKernel.Avx2 : GemmKernel.Scalar;
 
-    internal static void Multiply(in GemmKernel kernel, bool transA, bool transB, int m, int n, int k,
+    /// <summary>Where the kernel reads an operand's full micro-panels from.</summary>
+    internal enum PanelSource { Auto, Packed, InPlace }
+
+    /// <summary>The product with a given kernel and panel sources (InPlace B needs an untransposed B).</summary>
+    // Fully optimised from the first call: tier-0 code here would slow the first hundred
+    // milliseconds of every run (and every short benchmark) several times over.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Multiply(in GemmKernel kernel, PanelSource aSource, PanelSource bSource,
+        bool transA, bool transB, int m, int n, int k,
         float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
     {
         if (m == 0 || n == 0) return;
@@ -66,78 +75,172 @@ public static unsafe class Sgemm
         int kcStep = Math.Min(kernel.KC, ((k + kSlices - 1) / kSlices + 7) & ~7);
         int ncStep = Math.Min(kernel.NC, RoundUp(n, kernel.NR));
         int mcStep = Math.Min(kernel.MC, RoundUp(m, kernel.MR));
+        int nr = kernel.NR;
+
+        // op(A)[i, p] = a[i * aRow + p * aStep]; op(B)[p, j] = b[j * bCol + p * bStep].
+        nint aRow = transA ? 1 : lda, aStep = transA ? lda : 1;
+        nint bCol = transB ? ldb : 1, bStep = transB ? 1 : ldb;
+        bool aInPlace = aSource == PanelSource.Auto ? ReadAInPlace(transA, n, nr, lda) : aSource == PanelSource.InPlace;
+        bool bInPlace = !transB && (bSource == PanelSource.Auto ? ReadBInPlace(ldb) : bSource == PanelSource.InPlace);
 
         var scratch = GemmScratch.ForThisThread;
         float* packedB = scratch.PackedB(kcStep * ncStep);
-        float* packedA = scratch.PackedA(kcStep * mcStep);
+        float* packedA = scratch.PackedA(kcStep * (mcStep + kernel.MR));
 
         for (int jc = 0; jc < n; jc += ncStep)
         {
             int nc = Math.Min(ncStep, n - jc);
+            int fullColumnPanels = nc / nr;
             for (int pc = 0; pc < k; pc += kcStep)
             {
                 int kc = Math.Min(kcStep, k - pc);
-                PackB(kernel.NR, transB, b, ldb, pc, kc, jc, nc, packedB);
+                float* bCorner = b + jc * bCol + pc * bStep;
+                // Column panels: full ones in place or packed; a partial last one always packed.
+                int firstPacked = bInPlace ? fullColumnPanels * nr : 0;
+                for (int j = firstPacked; j < nc; j += nr)
+                    PackPanel(bCorner + j * bCol, bCol, bStep, Math.Min(nr, nc - j), kc, nr, packedB + (j - firstPacked) * kc);
+                var bPanels = bInPlace
+                    ? new Panels(bCorner, nr * bCol, bStep, packedB)
+                    : new Panels(packedB, nr * kc, nr, packedB + fullColumnPanels * nr * kc);
+
                 bool load = accumulate || pc > 0;
                 for (int ic = 0; ic < m; ic += mcStep)
                 {
                     int mc = Math.Min(mcStep, m - ic);
-                    PackA(kernel.MR, transA, a, lda, ic, mc, pc, kc, packedA);
-                    MacroKernel(kernel, kc, mc, nc, packedA, packedB, c + (nint)ic * ldc + jc, ldc, load, scratch.Tile);
+                    var rows = new RowPlan(mc, kernel.MR, kernel.MR2);
+                    float* aCorner = a + ic * aRow + pc * aStep;
+                    for (int panel = aInPlace ? rows.FullPanels : 0; panel < rows.Panels; panel++)
+                    {
+                        int first = rows.FirstRow(panel);
+                        PackPanel(aCorner + first * aRow, aRow, aStep, rows.RowsIn(panel), kc, rows.Width(panel), packedA + first * kc);
+                    }
+                    MacroKernel(kernel, kc, rows, nc, aInPlace, aCorner, aRow, aStep, packedA, bPanels,
+                        c + (nint)ic * ldc + jc, ldc, load, scratch.Tile);
                 }
             }
         }
     }
 
-    static void MacroKernel(in GemmKernel kernel, int kc, int mc, int nc, float* packedA, float* packedB,
+    // The kernel reads A by broadcasts, so a row-major A (rows along p) costs it nothing in place;
+    // a transposed A is read one short run per p and pays its copy back only over several B
+    // panels. Row strides of a multiple of 4 KiB would pile the rows into one L1 set.
+    static bool ReadAInPlace(bool transA, int n, int nr, int lda) =>
+        n <= 2 * nr || (!transA && lda % 1024 != 0);
+
+    // An untransposed B is already a row of vectors per p. In place its micro-panel streams from
+    // L2 instead of L1, which the kernel absorbs, unless the row stride is a multiple of 2 KiB,
+    // which maps a panel onto too few L2 sets to stay resident.
+    static bool ReadBInPlace(int ldb) => ldb % 512 != 0;
+
+    /// <summary>
+    /// How mc rows split into micro-panels: Wide panels of MR rows, then Narrow panels of MR2 rows,
+    /// then at most one partial panel (padded to MR2, or MR when more rows are left). 64 rows on a
+    /// 6-row kernel become 10 x 6 + 4 and 128 become 20 x 6 + 2 x 4, so no work is padding.
+    /// </summary>
+    readonly struct RowPlan
+    {
+        public readonly int Wide, Narrow, Tail, MR, MR2;
+
+        public RowPlan(int rows, int mr, int mr2)
+        {
+            (MR, MR2) = (mr, mr2);
+            Wide = rows / mr;
+            int rest = rows % mr;
+            if (mr2 < mr && rest % mr2 != 0 && Wide > 0 && (rest + mr) % mr2 == 0)
+            {
+                Wide--;
+                rest += mr;
+            }
+            Narrow = mr2 < mr ? rest / mr2 : 0;
+            Tail = rest - Narrow * mr2;
+        }
+
+        public int FullPanels => Wide + Narrow;
+        public int Panels => FullPanels + (Tail > 0 ? 1 : 0);
+        public int FirstRow(int panel) => panel <= Wide ? panel * MR : Wide * MR + (panel - Wide) * MR2;
+        public int Width(int panel) => panel < Wide ? MR : panel < FullPanels ? MR2 : Tail <= MR2 ? MR2 : MR;
+        public int RowsIn(int panel) => panel < Wide ? MR : panel < FullPanels ? MR2 : Tail;
+    }
+
+    /// <summary>
+    /// Column micro-panels of B: full panel j starts at First + j * Stride with row step Step;
+    /// the partial last panel, if any, is packed at Edge with row step nr.
+    /// </summary>
+    readonly struct Panels(float* first, nint stride, nint step, float* edge)
+    {
+        public readonly float* First = first, Edge = edge;
+        public readonly nint Stride = stride, Step = step;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void MacroKernel(in GemmKernel kernel, int kc, in RowPlan rows, int nc,
+        bool aInPlace, float* aCorner, nint aRow, nint aStep, float* packedA, in Panels bPanels,
         float* c, int ldc, bool load, float* tile)
     {
-        int mr = kernel.MR, nr = kernel.NR;
-        var run = kernel.Run;
+        int nr = kernel.NR;
         for (int jr = 0; jr < nc; jr += nr)
         {
             int cols = Math.Min(nr, nc - jr);
-            float* bPanel = packedB + (nint)jr * kc;
-            for (int ir = 0; ir < mc; ir += mr)
+            bool bFull = cols == nr;
+            float* bPanel = bFull ? bPanels.First + jr / nr * bPanels.Stride : bPanels.Edge;
+            nint bStep = bFull ? bPanels.Step : nr;
+            for (int panel = 0; panel < rows.Panels; panel++)
             {
-                int rows = Math.Min(mr, mc - ir);
-                float* aPanel = packedA + (nint)ir * kc;
-                float* cTile = c + (nint)ir * ldc + jr;
-                if (rows == mr && cols == nr)
+                int first = rows.FirstRow(panel), width = rows.Width(panel), count = rows.RowsIn(panel);
+                var run = width == kernel.MR ? kernel.Run : kernel.RunNarrow;
+                bool inPlace = aInPlace && panel < rows.FullPanels;
+                float* aPanel = inPlace ? aCorner + first * aRow : packedA + first * kc;
+                nint panelRow = inPlace ? aRow : 1, panelStep = inPlace ? aStep : width;
+                float* cTile = c + (nint)first * ldc + jr;
+                PrefetchNextTile(rows, panel, c, ldc, jr, nr);
+                if (count == width && bFull)
                 {
-                    run(kc, aPanel, bPanel, cTile, ldc, load);
+                    run(kc, aPanel, panelRow, panelStep, bPanel, bStep, cTile, ldc, load);
                     continue;
                 }
 
-                if (load) CopyTile(cTile, ldc, tile, nr, rows, cols);
-                run(kc, aPanel, bPanel, tile, nr, load);
-                CopyTile(tile, nr, cTile, ldc, rows, cols);
+                if (load) CopyTile(cTile, ldc, tile, nr, count, cols);
+                run(kc, aPanel, panelRow, panelStep, bPanel, bStep, tile, nr, load);
+                CopyTile(tile, nr, cTile, ldc, count, cols);
             }
         }
     }
 
-    static void PackA(int mr, bool transA, float* a, int lda, int i0, int mc, int p0, int kc, float* dst)
+    /// <summary>
+    /// Starts fetching the C tile after this one (to read it, or to own it before the stores): with
+    /// a short k the kernel would wait about as long for C rows from L3 as it computes, and rows
+    /// ldc apart defeat the hardware prefetcher.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void PrefetchNextTile(in RowPlan rows, int panel, float* c, int ldc, int jr, int nr)
     {
-        for (int ir = 0; ir < mc; ir += mr, dst += mr * kc)
+        if (!Sse.IsSupported) return;
+        int next = panel + 1;
+        if (next == rows.Panels)
         {
-            int rows = Math.Min(mr, mc - ir);
-            int i = i0 + ir;
-            if (transA) Packing.Copy(a + (nint)p0 * lda + i, lda, rows, kc, mr, dst);
-            else Packing.Transpose(a + (nint)i * lda + p0, lda, rows, kc, mr, dst);
+            next = 0;
+            jr += nr;
+        }
+        float* tile = c + (nint)rows.FirstRow(next) * ldc + jr;
+        for (int r = 0, count = rows.RowsIn(next); r < count; r++, tile += ldc)
+        {
+            // A tile row may straddle two cache lines.
+            Sse.Prefetch0(tile);
+            Sse.Prefetch0(tile + nr - 1);
         }
     }
 
-    static void PackB(int nr, bool transB, float* b, int ldb, int p0, int kc, int j0, int nc, float* dst)
+    /// <summary>
+    /// Packs one micro-panel, element (r, p) at src[r * row + p * step] for r &lt; valid, into
+    /// dst[p * width + r], zero-padding rows valid..width.
+    /// </summary>
+    static void PackPanel(float* src, nint row, nint step, int valid, int kc, int width, float* dst)
     {
-        for (int jr = 0; jr < nc; jr += nr, dst += nr * kc)
-        {
-            int cols = Math.Min(nr, nc - jr);
-            int j = j0 + jr;
-            if (transB) Packing.Transpose(b + (nint)j * ldb + p0, ldb, cols, kc, nr, dst);
-            else Packing.Copy(b + (nint)p0 * ldb + j, ldb, cols, kc, nr, dst);
-        }
+        if (row == 1) Packing.Copy(src, (int)step, valid, kc, width, dst);
+        else Packing.Transpose(src, (int)row, valid, kc, width, dst);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void CopyTile(float* src, int srcLd, float* dst, int dstLd, int rows, int cols)
     {
         for (int r = 0; r < rows; r++)

@@ -25,12 +25,13 @@ public unsafe class SgemmTests
             C0 = Random(rng, m * Ldc);
         }
 
-        public float[] Run(GemmKernel? kernel)
+        public float[] Run(GemmKernel? kernel, Sgemm.PanelSource aSource = default, Sgemm.PanelSource bSource = default)
         {
             var c = (float[])C0.Clone();
             fixed (float* a = A, b = B, pc = c)
             {
-                if (kernel is { } kern) Sgemm.Multiply(kern, TransA, TransB, M, N, K, a, Lda, b, Ldb, pc, Ldc, Accumulate);
+                if (kernel is { } kern)
+                    Sgemm.Multiply(kern, aSource, bSource, TransA, TransB, M, N, K, a, Lda, b, Ldb, pc, Ldc, Accumulate);
                 else Sgemm.Multiply(TransA, TransB, M, N, K, a, Lda, b, Ldb, pc, Ldc, Accumulate);
             }
             return c;
@@ -124,23 +125,32 @@ public unsafe class SgemmTests
 
     /// <summary>
     /// Every kernel computes each element as the same fused chain as the reference loop, so the
-    /// comparison is exact; this covers the paths the machine would not pick on its own
-    /// (AVX-512 runs in software where it is not supported, but gives the same bits).
+    /// comparison is exact, whether it reads panels packed or in place; this covers the paths the
+    /// machine would not pick on its own (AVX-512 runs in software where it is not supported).
     /// </summary>
     [Fact]
-    public void EveryKernelIsBitwiseTheReferenceChain()
+    public void EveryKernelAndPanelSourceIsBitwiseTheReferenceChain()
     {
         var kernels = new List<GemmKernel> { GemmKernel.Scalar, GemmKernel.Avx512 };
         if (Avx2.IsSupported && Fma.IsSupported) kernels.Add(GemmKernel.Avx2);
+        var sources = new[] { Sgemm.PanelSource.Packed, Sgemm.PanelSource.InPlace };
         var rng = new Random(5);
         var shapes = new (int M, int N, int K)[] { (1, 1, 1), (7, 33, 5), (13, 16, 300), (20, 70, 19), (9, 5, 8) };
         foreach (var kernel in kernels)
             foreach (var (ta, tb) in AllTransposes)
-                foreach (var (m, n, k) in shapes)
-                {
-                    var c = new Case(rng, ta, tb, m, n, k, accumulate: rng.Next(2) == 0, pad: 2);
-                    Assert.True(c.RunReference().AsSpan().SequenceEqual(c.Run(kernel)), $"{kernel.Name} {c.Describe()}");
-                }
+                foreach (var aSource in sources)
+                    foreach (var bSource in sources)
+                    {
+                        // n equal to the kernel width with no padding lets B be read in place.
+                        var panelShape = (kernel.MR * 2 + 1, kernel.NR, 11);
+                        foreach (var (m, n, k) in shapes.Append(panelShape))
+                        {
+                            int pad = n == kernel.NR ? 0 : 2;
+                            var c = new Case(rng, ta, tb, m, n, k, accumulate: rng.Next(2) == 0, pad);
+                            Assert.True(c.RunReference().AsSpan().SequenceEqual(c.Run(kernel, aSource, bSource)),
+                                $"{kernel.Name} A {aSource} B {bSource} {c.Describe()}");
+                        }
+                    }
     }
 
     [Fact]

@@ -14,13 +14,13 @@ internal static unsafe class Kernel6x16
     public const int NR = 16;
 
     /// <summary>
-    /// C[6 x 16] (row stride ldc) = (load ? C : 0) + A-panel * B-panel, each element one
+    /// C[6 x 16] (row stride ldc) = (load ? C : 0) + A * B over kc steps, each element one
     /// sequential fused chain over p, so the bits do not depend on blocking or kernel choice.
+    /// A[r, p] = a[r * aRow + p * aStep] (packed: 1, 6; or the caller's matrix read in place);
+    /// B[p, j] = b[p * bStep + j] (packed: 16; or the caller's rows in place).
     /// </summary>
-    /// <param name="a">packed A panel: a[p * 6 + r]</param>
-    /// <param name="b">packed B panel: b[p * 16 + j]</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, float* b, float* c, int ldc, bool load)
+    public static void Run(int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, bool load)
     {
         Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (load)
@@ -37,6 +37,8 @@ internal static unsafe class Kernel6x16
             c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = Vector256<float>.Zero;
         }
 
+        // Rows 3.. go through a second base so every broadcast is one addressing mode.
+        float* a3 = a + 3 * aRow;
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector256.Load(b);
@@ -44,23 +46,24 @@ internal static unsafe class Kernel6x16
             var ar = Vector256.Create(a[0]);
             c00 = Vector256.FusedMultiplyAdd(ar, b0, c00);
             c01 = Vector256.FusedMultiplyAdd(ar, b1, c01);
-            ar = Vector256.Create(a[1]);
+            ar = Vector256.Create(a[aRow]);
             c10 = Vector256.FusedMultiplyAdd(ar, b0, c10);
             c11 = Vector256.FusedMultiplyAdd(ar, b1, c11);
-            ar = Vector256.Create(a[2]);
+            ar = Vector256.Create(a[2 * aRow]);
             c20 = Vector256.FusedMultiplyAdd(ar, b0, c20);
             c21 = Vector256.FusedMultiplyAdd(ar, b1, c21);
-            ar = Vector256.Create(a[3]);
+            ar = Vector256.Create(a3[0]);
             c30 = Vector256.FusedMultiplyAdd(ar, b0, c30);
             c31 = Vector256.FusedMultiplyAdd(ar, b1, c31);
-            ar = Vector256.Create(a[4]);
+            ar = Vector256.Create(a3[aRow]);
             c40 = Vector256.FusedMultiplyAdd(ar, b0, c40);
             c41 = Vector256.FusedMultiplyAdd(ar, b1, c41);
-            ar = Vector256.Create(a[5]);
+            ar = Vector256.Create(a3[2 * aRow]);
             c50 = Vector256.FusedMultiplyAdd(ar, b0, c50);
             c51 = Vector256.FusedMultiplyAdd(ar, b1, c51);
-            a += MR;
-            b += NR;
+            a += aStep;
+            a3 += aStep;
+            b += bStep;
         }
 
         c00.Store(c); c01.Store(c + 8);

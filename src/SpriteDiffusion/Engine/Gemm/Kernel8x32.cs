@@ -13,9 +13,9 @@ internal static unsafe class Kernel8x32
     public const int MR = 8;
     public const int NR = 32;
 
-    /// <summary>Same contract as <see cref="Kernel6x16.Run"/> with a[p * 8 + r] and b[p * 32 + j].</summary>
+    /// <summary>Same contract as <see cref="Kernel6x16.Run"/> for an 8 x 32 block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, float* b, float* c, int ldc, bool load)
+    public static void Run(int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, bool load)
     {
         Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
         if (load)
@@ -34,6 +34,9 @@ internal static unsafe class Kernel8x32
             c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = Vector512<float>.Zero;
         }
 
+        // Rows 3.. and 6.. go through further bases so every broadcast is one addressing mode.
+        float* a3 = a + 3 * aRow;
+        float* a6 = a + 6 * aRow;
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector512.Load(b);
@@ -41,29 +44,31 @@ internal static unsafe class Kernel8x32
             var ar = Vector512.Create(a[0]);
             c00 = Vector512.FusedMultiplyAdd(ar, b0, c00);
             c01 = Vector512.FusedMultiplyAdd(ar, b1, c01);
-            ar = Vector512.Create(a[1]);
+            ar = Vector512.Create(a[aRow]);
             c10 = Vector512.FusedMultiplyAdd(ar, b0, c10);
             c11 = Vector512.FusedMultiplyAdd(ar, b1, c11);
-            ar = Vector512.Create(a[2]);
+            ar = Vector512.Create(a[2 * aRow]);
             c20 = Vector512.FusedMultiplyAdd(ar, b0, c20);
             c21 = Vector512.FusedMultiplyAdd(ar, b1, c21);
-            ar = Vector512.Create(a[3]);
+            ar = Vector512.Create(a3[0]);
             c30 = Vector512.FusedMultiplyAdd(ar, b0, c30);
             c31 = Vector512.FusedMultiplyAdd(ar, b1, c31);
-            ar = Vector512.Create(a[4]);
+            ar = Vector512.Create(a3[aRow]);
             c40 = Vector512.FusedMultiplyAdd(ar, b0, c40);
             c41 = Vector512.FusedMultiplyAdd(ar, b1, c41);
-            ar = Vector512.Create(a[5]);
+            ar = Vector512.Create(a3[2 * aRow]);
             c50 = Vector512.FusedMultiplyAdd(ar, b0, c50);
             c51 = Vector512.FusedMultiplyAdd(ar, b1, c51);
-            ar = Vector512.Create(a[6]);
+            ar = Vector512.Create(a6[0]);
             c60 = Vector512.FusedMultiplyAdd(ar, b0, c60);
             c61 = Vector512.FusedMultiplyAdd(ar, b1, c61);
-            ar = Vector512.Create(a[7]);
+            ar = Vector512.Create(a6[aRow]);
             c70 = Vector512.FusedMultiplyAdd(ar, b0, c70);
             c71 = Vector512.FusedMultiplyAdd(ar, b1, c71);
-            a += MR;
-            b += NR;
+            a += aStep;
+            a3 += aStep;
+            a6 += aStep;
+            b += bStep;
         }
 
         c00.Store(c); c01.Store(c + 16);

@@ -11,18 +11,19 @@ internal static unsafe class KernelScalar
     public const int MR = 4;
     public const int NR = 4;
 
+    /// <summary>Same contract as <see cref="Kernel6x16.Run"/> for a 4 x 4 block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, float* b, float* c, int ldc, bool load)
+    public static void Run(int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, bool load)
     {
         float* acc = stackalloc float[MR * NR];
         for (int r = 0; r < MR; r++)
             for (int j = 0; j < NR; j++)
                 acc[r * NR + j] = load ? c[r * ldc + j] : 0f;
 
-        for (int p = 0; p < kc; p++, a += MR, b += NR)
+        for (int p = 0; p < kc; p++, a += aStep, b += bStep)
             for (int r = 0; r < MR; r++)
             {
-                float ar = a[r];
+                float ar = a[r * aRow];
                 for (int j = 0; j < NR; j++)
                     acc[r * NR + j] = MathF.FusedMultiplyAdd(ar, b[j], acc[r * NR + j]);
             }
