@@ -198,7 +198,7 @@ internal static class EvaluateCommand
         if (report.Sampler is { } sampler)
             Row("Sampler", $"{sampler.Method.ToUpperInvariant()}, {sampler.Steps} steps, eta {F(sampler.Eta, "G")}, seed {sampler.Seed}");
         var t = report.Seconds;
-        if (t.LoadReal is double load) Row("Reading images", $"{F(load, "F1")} s");
+        if (t.ReadImages is double load) Row("Reading images", $"{F(load, "F1")} s");
         if (t.Generation is double generation) Row("Generation", $"{F(generation, "F1")} s");
         Row("Feature extraction", $"{F(t.RealFeatures + t.GeneratedFeatures, "F1")} s ({F(report.FeaturesPerSecond, "F1")} images/s)");
         Row("FID and KID", $"{F(t.Metrics, "F1")} s");

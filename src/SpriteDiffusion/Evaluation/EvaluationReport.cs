@@ -7,8 +7,8 @@ namespace SpriteDiffusion.Evaluation;
 /// <summary>The sampler settings generated images were made with.</summary>
 public sealed record SamplerSettings(string Method, int Steps, double Eta, int Seed);
 
-/// <summary>Wall-clock seconds of each phase of an evaluation; null where a phase did not run.</summary>
-public sealed record PhaseSeconds(double? LoadReal, double? Generation, double RealFeatures, double GeneratedFeatures, double Metrics, double Total);
+/// <summary>Wall-clock seconds of each phase of an evaluation (ReadImages: PNG folders or the data set); null where a phase did not run.</summary>
+public sealed record PhaseSeconds(double? ReadImages, double? Generation, double RealFeatures, double GeneratedFeatures, double Metrics, double Total);
 
 /// <summary>One named metric value: the name always says which network's features it was computed on.</summary>
 public sealed record MetricValue(string Name, double Value, double? StandardDeviation = null);
@@ -41,7 +41,7 @@ public sealed record EvaluationReport(
     };
 
     public static EvaluationReport From(EvaluationResult result, string mode, string realSource, string generatedSource,
-        string? checkpoint, SamplerSettings? sampler, double? loadRealSeconds, double? generationSeconds, double totalSeconds) =>
+        string? checkpoint, SamplerSettings? sampler, double? readImagesSeconds, double? generationSeconds, double totalSeconds) =>
         new(mode,
             new MetricValue(result.FidName, result.Fid),
             new MetricValue(result.KidName, result.Kid.Mean, result.Kid.StandardDeviation),
@@ -49,7 +49,7 @@ public sealed record EvaluationReport(
             result.FeatureNetwork, result.FeatureDimension,
             result.RealCount, result.GeneratedCount,
             realSource, generatedSource, checkpoint, sampler,
-            new PhaseSeconds(loadRealSeconds, generationSeconds, result.RealFeatureSeconds, result.GeneratedFeatureSeconds, result.MetricSeconds, totalSeconds),
+            new PhaseSeconds(readImagesSeconds, generationSeconds, result.RealFeatureSeconds, result.GeneratedFeatureSeconds, result.MetricSeconds, totalSeconds),
             result.FeaturesPerSecond,
             DateTimeOffset.UtcNow);
 
