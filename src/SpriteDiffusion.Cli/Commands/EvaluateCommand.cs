@@ -17,9 +17,10 @@ internal static class EvaluateCommand
         var n = new Option<int>("--n") { Description = "Images per set (folders: the first N by name; default there: all).", DefaultValueFactory = _ => 3000 };
         var method = new Option<string>("--method") { Description = "Sampler: ddim or ddpm.", DefaultValueFactory = _ => "ddim" };
         method.AcceptOnlyFromAmong("ddim", "ddpm");
-        var steps = new Option<int>("--steps") { Description = "Sampling steps (DDIM; DDPM always takes all T).", DefaultValueFactory = _ => 100 };
-        var eta = new Option<double>("--eta") { Description = "DDIM eta: 0 deterministic, 1 DDPM-like noise.", DefaultValueFactory = _ => 0.0 };
-        var seed = new Option<int>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 0 };
+        var steps = new Option<int?>("--steps") { Description = $"Sampling steps (default: {DefaultDdimSteps} for DDIM, as the seed's FID; T for DDPM)." };
+        var eta = new Option<double>("--eta") { Description = "DDIM stochasticity, 0 (deterministic) to 1.", DefaultValueFactory = _ => 0.0 };
+        var seed = new Option<ulong>("--seed") { Description = "Sampling seed: the same seed gives the same images.", DefaultValueFactory = _ => 0UL };
+        var threads = new Option<int?>("--threads") { Description = "Sampler worker threads (default: all cores)." };
         var features = new Option<string>("--features") { Description = "Feature network: resnet18 (bundled, ImageNet) or onnx:PATH.", DefaultValueFactory = _ => FeatureNetworks.ResNet18 };
         var featureInput = new Option<string?>("--feature-input") { Description = "onnx:PATH only: input name (default: the model's only input)." };
         var featureOutput = new Option<string?>("--feature-output") { Description = "onnx:PATH only: feature output name (default: the model's only output)." };
@@ -32,7 +33,7 @@ internal static class EvaluateCommand
         var keepImages = new Option<bool>("--keep-images") { Description = "Keep the compared images as PNGs in OUT/real and OUT/generated." };
 
         var command = new Command("evaluate", "FID and KID over pretrained image features (ResNet-18 by default) between real and generated sprites.");
-        foreach (var option in new Option[] { checkpoint, data, realDir, fakeDir, n, method, steps, eta, seed, features, featureInput, featureOutput,
+        foreach (var option in new Option[] { checkpoint, data, realDir, fakeDir, n, method, steps, eta, seed, threads, features, featureInput, featureOutput,
                      featureSize, featureRange, featureBatch, kidSubsets, kidSubsetSize, output, keepImages })
             command.Options.Add(option);
 
@@ -41,11 +42,11 @@ internal static class EvaluateCommand
             var settings = new EvaluateSettings(
                 parse.GetValue(checkpoint), parse.GetValue(data), parse.GetValue(realDir), parse.GetValue(fakeDir),
                 parse.GetValue(n), parse.GetResult(n) is { Implicit: false },
-                new SamplerSettings(parse.GetValue(method)!, parse.GetValue(steps), parse.GetValue(eta), parse.GetValue(seed)),
+                ResolveSampler(parse.GetValue(method)!, parse.GetValue(steps), parse.GetValue(eta), parse.GetValue(seed)), parse.GetValue(threads),
                 parse.GetValue(features)!, parse.GetValue(featureInput), parse.GetValue(featureOutput), parse.GetValue(featureSize),
                 parse.GetValue(featureRange)!, parse.GetValue(featureBatch), parse.GetValue(kidSubsets), parse.GetValue(kidSubsetSize),
                 parse.GetValue(output)!, parse.GetValue(keepImages));
-            // System.CommandLine's own handler would print a UserError with its stack trace.
+            // Reported here too, so the message never depends on how the root command is invoked.
             try
             {
                 Run(settings);
@@ -61,7 +62,7 @@ internal static class EvaluateCommand
     }
 
     private sealed record EvaluateSettings(
-        string? Checkpoint, string? DataDirectory, string? RealDir, string? FakeDir, int N, bool NGiven, SamplerSettings Sampler,
+        string? Checkpoint, string? DataDirectory, string? RealDir, string? FakeDir, int N, bool NGiven, SamplerSettings Sampler, int? Threads,
         string Features, string? FeatureInput, string? FeatureOutput, int? FeatureSize, string FeatureRange, int FeatureBatch,
         int KidSubsets, int KidSubsetSize, string OutputDirectory, bool KeepImages);
 
@@ -75,8 +76,10 @@ internal static class EvaluateCommand
         if (!folders && s.Checkpoint is null)
             throw new UserError("nothing to evaluate: give --checkpoint PATH, or --real-dir DIR and --fake-dir DIR.");
         if (s.N < 2) throw new UserError($"--n must be at least 2 (got {s.N}); FID needs a covariance, and numbers worth comparing need thousands.");
-        if (s.Sampler.Steps < 1) throw new UserError($"--steps must be at least 1 (got {s.Sampler.Steps}).");
-        if (s.Sampler.Eta < 0) throw new UserError($"--eta must not be negative (got {s.Sampler.Eta}).");
+        if (s.Sampler.Steps is < 1) throw new UserError($"--steps must be at least 1 (got {s.Sampler.Steps}).");
+        if (s.Sampler.Eta is < 0 or > 1) throw new UserError($"--eta must be between 0 and 1 (got {s.Sampler.Eta}).");
+        if (s.Sampler.Method == "ddpm" && s.Sampler.Eta != 0) throw new UserError("--eta applies to DDIM only; DDPM's noise is fixed by its schedule.");
+        if (s.Threads is < 1) throw new UserError($"--threads must be at least 1 (got {s.Threads}).");
         if (s.KidSubsetSize < 2) throw new UserError($"--kid-subset-size must be at least 2 (got {s.KidSubsetSize}).");
 
         var total = Stopwatch.StartNew();
@@ -113,10 +116,11 @@ internal static class EvaluateCommand
             if (real.Count < s.N)
                 AnsiConsole.MarkupLine($"[yellow]note:[/] the validation split holds {real.Count} images, fewer than --n {s.N}; comparing {real.Count} real against {s.N} generated.");
             clock.Restart();
-            var request = new GenerationRequest(s.Checkpoint!, s.Sampler.Method, s.Sampler.Steps, s.Sampler.Eta, s.Sampler.Seed, s.N);
+            var request = new GenerationRequest(s.Checkpoint!, s.Sampler.Method, s.Sampler.Steps, s.Sampler.Eta, s.Sampler.Seed, s.N) { Threads = s.Threads };
             WithProgress(ctx =>
             {
-                var task = ctx.AddTask($"Generating ({s.Sampler.Method.ToUpperInvariant()}, {s.Sampler.Steps} steps)", maxValue: s.N);
+                string stepsText = s.Sampler.Steps is int k ? $"{k} steps" : "all T steps";
+                var task = ctx.AddTask($"Generating ({s.Sampler.Method.ToUpperInvariant()}, {stepsText})", maxValue: s.N);
                 generated = GeneratedImages.FromCheckpoint(request, new Progress(task));
                 task.Value = task.MaxValue;
             });
@@ -157,6 +161,12 @@ internal static class EvaluateCommand
         PrintTable(report, reportPath, s.KeepImages ? s.OutputDirectory : null);
     }
 
+    /// <summary>The seed measures FID on DDIM samples of 100 steps (SPEC section 6).</summary>
+    private const int DefaultDdimSteps = 100;
+
+    private static SamplerSettings ResolveSampler(string method, int? steps, double eta, ulong seed) =>
+        new(method, steps ?? (method == "ddim" ? DefaultDdimSteps : null), eta, seed);
+
     private static IFeatureExtractor OpenFeatures(EvaluateSettings s)
     {
         if (s.FeatureBatch < 1) throw new UserError($"--feature-batch must be at least 1 (got {s.FeatureBatch}).");
@@ -196,7 +206,7 @@ internal static class EvaluateCommand
         Row("Real images", $"{report.RealCount} from {report.RealSource}");
         Row("Generated images", $"{report.GeneratedCount} from {report.GeneratedSource}");
         if (report.Sampler is { } sampler)
-            Row("Sampler", $"{sampler.Method.ToUpperInvariant()}, {sampler.Steps} steps, eta {F(sampler.Eta, "G")}, seed {sampler.Seed}");
+            Row("Sampler", $"{sampler.Method.ToUpperInvariant()}, {(sampler.Steps is int k ? $"{k}" : "all T")} steps, eta {F(sampler.Eta, "G")}, seed {sampler.Seed}");
         var t = report.Seconds;
         if (t.ReadImages is double load) Row("Reading images", $"{F(load, "F1")} s");
         if (t.Generation is double generation) Row("Generation", $"{F(generation, "F1")} s");

@@ -4,8 +4,8 @@ using SpriteDiffusion.IO;
 
 namespace SpriteDiffusion.Evaluation;
 
-/// <summary>The sampler settings generated images were made with.</summary>
-public sealed record SamplerSettings(string Method, int Steps, double Eta, int Seed);
+/// <summary>The sampler settings generated images were made with; null steps: all T (DDPM).</summary>
+public sealed record SamplerSettings(string Method, int? Steps, double Eta, ulong Seed);
 
 /// <summary>Wall-clock seconds of each phase of an evaluation (ReadImages: PNG folders or the data set); null where a phase did not run.</summary>
 public sealed record PhaseSeconds(double? ReadImages, double? Generation, double RealFeatures, double GeneratedFeatures, double Metrics, double Total);

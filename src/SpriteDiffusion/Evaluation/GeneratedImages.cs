@@ -1,7 +1,13 @@
 namespace SpriteDiffusion.Evaluation;
 
-/// <summary>How `sprites evaluate` asks for generated images: the sampler flags of `sprites sample`.</summary>
-public sealed record GenerationRequest(string CheckpointPath, string Method, int Steps, double Eta, int Seed, int Count);
+/// <summary>
+/// How `sprites evaluate` asks for generated images: the sampler flags of `sprites sample`
+/// (Steps null: the method's default; Threads null: all cores).
+/// </summary>
+public sealed record GenerationRequest(string CheckpointPath, string Method, int? Steps, double Eta, ulong Seed, int Count)
+{
+    public int? Threads { get; init; }
+}
 
 /// <summary>
 /// The seam between evaluation and the sampler: `sprites evaluate --checkpoint` calls

@@ -53,10 +53,18 @@ public class EvaluateCommandTests
         using var temp = new TempDirectory();
         string checkpoint = Path.Combine(temp.Path, "model.safetensors");
         File.WriteAllBytes(checkpoint, [1, 2, 3]);
-        var (code, _, stderr) = Sprites("evaluate", "--checkpoint", checkpoint, "--method", "ddpm", "--steps", "50", "--eta", "0.5",
+        var (code, _, stderr) = Sprites("evaluate", "--checkpoint", checkpoint, "--method", "ddim", "--steps", "50", "--eta", "0.5",
             "--seed", "3", "--n", "40", "--out", temp.Sub("out"));
         Assert.Equal(1, code);
         Assert.Contains("not available in this build yet", stderr);
+    }
+
+    [Fact]
+    public void EtaIsRefusedForDdpmAsInSample()
+    {
+        var (code, _, stderr) = Sprites("evaluate", "--checkpoint", "model.safetensors", "--method", "ddpm", "--eta", "0.5");
+        Assert.Equal(1, code);
+        Assert.Contains("--eta applies to DDIM only", stderr);
     }
 
     [Fact]
