@@ -1,4 +1,8 @@
 using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Spectre.Console;
+using SpriteDiffusion.Evaluation;
 
 namespace SpriteDiffusion.Cli.Commands;
 
@@ -6,12 +10,219 @@ internal static class EvaluateCommand
 {
     public static Command Create()
     {
-        var command = new Command("evaluate", "Not built yet.");
-        command.SetAction(_ =>
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint to sample from; its images are compared with the validation split." };
+        var data = new Option<string?>("--data") { Description = "Data set folder for the real images of --checkpoint mode (default: the bundled data set)." };
+        var realDir = new Option<string?>("--real-dir") { Description = "Folder of real PNG images (with --fake-dir: compare two folders, like pytorch-fid)." };
+        var fakeDir = new Option<string?>("--fake-dir") { Description = "Folder of generated PNG images." };
+        var n = new Option<int>("--n") { Description = "Images per set (folders: the first N by name; default there: all).", DefaultValueFactory = _ => 3000 };
+        var method = new Option<string>("--method") { Description = "Sampler: ddim or ddpm.", DefaultValueFactory = _ => "ddim" };
+        method.AcceptOnlyFromAmong("ddim", "ddpm");
+        var steps = new Option<int?>("--steps") { Description = $"Sampling steps (default: {DefaultDdimSteps} for DDIM, as the seed's FID; T for DDPM)." };
+        var eta = new Option<double>("--eta") { Description = "DDIM stochasticity, 0 (deterministic) to 1.", DefaultValueFactory = _ => 0.0 };
+        var seed = new Option<ulong>("--seed") { Description = "Sampling seed: the same seed gives the same images.", DefaultValueFactory = _ => 0UL };
+        var threads = new Option<int?>("--threads") { Description = "Sampler worker threads (default: all cores)." };
+        var features = new Option<string>("--features") { Description = "Feature network: resnet18 (bundled, ImageNet) or onnx:PATH.", DefaultValueFactory = _ => FeatureNetworks.ResNet18 };
+        var featureInput = new Option<string?>("--feature-input") { Description = "onnx:PATH only: input name (default: the model's only input)." };
+        var featureOutput = new Option<string?>("--feature-output") { Description = "onnx:PATH only: feature output name (default: the model's only output)." };
+        var featureSize = new Option<int?>("--feature-size") { Description = "onnx:PATH only: input height and width (default: the model's fixed size; 299 for Inception)." };
+        var featureRange = new Option<string>("--feature-range") { Description = "onnx:PATH only: input pixel range byte, unit, signed or imagenet.", DefaultValueFactory = _ => "unit" };
+        var featureBatch = new Option<int>("--feature-batch") { Description = "Images per ONNX Runtime call (1 runs the model exactly as exported).", DefaultValueFactory = _ => 16 };
+        var kidSubsets = new Option<int>("--kid-subsets") { Description = "KID: number of random subsets.", DefaultValueFactory = _ => KernelInceptionDistance.DefaultSubsets };
+        var kidSubsetSize = new Option<int>("--kid-subset-size") { Description = "KID: images per subset (capped at the set sizes).", DefaultValueFactory = _ => KernelInceptionDistance.DefaultSubsetSize };
+        var output = new Option<string>("--out") { Description = "Folder for report.json (and the PNGs with --keep-images).", DefaultValueFactory = _ => Path.Combine("runs", "evaluate") };
+        var keepImages = new Option<bool>("--keep-images") { Description = "Keep the compared images as PNGs in OUT/real and OUT/generated." };
+
+        var command = new Command("evaluate", "FID and KID over pretrained image features (ResNet-18 by default) between real and generated sprites.");
+        foreach (var option in new Option[] { checkpoint, data, realDir, fakeDir, n, method, steps, eta, seed, threads, features, featureInput, featureOutput,
+                     featureSize, featureRange, featureBatch, kidSubsets, kidSubsetSize, output, keepImages })
+            command.Options.Add(option);
+
+        command.SetAction(parse =>
         {
-            Console.Error.WriteLine("'evaluate' is not built yet.");
-            return 2;
+            var settings = new EvaluateSettings(
+                parse.GetValue(checkpoint), parse.GetValue(data), parse.GetValue(realDir), parse.GetValue(fakeDir),
+                parse.GetValue(n), parse.GetResult(n) is { Implicit: false },
+                ResolveSampler(parse.GetValue(method)!, parse.GetValue(steps), parse.GetValue(eta), parse.GetValue(seed)), parse.GetValue(threads),
+                parse.GetValue(features)!, parse.GetValue(featureInput), parse.GetValue(featureOutput), parse.GetValue(featureSize),
+                parse.GetValue(featureRange)!, parse.GetValue(featureBatch), parse.GetValue(kidSubsets), parse.GetValue(kidSubsetSize),
+                parse.GetValue(output)!, parse.GetValue(keepImages));
+            // Reported here too, so the message never depends on how the root command is invoked.
+            try
+            {
+                Run(settings);
+                return 0;
+            }
+            catch (UserError e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
         });
         return command;
+    }
+
+    private sealed record EvaluateSettings(
+        string? Checkpoint, string? DataDirectory, string? RealDir, string? FakeDir, int N, bool NGiven, SamplerSettings Sampler, int? Threads,
+        string Features, string? FeatureInput, string? FeatureOutput, int? FeatureSize, string FeatureRange, int FeatureBatch,
+        int KidSubsets, int KidSubsetSize, string OutputDirectory, bool KeepImages);
+
+    private static void Run(EvaluateSettings s)
+    {
+        bool folders = s.RealDir is not null || s.FakeDir is not null;
+        if (folders && s.Checkpoint is not null)
+            throw new UserError("give either --checkpoint (generate and compare with the validation split) or --real-dir with --fake-dir (compare two folders), not both.");
+        if (folders && (s.RealDir is null || s.FakeDir is null))
+            throw new UserError("folder mode needs both --real-dir and --fake-dir.");
+        if (!folders && s.Checkpoint is null)
+            throw new UserError("nothing to evaluate: give --checkpoint PATH, or --real-dir DIR and --fake-dir DIR.");
+        if (s.N < 2) throw new UserError($"--n must be at least 2 (got {s.N}); FID needs a covariance, and numbers worth comparing need thousands.");
+        if (s.Sampler.Steps is < 1) throw new UserError($"--steps must be at least 1 (got {s.Sampler.Steps}).");
+        if (s.Sampler.Eta is < 0 or > 1) throw new UserError($"--eta must be between 0 and 1 (got {s.Sampler.Eta}).");
+        if (s.Sampler.Method == "ddpm" && s.Sampler.Eta != 0) throw new UserError("--eta applies to DDIM only; DDPM's noise is fixed by its schedule.");
+        if (s.Threads is < 1) throw new UserError($"--threads must be at least 1 (got {s.Threads}).");
+        if (s.KidSubsetSize < 2) throw new UserError($"--kid-subset-size must be at least 2 (got {s.KidSubsetSize}).");
+
+        var total = Stopwatch.StartNew();
+        using var extractor = OpenFeatures(s);
+        var evaluator = new Evaluator(extractor) { KidSubsets = s.KidSubsets, KidSubsetSize = s.KidSubsetSize };
+        string fidName = MetricNames.Fid(extractor);
+        AnsiConsole.MarkupLine($"Measuring [bold]{Markup.Escape(fidName)}[/] and {Markup.Escape(MetricNames.Kid(extractor))} with {Markup.Escape(extractor.Name)}.");
+
+        ImageSet real = null!, generated = null!;
+        double? loadSeconds = null, generationSeconds = null;
+        string realSource, generatedSource;
+        if (folders)
+        {
+            realSource = Path.GetFullPath(s.RealDir!);
+            generatedSource = Path.GetFullPath(s.FakeDir!);
+            var clock = Stopwatch.StartNew();
+            int? limit = s.NGiven ? s.N : null;
+            WithProgress(ctx =>
+            {
+                real = LoadFolder(ctx, "Reading real PNGs", s.RealDir!, limit);
+                generated = LoadFolder(ctx, "Reading generated PNGs", s.FakeDir!, limit);
+            });
+            loadSeconds = clock.Elapsed.TotalSeconds;
+        }
+        else
+        {
+            if (!File.Exists(s.Checkpoint))
+                throw new UserError($"{s.Checkpoint}: checkpoint not found. Train one with 'sprites train' or give the path of an existing checkpoint.");
+            realSource = s.DataDirectory is null ? "bundled data set, validation split" : $"{Path.GetFullPath(s.DataDirectory)}, validation split";
+            generatedSource = $"{s.Sampler.Method.ToUpperInvariant()} samples of {Path.GetFullPath(s.Checkpoint!)}";
+            var clock = Stopwatch.StartNew();
+            real = GeneratedImages.ValidationImages(s.DataDirectory, s.N);
+            loadSeconds = clock.Elapsed.TotalSeconds;
+            if (real.Count < s.N)
+                AnsiConsole.MarkupLine($"[yellow]note:[/] the validation split holds {real.Count} images, fewer than --n {s.N}; comparing {real.Count} real against {s.N} generated.");
+            clock.Restart();
+            var request = new GenerationRequest(s.Checkpoint!, s.Sampler.Method, s.Sampler.Steps, s.Sampler.Eta, s.Sampler.Seed, s.N) { Threads = s.Threads };
+            WithProgress(ctx =>
+            {
+                string stepsText = s.Sampler.Steps is int k ? $"{k} steps" : "all T steps";
+                var task = ctx.AddTask($"Generating ({s.Sampler.Method.ToUpperInvariant()}, {stepsText})", maxValue: s.N);
+                generated = GeneratedImages.FromCheckpoint(request, new Progress(task));
+                task.Value = task.MaxValue;
+            });
+            generationSeconds = clock.Elapsed.TotalSeconds;
+        }
+
+        EvaluationResult result = null!;
+        WithProgress(ctx =>
+        {
+            var realTask = ctx.AddTask($"{extractor.ShortName} features, real", autoStart: false, maxValue: real.Count);
+            var generatedTask = ctx.AddTask($"{extractor.ShortName} features, generated", autoStart: false, maxValue: generated.Count);
+            var metricTask = ctx.AddTask("FID and KID", autoStart: false, maxValue: 1);
+            var clock = Stopwatch.StartNew();
+            realTask.StartTask();
+            var realFeatures = evaluator.Extract(real, new Progress(realTask));
+            double realSeconds = clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            generatedTask.StartTask();
+            var generatedFeatures = evaluator.Extract(generated, new Progress(generatedTask));
+            double generatedSeconds = clock.Elapsed.TotalSeconds;
+            metricTask.StartTask();
+            metricTask.IsIndeterminate = true;
+            result = evaluator.CompareFeatures(realFeatures, generatedFeatures, realSeconds, generatedSeconds);
+            metricTask.IsIndeterminate = false;
+            metricTask.Value = 1;
+        });
+
+        Directory.CreateDirectory(s.OutputDirectory);
+        if (s.KeepImages)
+        {
+            ImageFolder.Save(real, Path.Combine(s.OutputDirectory, "real"));
+            ImageFolder.Save(generated, Path.Combine(s.OutputDirectory, "generated"));
+        }
+        var report = EvaluationReport.From(result, folders ? "folders" : "checkpoint", realSource, generatedSource,
+            folders ? null : Path.GetFullPath(s.Checkpoint!), folders ? null : s.Sampler, loadSeconds, generationSeconds, total.Elapsed.TotalSeconds);
+        string reportPath = Path.Combine(s.OutputDirectory, "report.json");
+        report.Write(reportPath);
+        PrintTable(report, reportPath, s.KeepImages ? s.OutputDirectory : null);
+    }
+
+    /// <summary>The seed measures FID on DDIM samples of 100 steps (SPEC section 6).</summary>
+    private const int DefaultDdimSteps = 100;
+
+    private static SamplerSettings ResolveSampler(string method, int? steps, double eta, ulong seed) =>
+        new(method, steps ?? (method == "ddim" ? DefaultDdimSteps : null), eta, seed);
+
+    private static IFeatureExtractor OpenFeatures(EvaluateSettings s)
+    {
+        if (s.FeatureBatch < 1) throw new UserError($"--feature-batch must be at least 1 (got {s.FeatureBatch}).");
+        var onnx = new OnnxFeatureOptions("")
+        {
+            InputName = s.FeatureInput,
+            OutputName = s.FeatureOutput,
+            InputSize = s.FeatureSize,
+            InputRange = FeatureNetworks.ParseRange(s.FeatureRange),
+        };
+        return FeatureNetworks.Open(s.Features, onnx, s.FeatureBatch);
+    }
+
+    private static ImageSet LoadFolder(ProgressContext ctx, string label, string directory, int? limit)
+    {
+        int count = ImageFolder.PngFiles(directory).Count;
+        var task = ctx.AddTask(label, maxValue: limit is int l ? Math.Min(l, count) : count);
+        var images = ImageFolder.Load(directory, limit, new Progress(task));
+        if (images.Count < 2)
+            throw new UserError($"{directory}: holds {images.Count} PNG image; FID and KID need at least 2.");
+        return images;
+    }
+
+    private static void WithProgress(Action<ProgressContext> work) =>
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(work);
+
+    private static void PrintTable(EvaluationReport report, string reportPath, string? imagesDirectory)
+    {
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("Measure").AddColumn("Value");
+        void Row(string name, string value) => table.AddRow(new Text(name), new Text(value));
+        Row(report.Fid.Name, F(report.Fid.Value, "F3"));
+        Row(report.Kid.Name, $"{F(report.Kid.Value, "F5")} ± {F(report.Kid.StandardDeviation ?? 0, "F5")} ({report.KidSubsets} subsets of {report.KidSubsetSize})");
+        Row("Feature network", report.FeatureNetwork);
+        Row("Real images", $"{report.RealCount} from {report.RealSource}");
+        Row("Generated images", $"{report.GeneratedCount} from {report.GeneratedSource}");
+        if (report.Sampler is { } sampler)
+            Row("Sampler", $"{sampler.Method.ToUpperInvariant()}, {(sampler.Steps is int k ? $"{k}" : "all T")} steps, eta {F(sampler.Eta, "G")}, seed {sampler.Seed}");
+        var t = report.Seconds;
+        if (t.ReadImages is double load) Row("Reading images", $"{F(load, "F1")} s");
+        if (t.Generation is double generation) Row("Generation", $"{F(generation, "F1")} s");
+        Row("Feature extraction", $"{F(t.RealFeatures + t.GeneratedFeatures, "F1")} s ({F(report.FeaturesPerSecond, "F1")} images/s)");
+        Row("FID and KID", $"{F(t.Metrics, "F1")} s");
+        Row("Total", $"{F(t.Total, "F1")} s");
+        Row("Report", reportPath);
+        if (imagesDirectory is not null) Row("Images", $"{Path.Combine(imagesDirectory, "real")}, {Path.Combine(imagesDirectory, "generated")}");
+        AnsiConsole.Write(table);
+    }
+
+    private static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
+
+    /// <summary>Moves a progress bar from library callbacks that report images done so far.</summary>
+    private sealed class Progress(ProgressTask task) : IProgress<int>
+    {
+        public void Report(int done) => task.Value = Math.Min(done, task.MaxValue);
     }
 }

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+
+namespace SpriteDiffusion.Evaluation;
+
+/// <summary>FID and KID of one comparison, named for the network whose features they were computed on.</summary>
+public sealed record EvaluationResult(
+    string FidName,
+    double Fid,
+    string KidName,
+    KidResult Kid,
+    string FeatureNetwork,
+    int FeatureDimension,
+    int RealCount,
+    int GeneratedCount,
+    double RealFeatureSeconds,
+    double GeneratedFeatureSeconds,
+    double MetricSeconds)
+{
+    public double FeaturesPerSecond => (RealCount + GeneratedCount) / Math.Max(RealFeatureSeconds + GeneratedFeatureSeconds, 1e-9);
+}
+
+/// <summary>Compares two image sets through one feature network: features of each, then FID and KID between them.</summary>
+public sealed class Evaluator
+{
+    private readonly IFeatureExtractor _extractor;
+
+    public Evaluator(IFeatureExtractor extractor)
+    {
+        _extractor = extractor ?? throw new ArgumentNullException(nameof(extractor));
+    }
+
+    public int KidSubsets { get; init; } = KernelInceptionDistance.DefaultSubsets;
+    public int KidSubsetSize { get; init; } = KernelInceptionDistance.DefaultSubsetSize;
+    public int KidSeed { get; init; }
+
+    /// <summary>Images handed to the extractor per call, which is also how often progress is reported.</summary>
+    public int ChunkSize { get; init; } = 32;
+
+    public IFeatureExtractor Extractor => _extractor;
+
+    /// <summary>Features of every image; <paramref name="progress"/> receives the number of images done so far.</summary>
+    public FeatureMatrix Extract(ImageSet images, IProgress<int>? progress = null)
+    {
+        int d = _extractor.Dimension;
+        var features = new double[(long)images.Count * d];
+        for (int start = 0; start < images.Count; start += ChunkSize)
+        {
+            int n = Math.Min(ChunkSize, images.Count - start);
+            _extractor.Extract(images.Chw.AsSpan(start * images.FloatsPerImage, n * images.FloatsPerImage),
+                n, images.Channels, images.Size, features.AsSpan(start * d, n * d));
+            progress?.Report(start + n);
+        }
+        return new FeatureMatrix(features, images.Count, d);
+    }
+
+    public EvaluationResult Compare(ImageSet real, ImageSet generated, IProgress<int>? realProgress = null, IProgress<int>? generatedProgress = null)
+    {
+        RequireUsable(real, "real");
+        RequireUsable(generated, "generated");
+        var clock = Stopwatch.StartNew();
+        var realFeatures = Extract(real, realProgress);
+        double realSeconds = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        var generatedFeatures = Extract(generated, generatedProgress);
+        double generatedSeconds = clock.Elapsed.TotalSeconds;
+        return CompareFeatures(realFeatures, generatedFeatures, realSeconds, generatedSeconds);
+    }
+
+    public EvaluationResult CompareFeatures(FeatureMatrix real, FeatureMatrix generated, double realSeconds = 0, double generatedSeconds = 0)
+    {
+        var clock = Stopwatch.StartNew();
+        double fid = FrechetDistance.Compute(real, generated);
+        var kid = KernelInceptionDistance.Compute(real, generated, KidSubsets, KidSubsetSize, KidSeed);
+        double metricSeconds = clock.Elapsed.TotalSeconds;
+        return new EvaluationResult(MetricNames.Fid(_extractor), fid, MetricNames.Kid(_extractor), kid,
+            _extractor.Name, _extractor.Dimension, real.Count, generated.Count, realSeconds, generatedSeconds, metricSeconds);
+    }
+
+    private static void RequireUsable(ImageSet images, string which)
+    {
+        if (images.Count < 2)
+            throw new UserError($"the {which} image set has {images.Count} image(s); FID and KID need at least 2 (thousands for numbers worth comparing).");
+        if (images.Channels != 3)
+            throw new UserError($"the {which} images have {images.Channels} channels; the feature networks take RGB.");
+    }
+}

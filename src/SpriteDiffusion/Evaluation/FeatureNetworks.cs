@@ -1,0 +1,38 @@
+namespace SpriteDiffusion.Evaluation;
+
+/// <summary>Opens the feature network a user named on the command line: "resnet18" (the default) or "onnx:PATH".</summary>
+public static class FeatureNetworks
+{
+    public const string ResNet18 = "resnet18";
+    public const string OnnxPrefix = "onnx:";
+
+    /// <param name="features">"resnet18" or "onnx:PATH".</param>
+    /// <param name="onnx">Input, output, size and range for an onnx:PATH network (its ModelPath is ignored); unused for resnet18.</param>
+    public static IFeatureExtractor Open(string features, OnnxFeatureOptions? onnx = null, int batchSize = 16)
+    {
+        string spec = features.Trim();
+        if (spec.Equals(ResNet18, StringComparison.OrdinalIgnoreCase) || spec.Equals("resnet-18", StringComparison.OrdinalIgnoreCase))
+        {
+            if (onnx is not null && (onnx.InputName ?? onnx.OutputName) is not null)
+                throw new UserError("--feature-input and --feature-output apply to --features onnx:PATH only; the ResNet-18 network's names are fixed.");
+            return ResNet18Features.Create(batchSize);
+        }
+        if (spec.StartsWith(OnnxPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            string path = spec[OnnxPrefix.Length..];
+            if (path.Length == 0) throw new UserError("--features onnx:PATH needs a file path after 'onnx:'.");
+            var options = (onnx ?? new OnnxFeatureOptions(path)) with { ModelPath = path, BatchSize = batchSize };
+            return new OnnxFeatureExtractor(options);
+        }
+        throw new UserError($"unknown feature network '{features}': use '{ResNet18}' or 'onnx:PATH' (an ONNX image model such as a pytorch-fid Inception export).");
+    }
+
+    public static FeatureInputRange ParseRange(string range) => range.Trim().ToLowerInvariant() switch
+    {
+        "byte" or "0-255" or "0..255" => FeatureInputRange.Byte,
+        "unit" or "0-1" or "0..1" => FeatureInputRange.Unit,
+        "signed" or "-1-1" or "-1..1" => FeatureInputRange.Signed,
+        "imagenet" => FeatureInputRange.ImageNet,
+        _ => throw new UserError($"unknown feature input range '{range}': use byte (0..255), unit (0..1), signed (-1..1) or imagenet (0..1 normalised by ImageNet mean and std)."),
+    };
+}

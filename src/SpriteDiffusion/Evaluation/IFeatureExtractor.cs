@@ -1,0 +1,33 @@
+namespace SpriteDiffusion.Evaluation;
+
+/// <summary>
+/// A pretrained image network whose pooled activations stand in for "what an image looks like".
+/// FID and KID are only as meaningful as the network named in <see cref="ShortName"/>, so every
+/// report carries that name.
+/// </summary>
+public interface IFeatureExtractor : IDisposable
+{
+    /// <summary>The full description for reports, e.g. "ResNet-18 (ImageNet, ONNX, 512-d pool)".</summary>
+    string Name { get; }
+
+    /// <summary>The name metrics are labelled with: "FID (ResNet-18 features)".</summary>
+    string ShortName { get; }
+
+    /// <summary>Length of one image's feature vector.</summary>
+    int Dimension { get; }
+
+    /// <summary>
+    /// Features of <paramref name="count"/> images given as float CHW in [-1, 1]
+    /// (count x channels x size x size), written row by row into <paramref name="features"/>
+    /// (count x <see cref="Dimension"/>).
+    /// </summary>
+    void Extract(ReadOnlySpan<float> imagesChw, int count, int channels, int size, Span<double> features);
+}
+
+public static class MetricNames
+{
+    public static string Fid(IFeatureExtractor extractor) => Fid(extractor.ShortName);
+    public static string Kid(IFeatureExtractor extractor) => Kid(extractor.ShortName);
+    public static string Fid(string featureShortName) => $"FID ({featureShortName} features)";
+    public static string Kid(string featureShortName) => $"KID ({featureShortName} features)";
+}

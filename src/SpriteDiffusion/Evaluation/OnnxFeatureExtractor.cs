@@ -1,0 +1,310 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace SpriteDiffusion.Evaluation;
+
+/// <summary>What numbers a feature network expects for its RGB input pixels.</summary>
+public enum FeatureInputRange
+{
+    /// <summary>0 to 255 (the package's ResNet-18 preprocessing model).</summary>
+    Byte,
+    /// <summary>0 to 1 (pytorch-fid's Inception with its own normalisation inside).</summary>
+    Unit,
+    /// <summary>-1 to 1.</summary>
+    Signed,
+    /// <summary>0 to 1, then ImageNet's per-channel mean and standard deviation (torchvision exports).</summary>
+    ImageNet,
+}
+
+/// <summary>How to run one ONNX feature network; null names and size are read from the model when it has only one choice.</summary>
+public sealed record OnnxFeatureOptions(string ModelPath)
+{
+    public string? InputName { get; init; }
+    public string? OutputName { get; init; }
+    public int? InputSize { get; init; }
+    public FeatureInputRange InputRange { get; init; } = FeatureInputRange.Unit;
+    /// <summary>An ONNX model run before the network, from pixels in <see cref="InputRange"/> to the network's input, with one input and one output.</summary>
+    public string? PreprocessModelPath { get; init; }
+    /// <summary>Images per ONNX Runtime call; 1 runs the models exactly as exported.</summary>
+    public int BatchSize { get; init; } = 16;
+    public string? ShortName { get; init; }
+    public string? Name { get; init; }
+}
+
+/// <summary>
+/// Features from an ONNX image network under ONNX Runtime: images are mapped to 8-bit pixels
+/// (as they would be saved), upsampled bilinearly to the network's input size, optionally passed
+/// through a preprocessing model, and run in batches on all cores.
+/// </summary>
+public sealed class OnnxFeatureExtractor : IFeatureExtractor
+{
+    private static readonly float[] ImageNetMean = [0.485f, 0.456f, 0.406f];
+    private static readonly float[] ImageNetStd = [0.229f, 0.224f, 0.225f];
+
+    private readonly InferenceSession? _preprocess;
+    private readonly InferenceSession _network;
+    private readonly string[] _preprocessInput = [], _preprocessOutput = [];
+    private readonly string[] _networkInput, _networkOutput;
+    private readonly FeatureInputRange _range;
+    private readonly int _batchSize;
+    private readonly int _inputSize;
+    private readonly float[] _input;
+    private readonly float[] _preprocessed;
+    private readonly float[] _output;
+    private readonly RunOptions _runOptions = new();
+    private BatchValues? _fullBatch;
+    private BilinearResize? _resize;
+    private float[] _smallPlane = [];
+    private bool _disposed;
+
+    public OnnxFeatureExtractor(OnnxFeatureOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.BatchSize < 1) throw new UserError($"the feature batch size must be at least 1 (got {options.BatchSize}).");
+        _range = options.InputRange;
+        _batchSize = options.BatchSize;
+        try
+        {
+            if (options.PreprocessModelPath is not null)
+            {
+                _preprocess = LoadSession(options.PreprocessModelPath, null, null, _batchSize);
+                string preIn = SingleName(_preprocess.InputMetadata.Keys, options.PreprocessModelPath, "input");
+                string preprocessOut = SingleName(_preprocess.OutputMetadata.Keys, options.PreprocessModelPath, "output");
+                _preprocess.Dispose();
+                _preprocess = LoadSession(options.PreprocessModelPath, preIn, preprocessOut, _batchSize);
+                _preprocessInput = [preIn];
+                _preprocessOutput = [preprocessOut];
+            }
+            string? inputName = options.InputName, outputName = options.OutputName;
+            if (inputName is null || outputName is null)
+            {
+                using var probe = LoadSession(options.ModelPath, null, null, 1);
+                inputName = ChooseName(probe.InputMetadata.Keys, inputName, options.ModelPath, "input", "--feature-input");
+                outputName = ChooseName(probe.OutputMetadata.Keys, outputName, options.ModelPath, "output", "--feature-output");
+            }
+            _networkInput = [inputName];
+            _networkOutput = [outputName];
+            _network = LoadSession(options.ModelPath, inputName, outputName, _batchSize);
+            ChooseName(_network.InputMetadata.Keys, inputName, options.ModelPath, "input", "--feature-input");
+            ChooseName(_network.OutputMetadata.Keys, outputName, options.ModelPath, "output", "--feature-output");
+            var inputMeta = _network.InputMetadata[_networkInput[0]];
+            _inputSize = ResolveInputSize(inputMeta.Dimensions, options.InputSize, options.ModelPath, _networkInput[0]);
+            Dimension = ResolveDimension(_network.OutputMetadata[_networkOutput[0]].Dimensions, options.ModelPath);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            DisposeSessions();
+            throw new UserError($"{options.ModelPath}: ONNX Runtime cannot run this model ({e.Message}). Check the model file and the --feature-* flags.", e);
+        }
+        catch
+        {
+            DisposeSessions();
+            throw;
+        }
+
+        int imageFloats = 3 * _inputSize * _inputSize;
+        _input = new float[_batchSize * imageFloats];
+        _preprocessed = _preprocess is null ? [] : new float[_batchSize * imageFloats];
+        _output = new float[_batchSize * Dimension];
+        ShortName = options.ShortName ?? Path.GetFileName(options.ModelPath);
+        Name = options.Name ?? $"{Path.GetFileName(options.ModelPath)} ({_networkOutput[0]}, {Dimension}-d, input {_inputSize}x{_inputSize} {_range}, ONNX Runtime)";
+    }
+
+    public string Name { get; }
+    public string ShortName { get; }
+    public int Dimension { get; }
+    public int InputSize => _inputSize;
+    public int BatchSize => _batchSize;
+
+    public void Extract(ReadOnlySpan<float> imagesChw, int count, int channels, int size, Span<double> features)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (channels != 3) throw new ArgumentException($"feature networks take RGB images; got {channels} channels", nameof(channels));
+        if (imagesChw.Length < count * 3 * size * size) throw new ArgumentException("fewer floats than images", nameof(imagesChw));
+        if (features.Length < count * Dimension) throw new ArgumentException("feature buffer too small", nameof(features));
+        if (_resize is null || _resize.SourceSize != size)
+        {
+            _resize = new BilinearResize(size, _inputSize);
+            _smallPlane = new float[size * size];
+        }
+        int imageFloats = 3 * size * size;
+        for (int start = 0; start < count; start += _batchSize)
+        {
+            int n = Math.Min(_batchSize, count - start);
+            for (int i = 0; i < n; i++)
+                FillInput(imagesChw.Slice((start + i) * imageFloats, imageFloats), size, i);
+            RunBatch(n);
+            var output = _output.AsSpan(0, n * Dimension);
+            var destination = features.Slice(start * Dimension, n * Dimension);
+            for (int k = 0; k < output.Length; k++)
+                destination[k] = output[k];
+        }
+    }
+
+    private void FillInput(ReadOnlySpan<float> image, int size, int slot)
+    {
+        int plane = size * size, target = _inputSize * _inputSize;
+        for (int c = 0; c < 3; c++)
+        {
+            var source = image.Slice(c * plane, plane);
+            for (int p = 0; p < plane; p++)
+                _smallPlane[p] = MapPixel(ImageSet.SignedToByte(source[p]), c);
+            _resize!.Resize(_smallPlane, _input.AsSpan((slot * 3 + c) * target, target));
+        }
+    }
+
+    // Mapping is linear, so doing it before the (linear) upsampling gives the same result for 196x less work.
+    private float MapPixel(byte value, int channel) => _range switch
+    {
+        FeatureInputRange.Byte => value,
+        FeatureInputRange.Unit => value / 255f,
+        FeatureInputRange.Signed => value / 127.5f - 1f,
+        FeatureInputRange.ImageNet => (value / 255f - ImageNetMean[channel]) / ImageNetStd[channel],
+        _ => throw new InvalidOperationException(),
+    };
+
+    private void RunBatch(int n)
+    {
+        if (n == _batchSize)
+        {
+            _fullBatch ??= new BatchValues(this, n);
+            _fullBatch.Run(this);
+            return;
+        }
+        using var partial = new BatchValues(this, n);
+        partial.Run(this);
+    }
+
+    /// <summary>ONNX Runtime views over the reusable buffers for a batch of one size.</summary>
+    private sealed class BatchValues : IDisposable
+    {
+        private readonly OrtValue[] _input, _preprocessed, _output;
+
+        public BatchValues(OnnxFeatureExtractor owner, int n)
+        {
+            int imageFloats = 3 * owner._inputSize * owner._inputSize;
+            long[] shape = [n, 3, owner._inputSize, owner._inputSize];
+            _input = [OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, owner._input.AsMemory(0, n * imageFloats), shape)];
+            _preprocessed = owner._preprocess is null ? [] :
+                [OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, owner._preprocessed.AsMemory(0, n * imageFloats), shape)];
+            var dims = owner._network.OutputMetadata[owner._networkOutput[0]].Dimensions;
+            var outputShape = new long[dims.Length];
+            outputShape[0] = n;
+            for (int i = 1; i < dims.Length; i++) outputShape[i] = dims[i];
+            _output = [OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, owner._output.AsMemory(0, n * owner.Dimension), outputShape)];
+        }
+
+        public void Run(OnnxFeatureExtractor owner)
+        {
+            if (owner._preprocess is null)
+            {
+                owner._network.Run(owner._runOptions, owner._networkInput, _input, owner._networkOutput, _output);
+                return;
+            }
+            owner._preprocess.Run(owner._runOptions, owner._preprocessInput, _input, owner._preprocessOutput, _preprocessed);
+            owner._network.Run(owner._runOptions, owner._networkInput, _preprocessed, owner._networkOutput, _output);
+        }
+
+        public void Dispose()
+        {
+            foreach (var value in _input.Concat(_preprocessed).Concat(_output)) value.Dispose();
+        }
+    }
+
+    private static InferenceSession LoadSession(string path, string? inputName, string? outputName, int batchSize)
+    {
+        if (!File.Exists(path))
+            throw new UserError($"{path}: feature model file not found. Pass an existing ONNX file with --features onnx:PATH, or rebuild so the bundled ResNet-18 is copied beside the program.");
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserError($"{path}: cannot read the feature model ({e.Message}).", e);
+        }
+        if (batchSize > 1 && inputName is not null && outputName is not null)
+        {
+            try { bytes = OnnxBatchDimension.MakeBatchDynamic(bytes, new HashSet<string> { inputName }, new HashSet<string> { outputName }); }
+            catch (InvalidDataException e) { throw new UserError($"{path}: not an ONNX model ({e.Message}).", e); }
+        }
+        using var options = new SessionOptions
+        {
+            IntraOpNumThreads = Environment.ProcessorCount,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        };
+        // Idle ONNX Runtime threads otherwise spin between operators, taking cores from whatever runs
+        // beside (a sampler, other tests); measured here it costs no throughput to let them sleep.
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        try { return new InferenceSession(bytes, options); }
+        catch (OnnxRuntimeException e)
+        {
+            throw new UserError($"{path}: ONNX Runtime cannot load this file as a model ({e.Message}).", e);
+        }
+    }
+
+    private static string SingleName(IEnumerable<string> names, string path, string what) =>
+        ChooseName(names, null, path, what, null);
+
+    private static string ChooseName(IEnumerable<string> names, string? wanted, string path, string what, string? flag)
+    {
+        var list = names.ToList();
+        if (wanted is not null)
+        {
+            if (list.Contains(wanted)) return wanted;
+            throw new UserError($"{path}: the model has no {what} named '{wanted}'; its {what}s are: {string.Join(", ", list)}.");
+        }
+        if (list.Count == 1) return list[0];
+        string hint = flag is null ? "" : $" Name one with {flag}.";
+        throw new UserError($"{path}: the model has {list.Count} {what}s ({string.Join(", ", list)}), so which to use is ambiguous.{hint}");
+    }
+
+    private static int ResolveInputSize(int[] dims, int? requested, string path, string inputName)
+    {
+        if (dims.Length != 4)
+            throw new UserError($"{path}: input '{inputName}' has {dims.Length} dimensions; a feature network must take N x 3 x H x W images.");
+        if (dims[1] > 0 && dims[1] != 3)
+            throw new UserError($"{path}: input '{inputName}' takes {dims[1]} channels; only RGB (3) networks are supported.");
+        int h = dims[2], w = dims[3];
+        if (h > 0 && w > 0 && h != w)
+            throw new UserError($"{path}: input '{inputName}' is {h}x{w}; only square inputs are supported.");
+        int fixedSize = Math.Max(h, w);
+        if (requested is int size)
+        {
+            if (size < 1) throw new UserError($"the feature input size must be positive (got {size}).");
+            if (fixedSize > 0 && size != fixedSize)
+                throw new UserError($"{path}: input '{inputName}' is fixed at {fixedSize}x{fixedSize}, but an input size of {size} was asked for.");
+            return size;
+        }
+        if (fixedSize > 0) return fixedSize;
+        throw new UserError($"{path}: input '{inputName}' has no fixed height and width; give one with --feature-size (299 for Inception-v3).");
+    }
+
+    private static int ResolveDimension(int[] dims, string path)
+    {
+        long dimension = 1;
+        for (int i = 1; i < dims.Length; i++)
+        {
+            if (dims[i] <= 0)
+                throw new UserError($"{path}: the feature output's shape [{string.Join(", ", dims)}] is not fixed apart from the batch; pick an output with a fixed size.");
+            dimension *= dims[i];
+        }
+        if (dimension > 1 << 16)
+            throw new UserError($"{path}: the output has {dimension} values per image, too many for a covariance; pick a pooled feature output.");
+        return (int)dimension;
+    }
+
+    private void DisposeSessions()
+    {
+        _preprocess?.Dispose();
+        _network?.Dispose();
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _fullBatch?.Dispose();
+        DisposeSessions();
+        _runOptions.Dispose();
+    }
+}

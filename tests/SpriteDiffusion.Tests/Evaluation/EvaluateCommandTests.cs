@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Text.Json;
+using SpriteDiffusion.Evaluation;
+
+namespace SpriteDiffusion.Tests.Evaluation;
+
+/// <summary>`sprites evaluate` run as a user runs it: a separate process, its exit code, output and report.</summary>
+[Collection(ResNetCollection.Name)]
+public class EvaluateCommandTests
+{
+    [Fact]
+    public void ComparesTwoFoldersAndWritesANamedReport()
+    {
+        using var temp = new TempDirectory();
+        ImageFolder.Save(ProceduralSprites.Make(6, seed: 31), temp.Sub("real"));
+        ImageFolder.Save(ProceduralSprites.UniformNoise(5, seed: 32), temp.Sub("fake"));
+        string output = Path.Combine(temp.Path, "out");
+        var (code, stdout, stderr) = Sprites("evaluate", "--real-dir", Path.Combine(temp.Path, "real"), "--fake-dir", Path.Combine(temp.Path, "fake"),
+            "--out", output, "--keep-images", "--kid-subsets", "10");
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
+        Assert.Contains("FID (ResNet-18 features)", stdout);
+        Assert.Contains("KID (ResNet-18 features)", stdout);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "report.json")));
+        var root = doc.RootElement;
+        Assert.Equal("folders", root.GetProperty("mode").GetString());
+        Assert.Equal("FID (ResNet-18 features)", root.GetProperty("fid").GetProperty("name").GetString());
+        Assert.True(root.GetProperty("fid").GetProperty("value").GetDouble() > 0);
+        Assert.Equal(6, root.GetProperty("real_count").GetInt32());
+        Assert.Equal(5, root.GetProperty("generated_count").GetInt32());
+        Assert.Equal(5, root.GetProperty("kid_subset_size").GetInt32());
+        Assert.True(root.GetProperty("features_per_second").GetDouble() > 0);
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("sampler").ValueKind);
+        Assert.Equal(6, Directory.GetFiles(Path.Combine(output, "real"), "*.png").Length);
+        Assert.Equal(5, Directory.GetFiles(Path.Combine(output, "generated"), "*.png").Length);
+    }
+
+    [Fact]
+    public void EmptyFolderIsAClearErrorWithoutAStackTrace()
+    {
+        using var temp = new TempDirectory();
+        ImageFolder.Save(ProceduralSprites.Make(3, seed: 1), temp.Sub("real"));
+        string empty = temp.Sub("empty");
+        var (code, _, stderr) = Sprites("evaluate", "--real-dir", Path.Combine(temp.Path, "real"), "--fake-dir", empty, "--out", temp.Sub("out"));
+        Assert.Equal(1, code);
+        Assert.Contains(empty, stderr);
+        Assert.Contains("no .png", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+    }
+
+    [Fact]
+    public void CheckpointModeParsesSamplerFlagsAndReachesTheSeam()
+    {
+        using var temp = new TempDirectory();
+        string checkpoint = Path.Combine(temp.Path, "model.safetensors");
+        File.WriteAllBytes(checkpoint, [1, 2, 3]);
+        var (code, _, stderr) = Sprites("evaluate", "--checkpoint", checkpoint, "--method", "ddim", "--steps", "50", "--eta", "0.5",
+            "--seed", "3", "--n", "40", "--out", temp.Sub("out"));
+        Assert.Equal(1, code);
+        Assert.Contains("not available in this build yet", stderr);
+    }
+
+    [Fact]
+    public void EtaIsRefusedForDdpmAsInSample()
+    {
+        var (code, _, stderr) = Sprites("evaluate", "--checkpoint", "model.safetensors", "--method", "ddpm", "--eta", "0.5");
+        Assert.Equal(1, code);
+        Assert.Contains("--eta applies to DDIM only", stderr);
+    }
+
+    [Fact]
+    public void ModesCannotBeMixed()
+    {
+        var (code, _, stderr) = Sprites("evaluate", "--checkpoint", "a", "--real-dir", "b", "--fake-dir", "c");
+        Assert.Equal(1, code);
+        Assert.Contains("not both", stderr);
+    }
+
+    private static (int Code, string Stdout, string Stderr) Sprites(params string[] args)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "sprites.dll");
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["COLUMNS"] = "200";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("sprites evaluate did not finish in 3 minutes");
+        }
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+}
