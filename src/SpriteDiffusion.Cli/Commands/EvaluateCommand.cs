@@ -10,7 +10,7 @@ internal static class EvaluateCommand
 {
     public static Command Create()
     {
-        var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint to sample from; its images are compared with the validation split." };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint to sample from; its images are compared with the validation split (default: the bundled pretrained model)." };
         var data = new Option<string?>("--data") { Description = "Data set folder for the real images of --checkpoint mode (default: the bundled data set)." };
         var realDir = new Option<string?>("--real-dir") { Description = "Folder of real PNG images (with --fake-dir: compare two folders, like pytorch-fid)." };
         var fakeDir = new Option<string?>("--fake-dir") { Description = "Folder of generated PNG images." };
@@ -40,7 +40,8 @@ internal static class EvaluateCommand
         command.SetAction(parse =>
         {
             var settings = new EvaluateSettings(
-                parse.GetValue(checkpoint), parse.GetValue(data), parse.GetValue(realDir), parse.GetValue(fakeDir),
+                parse.GetValue(checkpoint) ?? (parse.GetValue(realDir) is null && parse.GetValue(fakeDir) is null ? SpriteDiffusion.IO.PretrainedModel.TryFind() : null),
+                parse.GetValue(data), parse.GetValue(realDir), parse.GetValue(fakeDir),
                 parse.GetValue(n), parse.GetResult(n) is { Implicit: false },
                 ResolveSampler(parse.GetValue(method)!, parse.GetValue(steps), parse.GetValue(eta), parse.GetValue(seed)), parse.GetValue(threads),
                 parse.GetValue(features)!, parse.GetValue(featureInput), parse.GetValue(featureOutput), parse.GetValue(featureSize),

@@ -1,3 +1,8 @@
+using SpriteDiffusion.Data;
+using SpriteDiffusion.Diffusion;
+using SpriteDiffusion.Engine;
+using SpriteDiffusion.IO;
+
 namespace SpriteDiffusion.Evaluation;
 
 /// <summary>
@@ -10,28 +15,51 @@ public sealed record GenerationRequest(string CheckpointPath, string Method, int
 }
 
 /// <summary>
-/// The seam between evaluation and the sampler: `sprites evaluate --checkpoint` calls
-/// <see cref="FromCheckpoint"/> and <see cref="ValidationImages"/>, and nothing else, to get
-/// its two image sets.
+/// Where `sprites evaluate --checkpoint` gets its two image sets: sprites sampled from the
+/// checkpoint, and the validation split of the data set the seed evaluates against.
 /// </summary>
 public static class GeneratedImages
 {
+    /// <summary>Sprites generated per sampling run: bounds memory while keeping batches large.</summary>
+    private const int Chunk = 256;
+
     /// <summary>
-    /// <paramref name="request"/>.Count images sampled from the checkpoint, as N x 3 x 16 x 16 in
-    /// [-1, 1]; <paramref name="progress"/> receives the number of images finished so far.
+    /// <paramref name="request"/>.Count images sampled from the checkpoint, as N x 3 x H x H in
+    /// about [-1, 1]; <paramref name="progress"/> receives the number of images finished so far.
+    /// The same request gives the same images.
     /// </summary>
     public static ImageSet FromCheckpoint(GenerationRequest request, IProgress<int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(request);
-        throw new UserError("generation from a checkpoint is not available in this build yet");
+        if (request.Count < 1) throw new UserError($"--n must be at least 1 (got {request.Count}).");
+        if (request.Threads is int t) Workers.Threads = t;
+        var (model, info) = Checkpoint.Load(request.CheckpointPath);
+        var generator = new SpriteGenerator(model, info);
+        int T = generator.Schedule.T;
+        var sampler = Samplers.Create(request.Method, generator.Schedule,
+            request.Method == "ddim" ? request.Steps ?? Math.Min(100, T) : request.Steps ?? T, request.Eta);
+        var rng = new Rng(request.Seed);
+        int per = generator.ImageLength;
+        var all = new float[(long)request.Count * per];
+        for (int done = 0; done < request.Count; done += Chunk)
+        {
+            int n = Math.Min(Chunk, request.Count - done);
+            var x = generator.Generate(sampler, n, rng);
+            x.CopyTo(all.AsSpan(done * per));
+            progress?.Report(done + n);
+        }
+        return new ImageSet(all, request.Count, model.Config.InChannels, model.Config.Height);
     }
 
     /// <summary>
-    /// Up to <paramref name="maxCount"/> images of the validation split of the data set in
-    /// <paramref name="dataDirectory"/> (null: the bundled data set), as N x 3 x 16 x 16 in [-1, 1].
+    /// Up to <paramref name="maxCount"/> images of the validation split (10 %, seed 42, as the
+    /// trainer draws it) of the data set in <paramref name="dataDirectory"/> (null: the bundled one).
     /// </summary>
     public static ImageSet ValidationImages(string? dataDirectory, int maxCount)
     {
-        throw new UserError("the validation split of the data set is not available in this build yet; compare two folders with --real-dir and --fake-dir");
+        var data = SpriteDataset.LoadDirectory(dataDirectory ?? BundledData.DefaultDirectory);
+        var validation = data.Split(0.1, 42).Validation;
+        var set = new ImageSet(validation.Images, validation.Count, validation.Channels, validation.ImageSize);
+        return set.Count > maxCount ? set.Take(maxCount) : set;
     }
 }

@@ -48,15 +48,31 @@ public class EvaluateCommandTests
     }
 
     [Fact]
-    public void CheckpointModeParsesSamplerFlagsAndReachesTheSeam()
+    public void CheckpointModeGeneratesAndReports()
+    {
+        using var temp = new TempDirectory();
+        string checkpoint = Path.Combine(temp.Path, "model.safetensors");
+        var model = new SpriteDiffusion.Model.UNet(new SpriteDiffusion.Model.UNetConfig(NFeat: 8), seed: 2);
+        SpriteDiffusion.IO.Checkpoint.Save(checkpoint, model, new SpriteDiffusion.IO.CheckpointInfo { Model = model.Config });
+        var (code, stdout, stderr) = Sprites("evaluate", "--checkpoint", checkpoint, "--method", "ddim", "--steps", "3", "--eta", "0.5",
+            "--seed", "3", "--n", "24", "--out", temp.Sub("out"), "--keep-images");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("FID (ResNet-18 features)", stdout);
+        string report = File.ReadAllText(Path.Combine(temp.Sub("out"), "report.json"));
+        Assert.Contains("ResNet-18", report);
+        Assert.Contains("\"ddim\"", report);
+    }
+
+    [Fact]
+    public void CheckpointModeReportsACorruptCheckpointByName()
     {
         using var temp = new TempDirectory();
         string checkpoint = Path.Combine(temp.Path, "model.safetensors");
         File.WriteAllBytes(checkpoint, [1, 2, 3]);
-        var (code, _, stderr) = Sprites("evaluate", "--checkpoint", checkpoint, "--method", "ddim", "--steps", "50", "--eta", "0.5",
-            "--seed", "3", "--n", "40", "--out", temp.Sub("out"));
+        var (code, _, stderr) = Sprites("evaluate", "--checkpoint", checkpoint, "--n", "40", "--out", temp.Sub("out"));
         Assert.Equal(1, code);
-        Assert.Contains("not available in this build yet", stderr);
+        Assert.Contains("model.safetensors", stderr);
+        Assert.DoesNotContain("   at ", stderr);
     }
 
     [Fact]

@@ -90,9 +90,27 @@ public class EvaluationErrorTests
     }
 
     [Fact]
-    public void GenerationSeamSaysItIsNotBuiltYet()
+    public void GenerationFromAMissingCheckpointNamesIt()
     {
         var e = Assert.Throws<UserError>(() => GeneratedImages.FromCheckpoint(new GenerationRequest("model.safetensors", "ddim", 100, 0, 0, 10)));
-        Assert.Contains("not available in this build yet", e.Message);
+        Assert.Contains("model.safetensors", e.Message);
+    }
+
+    [Fact]
+    public void GeneratedImagesAreReproducibleAndShaped()
+    {
+        using var temp = new TempDirectory();
+        string path = System.IO.Path.Combine(temp.Path, "tiny.safetensors");
+        var model = new SpriteDiffusion.Model.UNet(new SpriteDiffusion.Model.UNetConfig(NFeat: 8), seed: 2);
+        SpriteDiffusion.IO.Checkpoint.Save(path, model, new SpriteDiffusion.IO.CheckpointInfo { Model = model.Config });
+        var request = new GenerationRequest(path, "ddim", 3, 0, 7, 5);
+        var a = GeneratedImages.FromCheckpoint(request);
+        var b = GeneratedImages.FromCheckpoint(request);
+        Assert.Equal(5, a.Count);
+        Assert.Equal(16, a.Size);
+        Assert.Equal(a.Chw, b.Chw);
+        Assert.NotEqual(a.Chw, GeneratedImages.FromCheckpoint(request with { Seed = 8 }).Chw);
+        var real = GeneratedImages.ValidationImages(null, 50);
+        Assert.Equal(50, real.Count);
     }
 }
