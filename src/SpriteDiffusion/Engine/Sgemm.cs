@@ -109,7 +109,15 @@ public static unsafe class Sgemm
                     int mc = Math.Min(mcStep, m - ic);
                     var rows = new RowPlan(mc, kernel.MR, kernel.MR2);
                     float* aCorner = a + ic * aRow + pc * aStep;
-                    for (int panel = aInPlace ? rows.FullPanels : 0; panel < rows.Panels; panel++)
+                    int firstPanel = aInPlace ? rows.FullPanels : 0;
+                    if (firstPanel == 0 && aRow == 1)
+                    {
+                        Packing.CopyPanels(aCorner, (int)aStep, rows.Wide, kernel.MR, kc, packedA);
+                        int narrowFirst = rows.Wide * kernel.MR;
+                        Packing.CopyPanels(aCorner + narrowFirst, (int)aStep, rows.Narrow, kernel.MR2, kc, packedA + narrowFirst * kc);
+                        firstPanel = rows.FullPanels;
+                    }
+                    for (int panel = firstPanel; panel < rows.Panels; panel++)
                     {
                         int first = rows.FirstRow(panel);
                         PackPanel(aCorner + first * aRow, aRow, aStep, rows.RowsIn(panel), kc, rows.Width(panel), packedA + first * kc);
