@@ -28,7 +28,10 @@ public static unsafe class Sgemm
         Multiply(ChooseKernel(n), PanelSource.Auto, PanelSource.Auto, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
     }
 
-    /// <summary>Naive triple loop with the same contract, for tests.</summary>
+    /// <summary>
+    /// Naive triple loop with the same contract, for tests: sums in double precision and rounds
+    /// once, so it is closer to the exact product than any float32 summation order.
+    /// </summary>
     public static void MultiplyReference(bool transA, bool transB, int m, int n, int k,
         float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
     {
@@ -36,14 +39,14 @@ public static unsafe class Sgemm
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
             {
-                float sum = accumulate ? c[(nint)i * ldc + j] : 0f;
+                double sum = accumulate ? c[(nint)i * ldc + j] : 0.0;
                 for (int p = 0; p < k; p++)
                 {
                     float x = transA ? a[(nint)p * lda + i] : a[(nint)i * lda + p];
                     float y = transB ? b[(nint)j * ldb + p] : b[(nint)p * ldb + j];
-                    sum = MathF.FusedMultiplyAdd(x, y, sum);
+                    sum += (double)x * y;
                 }
-                c[(nint)i * ldc + j] = sum;
+                c[(nint)i * ldc + j] = (float)sum;
             }
     }
 
