@@ -221,6 +221,28 @@ public unsafe class SgemmTests
     }
 
     [Fact]
+    public void SteadyStateCallsAllocateNothing()
+    {
+        var c = new Case(new Random(9), false, true, 40, 50, 300, accumulate: true, pad: 1);
+        var result = (float[])c.C0.Clone();
+        fixed (float* a = c.A, b = c.B, pc = result)
+        {
+            Sgemm.Multiply(false, true, c.M, c.N, c.K, a, c.Lda, b, c.Ldb, pc, c.Ldc, true);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++)
+                Sgemm.Multiply(false, true, c.M, c.N, c.K, a, c.Lda, b, c.Ldb, pc, c.Ldc, true);
+            Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        }
+    }
+
+    [Fact]
+    public void PeakFlopsReportsARate()
+    {
+        double gflops = PeakFlops.Measure(1, TimeSpan.FromMilliseconds(20));
+        Assert.True(double.IsFinite(gflops) && gflops > 0.1, $"{gflops} GFLOP/s");
+    }
+
+    [Fact]
     public void ShortLeadingDimensionIsRejected()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => MultiplySmall(false, false, lda: 3, ldb: 3, ldc: 3));
