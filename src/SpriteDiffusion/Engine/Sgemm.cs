@@ -28,7 +28,10 @@ public static unsafe class Sgemm
         Multiply(ChooseKernel(n), PanelSource.Auto, PanelSource.Auto, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
     }
 
-    /// <summary>Naive triple loop with the same contract, for tests.</summary>
+    /// <summary>
+    /// Naive triple loop with the same contract, for tests: sums in double precision and rounds
+    /// once, so it is closer to the exact product than any float32 summation order.
+    /// </summary>
     public static void MultiplyReference(bool transA, bool transB, int m, int n, int k,
         float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
     {
@@ -36,14 +39,14 @@ public static unsafe class Sgemm
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
             {
-                float sum = accumulate ? c[(nint)i * ldc + j] : 0f;
+                double sum = accumulate ? c[(nint)i * ldc + j] : 0.0;
                 for (int p = 0; p < k; p++)
                 {
                     float x = transA ? a[(nint)p * lda + i] : a[(nint)i * lda + p];
                     float y = transB ? b[(nint)j * ldb + p] : b[(nint)p * ldb + j];
-                    sum = MathF.FusedMultiplyAdd(x, y, sum);
+                    sum += (double)x * y;
                 }
-                c[(nint)i * ldc + j] = sum;
+                c[(nint)i * ldc + j] = (float)sum;
             }
     }
 
@@ -109,7 +112,15 @@ public static unsafe class Sgemm
                     int mc = Math.Min(mcStep, m - ic);
                     var rows = new RowPlan(mc, kernel.MR, kernel.MR2);
                     float* aCorner = a + ic * aRow + pc * aStep;
-                    for (int panel = aInPlace ? rows.FullPanels : 0; panel < rows.Panels; panel++)
+                    int firstPanel = aInPlace ? rows.FullPanels : 0;
+                    if (firstPanel == 0 && aRow == 1)
+                    {
+                        Packing.CopyPanels(aCorner, (int)aStep, rows.Wide, kernel.MR, kc, packedA);
+                        int narrowFirst = rows.Wide * kernel.MR;
+                        Packing.CopyPanels(aCorner + narrowFirst, (int)aStep, rows.Narrow, kernel.MR2, kc, packedA + narrowFirst * kc);
+                        firstPanel = rows.FullPanels;
+                    }
+                    for (int panel = firstPanel; panel < rows.Panels; panel++)
                     {
                         int first = rows.FirstRow(panel);
                         PackPanel(aCorner + first * aRow, aRow, aStep, rows.RowsIn(panel), kc, rows.Width(panel), packedA + first * kc);
@@ -181,48 +192,86 @@ public static unsafe class Sgemm
         for (int jr = 0; jr < nc; jr += nr)
         {
             int cols = Math.Min(nr, nc - jr);
-            bool bFull = cols == nr;
-            float* bPanel = bFull ? bPanels.First + jr / nr * bPanels.Stride : bPanels.Edge;
-            nint bStep = bFull ? bPanels.Step : nr;
-            for (int panel = 0; panel < rows.Panels; panel++)
+            if (cols == nr)
             {
-                int first = rows.FirstRow(panel), width = rows.Width(panel), count = rows.RowsIn(panel);
-                var run = width == kernel.MR ? kernel.Run : kernel.RunNarrow;
-                bool inPlace = aInPlace && panel < rows.FullPanels;
-                float* aPanel = inPlace ? aCorner + first * aRow : packedA + first * kc;
-                nint panelRow = inPlace ? aRow : 1, panelStep = inPlace ? aStep : width;
-                float* cTile = c + (nint)first * ldc + jr;
-                PrefetchNextTile(rows, panel, c, ldc, jr, nr);
-                if (count == width && bFull)
-                {
-                    run(kc, aPanel, panelRow, panelStep, bPanel, bStep, cTile, ldc, load);
-                    continue;
-                }
-
-                if (load) CopyTile(cTile, ldc, tile, nr, count, cols);
-                run(kc, aPanel, panelRow, panelStep, bPanel, bStep, tile, nr, load);
-                CopyTile(tile, nr, cTile, ldc, count, cols);
+                float* bPanel = bPanels.First + jr / nr * bPanels.Stride;
+                // With a short k a tile costs only some hundred cycles, so the full panels run
+                // in straight loops with nothing per tile but the call and a prefetch.
+                float* cTile = c + jr;
+                cTile = FullPanels(kernel.Run, kernel.MR, rows.Wide, kc, aInPlace, aCorner, aRow, aStep, packedA,
+                    bPanel, bPanels.Step, cTile, ldc, nr, load);
+                int narrowFirst = rows.Wide * kernel.MR;
+                FullPanels(kernel.RunNarrow, kernel.MR2, rows.Narrow, kc, aInPlace, aCorner + narrowFirst * aRow, aRow, aStep,
+                    packedA + narrowFirst * kc, bPanel, bPanels.Step, cTile, ldc, nr, load);
+                if (rows.Tail > 0)
+                    PartialTile(kernel, kc, rows, packedA, bPanel, bPanels.Step, c + jr, ldc, nr, load, tile);
+            }
+            else
+            {
+                for (int panel = 0; panel < rows.Panels; panel++)
+                    PartialTile(kernel, kc, rows, panel, aInPlace, aCorner, aRow, aStep, packedA, bPanels.Edge, nr,
+                        c + jr, ldc, cols, load, tile);
             }
         }
     }
 
+    /// <summary>Runs count full row panels of one width down a column of C; returns the C tile after them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static float* FullPanels(delegate*<int, float*, nint, nint, float*, nint, float*, nint, bool, void> run,
+        int width, int count, int kc, bool aInPlace, float* a, nint aRow, nint aStep, float* packedA,
+        float* bPanel, nint bStep, float* cTile, int ldc, int nr, bool load)
+    {
+        float* aPanel = aInPlace ? a : packedA;
+        nint panelStride = aInPlace ? width * aRow : width * kc;
+        nint panelRow = aInPlace ? aRow : 1, panelStep = aInPlace ? aStep : width;
+        nint tileStride = (nint)width * ldc;
+        for (int i = 0; i < count; i++, aPanel += panelStride, cTile += tileStride)
+        {
+            PrefetchTile(cTile + tileStride, ldc, width, nr);
+            run(kc, aPanel, panelRow, panelStep, bPanel, bStep, cTile, ldc, load);
+        }
+        return cTile;
+    }
+
+    /// <summary>The partial last row panel against a full column panel.</summary>
+    static void PartialTile(in GemmKernel kernel, int kc, in RowPlan rows, float* packedA, float* bPanel, nint bStep,
+        float* c, int ldc, int nr, bool load, float* tile)
+    {
+        int panel = rows.Panels - 1;
+        int first = rows.FirstRow(panel), width = rows.Width(panel), count = rows.RowsIn(panel);
+        var run = width == kernel.MR ? kernel.Run : kernel.RunNarrow;
+        float* cTile = c + (nint)first * ldc;
+        if (load) CopyTile(cTile, ldc, tile, nr, count, nr);
+        run(kc, packedA + first * kc, 1, width, bPanel, bStep, tile, nr, load);
+        CopyTile(tile, nr, cTile, ldc, count, nr);
+    }
+
+    /// <summary>Any row panel against the partial last column panel (packed at bEdge).</summary>
+    static void PartialTile(in GemmKernel kernel, int kc, in RowPlan rows, int panel,
+        bool aInPlace, float* aCorner, nint aRow, nint aStep, float* packedA, float* bEdge, int nr,
+        float* c, int ldc, int cols, bool load, float* tile)
+    {
+        int first = rows.FirstRow(panel), width = rows.Width(panel), count = rows.RowsIn(panel);
+        var run = width == kernel.MR ? kernel.Run : kernel.RunNarrow;
+        bool inPlace = aInPlace && panel < rows.FullPanels;
+        float* aPanel = inPlace ? aCorner + first * aRow : packedA + first * kc;
+        nint panelRow = inPlace ? aRow : 1, panelStep = inPlace ? aStep : width;
+        float* cTile = c + (nint)first * ldc;
+        if (load) CopyTile(cTile, ldc, tile, nr, count, cols);
+        run(kc, aPanel, panelRow, panelStep, bEdge, nr, tile, nr, load);
+        CopyTile(tile, nr, cTile, ldc, count, cols);
+    }
+
     /// <summary>
-    /// Starts fetching the C tile after this one (to read it, or to own it before the stores): with
-    /// a short k the kernel would wait about as long for C rows from L3 as it computes, and rows
-    /// ldc apart defeat the hardware prefetcher.
+    /// Starts fetching a C tile (to read it, or to own it before the stores): with a short k the
+    /// kernel would wait about as long for C rows from L3 as it computes, and rows ldc apart
+    /// defeat the hardware prefetcher. Prefetches never fault, so running past C is harmless.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void PrefetchNextTile(in RowPlan rows, int panel, float* c, int ldc, int jr, int nr)
+    static void PrefetchTile(float* tile, int ldc, int rows, int nr)
     {
         if (!Sse.IsSupported) return;
-        int next = panel + 1;
-        if (next == rows.Panels)
-        {
-            next = 0;
-            jr += nr;
-        }
-        float* tile = c + (nint)rows.FirstRow(next) * ldc + jr;
-        for (int r = 0, count = rows.RowsIn(next); r < count; r++, tile += ldc)
+        for (int r = 0; r < rows; r++, tile += ldc)
         {
             // A tile row may straddle two cache lines.
             Sse.Prefetch0(tile);

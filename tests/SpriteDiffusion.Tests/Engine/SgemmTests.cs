@@ -45,32 +45,42 @@ public unsafe class SgemmTests
             return c;
         }
 
+        /// <summary>What Multiply promises bit for bit: one fused chain over p per element.</summary>
+        public float[] FusedChain()
+        {
+            var c = (float[])C0.Clone();
+            for (int i = 0; i < M; i++)
+                for (int j = 0; j < N; j++)
+                {
+                    float sum = Accumulate ? c[i * Ldc + j] : 0f;
+                    for (int p = 0; p < K; p++) sum = MathF.FusedMultiplyAdd(OpA(i, p), OpB(p, j), sum);
+                    c[i * Ldc + j] = sum;
+                }
+            return c;
+        }
+
         float OpA(int i, int p) => TransA ? A[p * Lda + i] : A[i * Lda + p];
         float OpB(int p, int j) => TransB ? B[j * Ldb + p] : B[p * Ldb + j];
 
         /// <summary>
-        /// Checks C against a double-precision product with the forward error bound of a
-        /// length-k float32 dot product, (k + 2) u (|C0| + sum |a||b|), and that padding is untouched.
+        /// Checks C against the double-precision reference with the forward error bound of a
+        /// length-k float32 dot product plus the reference's own rounding, (k + 3) u (|C0| + sum |a||b|),
+        /// and that the padding of C is untouched.
         /// </summary>
         public void AssertClose(float[] c)
         {
             const double u = 1.0 / (1 << 24);
+            var reference = RunReference();
             for (int i = 0; i < M; i++)
             {
                 for (int j = 0; j < N; j++)
                 {
-                    double start = Accumulate ? C0[i * Ldc + j] : 0;
-                    double exact = start, magnitude = Math.Abs(start);
-                    for (int p = 0; p < K; p++)
-                    {
-                        double term = (double)OpA(i, p) * OpB(p, j);
-                        exact += term;
-                        magnitude += Math.Abs(term);
-                    }
-                    double got = c[i * Ldc + j];
-                    double bound = (K + 2) * u * magnitude + 1e-30;
-                    if (!(Math.Abs(got - exact) <= bound))
-                        Assert.Fail($"{Describe()}: C[{i},{j}] = {got}, expected {exact} within {bound}");
+                    double magnitude = Accumulate ? Math.Abs(C0[i * Ldc + j]) : 0;
+                    for (int p = 0; p < K; p++) magnitude += Math.Abs((double)OpA(i, p) * OpB(p, j));
+                    double got = c[i * Ldc + j], expected = reference[i * Ldc + j];
+                    double bound = (K + 3) * u * magnitude + 1e-30;
+                    if (!(Math.Abs(got - expected) <= bound))
+                        Assert.Fail($"{Describe()}: C[{i},{j}] = {got}, expected {expected} within {bound}");
                 }
                 for (int j = N; j < Ldc; j++)
                     Assert.Equal(C0[i * Ldc + j], c[i * Ldc + j]);
@@ -112,7 +122,7 @@ public unsafe class SgemmTests
     [InlineData(false, false, 64, 256, 27, false)]
     [InlineData(false, false, 64, 64, 576, false)]
     [InlineData(false, false, 128, 16, 1152, false)]
-    [InlineData(false, false, 128, 256, 1152, true)]
+    [InlineData(false, false, 128, 80, 1152, true)]
     [InlineData(true, false, 576, 256, 64, false)]
     [InlineData(true, false, 1152, 16, 128, false)]
     [InlineData(false, true, 64, 576, 256, true)]
@@ -124,7 +134,7 @@ public unsafe class SgemmTests
     }
 
     /// <summary>
-    /// Every kernel computes each element as the same fused chain as the reference loop, so the
+    /// Every kernel computes each element as the same fused chain, so the
     /// comparison is exact, whether it reads panels packed or in place; this covers the paths the
     /// machine would not pick on its own (AVX-512 runs in software where it is not supported).
     /// </summary>
@@ -147,7 +157,7 @@ public unsafe class SgemmTests
                         {
                             int pad = n == kernel.NR ? 0 : 2;
                             var c = new Case(rng, ta, tb, m, n, k, accumulate: rng.Next(2) == 0, pad);
-                            Assert.True(c.RunReference().AsSpan().SequenceEqual(c.Run(kernel, aSource, bSource)),
+                            Assert.True(c.FusedChain().AsSpan().SequenceEqual(c.Run(kernel, aSource, bSource)),
                                 $"{kernel.Name} A {aSource} B {bSource} {c.Describe()}");
                         }
                     }
@@ -194,7 +204,7 @@ public unsafe class SgemmTests
             new Case(new Random(2), true, false, 96, 16, 128, false, pad: 3),
             new Case(new Random(3), false, true, 40, 120, 64, true, pad: 1),
         };
-        var expected = cases.Select(c => c.RunReference()).ToArray();
+        var expected = cases.Select(c => c.FusedChain()).ToArray();
         var failures = new List<string>();
         var workers = Enumerable.Range(0, 2).Select(t => new Thread(() =>
         {
@@ -208,6 +218,28 @@ public unsafe class SgemmTests
         foreach (var w in workers) w.Start();
         foreach (var w in workers) w.Join();
         Assert.Empty(failures);
+    }
+
+    [Fact]
+    public void SteadyStateCallsAllocateNothing()
+    {
+        var c = new Case(new Random(9), false, true, 40, 50, 300, accumulate: true, pad: 1);
+        var result = (float[])c.C0.Clone();
+        fixed (float* a = c.A, b = c.B, pc = result)
+        {
+            Sgemm.Multiply(false, true, c.M, c.N, c.K, a, c.Lda, b, c.Ldb, pc, c.Ldc, true);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++)
+                Sgemm.Multiply(false, true, c.M, c.N, c.K, a, c.Lda, b, c.Ldb, pc, c.Ldc, true);
+            Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        }
+    }
+
+    [Fact]
+    public void PeakFlopsReportsARate()
+    {
+        double gflops = PeakFlops.Measure(1, TimeSpan.FromMilliseconds(20));
+        Assert.True(double.IsFinite(gflops) && gflops > 0.1, $"{gflops} GFLOP/s");
     }
 
     [Fact]

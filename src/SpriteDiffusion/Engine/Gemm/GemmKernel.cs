@@ -16,7 +16,7 @@ internal readonly unsafe struct GemmKernel(
     public readonly delegate*<int, float*, nint, nint, float*, nint, float*, nint, bool, void> RunNarrow = runNarrow;
 
     public static GemmKernel Avx512 => new("avx512-8x32", Kernel8x32.MR, Kernel4x32.MR, Kernel8x32.NR,
-        192, 128, 2048, &Kernel8x32.Run, &Kernel4x32.Run);
+        128, 128, 2048, &Kernel8x32.Run, &Kernel4x32.Run);
 
     public static GemmKernel Avx2 => new("avx2-6x16", Kernel6x16.MR, Kernel4x16.MR, Kernel6x16.NR,
         256, 144, 2048, &Kernel6x16.Run, &Kernel4x16.Run);

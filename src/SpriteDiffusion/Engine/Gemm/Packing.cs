@@ -58,6 +58,44 @@ internal static unsafe class Packing
         }
     }
 
+    /// <summary>
+    /// Several full panels at once from a panel-major source, dst[t * width * kc + p * width + r] =
+    /// src[p * ld + t * width + r]: each source row is read once, front to back, which the
+    /// hardware prefetcher follows; panel by panel, every p would be a new page and a stall.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void CopyPanels(float* src, int ld, int panels, int width, int kc, float* dst)
+    {
+        nint panelSize = (nint)width * kc;
+        for (int p = 0; p < kc; p++, src += ld, dst += width)
+        {
+            float* s = src, d = dst;
+            switch (width)
+            {
+                case 6 when Vector128.IsHardwareAccelerated:
+                    for (int t = 0; t < panels; t++, s += 6, d += panelSize)
+                    {
+                        Vector128.Load(s).Store(d);
+                        d[4] = s[4];
+                        d[5] = s[5];
+                    }
+                    break;
+                case 4 when Vector128.IsHardwareAccelerated:
+                    for (int t = 0; t < panels; t++, s += 4, d += panelSize)
+                        Vector128.Load(s).Store(d);
+                    break;
+                case 8 when Vector256.IsHardwareAccelerated:
+                    for (int t = 0; t < panels; t++, s += 8, d += panelSize)
+                        Vector256.Load(s).Store(d);
+                    break;
+                default:
+                    for (int t = 0; t < panels; t++, s += width, d += panelSize)
+                        for (int r = 0; r < width; r++) d[r] = s[r];
+                    break;
+            }
+        }
+    }
+
     /// <summary>dst[p * width + r] = r &lt; valid ? src[r * ld + p] : 0 (source rows run along p).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Transpose(float* src, int ld, int valid, int kc, int width, float* dst)
