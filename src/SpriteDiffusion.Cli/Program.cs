@@ -2,6 +2,9 @@ using System.CommandLine;
 using SpriteDiffusion;
 using SpriteDiffusion.Cli.Commands;
 
+// Logs piped to a file should not be wrapped at Spectre's default 80 columns.
+if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 240;
+
 var root = new RootCommand("sprites: denoising diffusion for 16x16 pixel-art sprites, on a managed CPU engine.");
 root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
