@@ -79,24 +79,24 @@ internal static class BenchCommand
         long allocated = GC.GetTotalAllocatedBytes(precise: true);
         Profiler.Enabled = profile;
         Profiler.Reset();
-        var times = new List<double>();
-        var total = Stopwatch.StartNew();
+        var times = new double[steps];
+        long started = Stopwatch.GetTimestamp();
         for (int i = 0; i < steps; i++)
         {
-            var sw = Stopwatch.StartNew();
+            long t0 = Stopwatch.GetTimestamp();
             Step();
-            times.Add(sw.Elapsed.TotalMilliseconds);
+            times[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         }
-        double seconds = total.Elapsed.TotalSeconds;
+        double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         long allocatedAfter = GC.GetTotalAllocatedBytes(precise: true);
         double perSecond = batch * steps / seconds;
         double flopsPerImage = 2 * UNetCost.ForwardMultiplyAdds(config) * (training ? 3 : 1);
-        times.Sort();
+        Array.Sort(times);
         Profiler.Enabled = false;
         foreach (var (op, opSeconds, calls) in Profiler.Report())
             Console.WriteLine($"profile {op,-22} {opSeconds / steps * 1000,9:F1} ms/step {100 * opSeconds / seconds,5:F1}%  ({calls / steps} calls/step)");
         Console.WriteLine($"workload={(training ? "train-step" : "sample-step")} n_feat={config.NFeat} batch={batch} steps={steps} threads={Workers.Threads}");
-        Console.WriteLine($"seconds={seconds:F3} step_ms_median={times[times.Count / 2]:F1} step_ms_min={times[0]:F1}");
+        Console.WriteLine($"seconds={seconds:F3} step_ms_median={times[times.Length / 2]:F1} step_ms_min={times[0]:F1}");
         Console.WriteLine($"gflops={perSecond * flopsPerImage / 1e9:F1} (counting {(training ? "3x " : "")}{UNetCost.ForwardMultiplyAdds(config) / 1e6:F1} M multiply-adds per image)");
         Console.WriteLine($"gc_collections gen0={GC.CollectionCount(0) - gen0} gen1={GC.CollectionCount(1) - gen1} gen2={GC.CollectionCount(2) - gen2} allocated_bytes={allocatedAfter - allocated} over {steps} steps");
         Console.WriteLine($"peak_rss_mb={Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024):F0}");
