@@ -47,9 +47,12 @@ public sealed unsafe class Conv2d
         using var profile = Profiler.Measure(PBackward);
         int parts = Math.Min(Workers.Threads, x.Dim(0));
         int wLen = Out * ColRows;
-        float* partial = Scratch.Get(3, (long)parts * (wLen + Out)); // owned by this (calling) thread
+        float* partial = Scratch.Get(3, (long)parts * (wLen + Out) + wLen); // owned by this (calling) thread
+        float* flipped = partial + (long)parts * (wLen + Out);
+        if (gx is not null && Kernel != 1) FlipTranspose(Weight.Value.Data, flipped, In, Out, Kernel);
         var body = new BackwardBody
         {
+            Flipped = flipped,
             X = x.Data, GY = gy.Data, GX = gx is null ? null : gx.Data, Accumulate = accumulate,
             W = Weight.Value.Data, Partial = partial, Parts = parts, Batch = x.Dim(0),
             In = In, Out = Out, K = Kernel, H = x.Dim(2), Wd = x.Dim(3),
@@ -62,6 +65,19 @@ public sealed unsafe class Conv2d
             for (int i = 0; i < wLen; i++) gw[i] += src[i];
             for (int o = 0; o < Out; o++) gb[o] += src[wLen + o];
         }
+    }
+
+    /// <summary>
+    /// W'[ci, co*k*k + (k-1-ki)*k + (k-1-kj)] = W[co, ci, ki, kj]: the weights of the "full"
+    /// convolution that maps the output gradient back to the input gradient.
+    /// </summary>
+    private static void FlipTranspose(float* w, float* flipped, int inChannels, int outChannels, int k)
+    {
+        int kk = k * k;
+        for (int co = 0; co < outChannels; co++)
+        for (int ci = 0; ci < inChannels; ci++)
+        for (int i = 0; i < kk; i++)
+            flipped[(long)ci * outChannels * kk + co * kk + (kk - 1 - i)] = w[((long)co * inChannels + ci) * kk + i];
     }
 
     internal static void Im2Col(float* x, float* col, int channels, int h, int w, int k)
@@ -90,30 +106,6 @@ public sealed unsafe class Conv2d
         }
     }
 
-    internal static void Col2Im(float* col, float* x, int channels, int h, int w, int k, bool accumulate)
-    {
-        int pad = k / 2, hw = h * w;
-        if (!accumulate) new Span<float>(x, channels * hw).Clear();
-        for (int c = 0; c < channels; c++)
-        {
-            float* dstImage = x + (long)c * hw;
-            for (int ki = 0; ki < k; ki++)
-            for (int kj = 0; kj < k; kj++)
-            {
-                float* src = col + ((long)(c * k + ki) * k + kj) * hw;
-                int dj = kj - pad;
-                int wStart = Math.Max(0, -dj), wEnd = Math.Min(w, w - dj);
-                for (int oh = 0; oh < h; oh++)
-                {
-                    int ih = oh + ki - pad;
-                    if ((uint)ih >= (uint)h) continue;
-                    var d = new Span<float>(dstImage + ih * w + dj + wStart, wEnd - wStart);
-                    TensorPrimitives.Add(d, new ReadOnlySpan<float>(src + oh * w + wStart, wEnd - wStart), d);
-                }
-            }
-        }
-    }
-
     private struct ForwardBody : IParallelBody
     {
         public float* X, Y, W, B;
@@ -137,7 +129,7 @@ public sealed unsafe class Conv2d
 
     private struct BackwardBody : IParallelBody
     {
-        public float* X, GY, GX, W, Partial;
+        public float* X, GY, GX, W, Partial, Flipped;
         public bool Accumulate;
         public int Parts, Batch, In, Out, K, H, Wd;
 
@@ -149,7 +141,7 @@ public sealed unsafe class Conv2d
             new Span<float>(gw, Out * rows + Out).Clear();
             var (start, end) = Partition.Range(Batch, Parts, part);
             float* col = K == 1 ? null : Scratch.Get(0, (long)rows * hw);
-            float* dcol = K == 1 ? null : Scratch.Get(1, (long)rows * hw);
+            float* gcol = K == 1 || GX == null ? null : Scratch.Get(1, (long)Out * K * K * hw);
             for (int b = start; b < end; b++)
             {
                 float* x = X + (long)b * In * hw;
@@ -167,8 +159,10 @@ public sealed unsafe class Conv2d
                     Sgemm.Multiply(true, false, In, hw, Out, W, In, gy, hw, gx, hw, Accumulate);
                 else
                 {
-                    Sgemm.Multiply(true, false, rows, hw, Out, W, rows, gy, hw, dcol, hw, accumulate: false);
-                    Col2Im(dcol, gx, In, H, Wd, K, Accumulate);
+                    // The input gradient is the "full" convolution of gy with the flipped kernel: one
+                    // product with k = Out*k*k instead of a k = Out product plus a col2im scatter.
+                    Im2Col(gy, gcol, Out, H, Wd, K);
+                    Sgemm.Multiply(false, false, In, hw, Out * K * K, Flipped, Out * K * K, gcol, hw, gx, hw, Accumulate);
                 }
             }
         }

@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using SpriteDiffusion.Tests.Data;
+
+namespace SpriteDiffusion.Tests.Cli;
+
+public class TrainCommandTests
+{
+    [Fact]
+    public void CtrlCSavesAResumableCheckpointAndResumeFinishesTheRun()
+    {
+        using var dir = new TempDir();
+        string run = dir.File("run");
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            WorkingDirectory = dir.Path, RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "sprites.dll"), "train", "--n-feat", "8", "--limit", "200",
+                     "--batch", "16", "--epochs", "500", "--samples", "0", "--out", run })
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!File.Exists(Path.Combine(run, "losses.csv")) && DateTime.UtcNow < deadline) Thread.Sleep(100);
+        Assert.True(File.Exists(Path.Combine(run, "losses.csv")), "the run never finished an epoch");
+        Process.Start("kill", ["-INT", process.Id.ToString()])!.WaitForExit();
+        Assert.True(process.WaitForExit(60_000), "sprites did not stop after SIGINT");
+        Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}: {stdout.Result} {stderr.Result}");
+        Assert.Contains("--resume", stdout.Result);
+        Assert.True(File.Exists(Path.Combine(run, "resume.safetensors")));
+
+        var resumed = SpritesProcess.Run(dir.Path, "train", "--resume", run, "--epochs", "2", "--samples", "0");
+        // Two epochs are already done or nearly done: resuming either finishes them or reports there is nothing left.
+        Assert.True(resumed.Code == 0, resumed.Out + resumed.Err);
+        Assert.True(File.Exists(Path.Combine(run, "best.safetensors")));
+    }
+
+    [Fact]
+    public void ABadPresetOrConfigFailsCleanly()
+    {
+        using var dir = new TempDir();
+        SpritesProcess.AssertCleanFailure(SpritesProcess.Run(dir.Path, "train", "--config", "missing.json"), "missing.json");
+        SpritesProcess.AssertCleanFailure(SpritesProcess.Run(dir.Path, "train", "--lr", "-1", "--out", "x"), "--lr");
+        SpritesProcess.AssertCleanFailure(SpritesProcess.Run(dir.Path, "train", "--resume", "nowhere"), "nowhere");
+        Assert.False(Directory.Exists(dir.File("x")) && Directory.EnumerateFiles(dir.File("x")).Any());
+    }
+}
