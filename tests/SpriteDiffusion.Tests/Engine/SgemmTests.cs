@@ -25,13 +25,13 @@ public unsafe class SgemmTests
             C0 = Random(rng, m * Ldc);
         }
 
-        public float[] Run(GemmKernel? kernel, Sgemm.PanelSource aSource = default, Sgemm.PanelSource bSource = default)
+        public float[] Run(GemmKernel? kernel, GemmDriver.PanelSource aSource = default, GemmDriver.PanelSource bSource = default)
         {
             var c = (float[])C0.Clone();
             fixed (float* a = A, b = B, pc = c)
             {
                 if (kernel is { } kern)
-                    Sgemm.Multiply(kern, aSource, bSource, TransA, TransB, M, N, K, a, Lda, b, Ldb, pc, Ldc, Accumulate);
+                    GemmDriver.Multiply(kern, aSource, bSource, TransA, TransB, M, N, K, a, Lda, b, Ldb, pc, Ldc, Accumulate);
                 else Sgemm.Multiply(TransA, TransB, M, N, K, a, Lda, b, Ldb, pc, Ldc, Accumulate);
             }
             return c;
@@ -143,7 +143,7 @@ public unsafe class SgemmTests
     {
         var kernels = new List<GemmKernel> { GemmKernel.Scalar, GemmKernel.Avx512 };
         if (Avx2.IsSupported && Fma.IsSupported) kernels.Add(GemmKernel.Avx2);
-        var sources = new[] { Sgemm.PanelSource.Packed, Sgemm.PanelSource.InPlace };
+        var sources = new[] { GemmDriver.PanelSource.Packed, GemmDriver.PanelSource.InPlace };
         var rng = new Random(5);
         var shapes = new (int M, int N, int K)[] { (1, 1, 1), (7, 33, 5), (13, 16, 300), (20, 70, 19), (9, 5, 8) };
         foreach (var kernel in kernels)

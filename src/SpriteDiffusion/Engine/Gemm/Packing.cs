@@ -7,7 +7,8 @@ namespace SpriteDiffusion.Engine.Gemm;
 /// <summary>
 /// Copies a strip of an operand into the panel layout the micro-kernels read with unit stride:
 /// dst[p * width + r], zero-filled beyond the valid rows so edge tiles need no special kernel.
-/// Both operands and all four transpose cases reduce to the two shapes below.
+/// Both operands and all four transpose cases reduce to a source that is either panel-major
+/// already (Copy, CopyPanels) or needs a transpose (Transpose).
 /// </summary>
 internal static unsafe class Packing
 {
