@@ -18,6 +18,7 @@ var shapes = new (string Case, int M, int N, int K)[]
 // Peak: best of several short runs, since other work on the machine only ever lowers it.
 double peak1 = Enumerable.Range(0, 40).Max(_ => PeakFlops.Measure(1, TimeSpan.FromMilliseconds(10)));
 double peak2 = Enumerable.Range(0, 40).Max(_ => PeakFlops.Measure(2, TimeSpan.FromMilliseconds(10)));
+Console.WriteLine($"Sgemm kernels: {Sgemm.KernelDescription}");
 Console.WriteLine($"peak FMA: 1 thread {peak1:F1} GFLOP/s, 2 threads {peak2:F1} GFLOP/s");
 Console.WriteLine("GFLOP/s, best round; 'cpu' divides by the threads' own CPU time, which other load on the machine does not inflate;");
 Console.WriteLine("2T = two threads each running its own products, total rate; % = wall rate over the measured peak");

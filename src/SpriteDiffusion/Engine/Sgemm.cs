@@ -12,8 +12,14 @@ namespace SpriteDiffusion.Engine;
 /// </summary>
 public static unsafe class Sgemm
 {
-    static readonly bool HasAvx512 = Vector512.IsHardwareAccelerated && Avx512F.IsSupported && Avx.IsSupported;
-    static readonly bool HasAvx2 = Avx2.IsSupported && Fma.IsSupported;
+    // SPRITEDIFFUSION_GEMM=avx2 or =scalar caps the instruction set, to compare kernels on one machine.
+    static readonly string? Cap = Environment.GetEnvironmentVariable("SPRITEDIFFUSION_GEMM")?.Trim().ToLowerInvariant();
+    static readonly bool HasAvx2 = Avx2.IsSupported && Fma.IsSupported && Cap != "scalar";
+    static readonly bool HasAvx512 = HasAvx2 && Vector512.IsHardwareAccelerated && Avx512F.IsSupported && Cap != "avx2";
+
+    /// <summary>Which micro-kernels this machine uses, for benchmark reports.</summary>
+    public static string KernelDescription =>
+        HasAvx512 ? $"{GemmKernel.Avx512.Name} ({GemmKernel.Avx2.Name} for n <= 16)" : ChooseKernel(64).Name;
 
     /// <summary>
     /// Row-major C[m x n] = op(A)[m x k] * op(B)[k x n] (+ C if accumulate), where
