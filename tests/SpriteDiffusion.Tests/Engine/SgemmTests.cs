@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using SpriteDiffusion.Engine;
 using SpriteDiffusion.Engine.Gemm;
@@ -134,9 +133,9 @@ public unsafe class SgemmTests
     }
 
     /// <summary>
-    /// Every kernel computes each element as the same fused chain, so the
-    /// comparison is exact, whether it reads panels packed or in place; this covers the paths the
-    /// machine would not pick on its own (AVX-512 runs in software where it is not supported).
+    /// Every kernel computes each element as the same fused chain, so the comparison is exact,
+    /// whether it reads panels packed or in place; this covers the paths the machine would not
+    /// pick on its own (AVX-512 runs in software where it is not supported, the scalar fallback).
     /// </summary>
     [Fact]
     public void EveryKernelAndPanelSourceIsBitwiseTheReferenceChain()
@@ -151,7 +150,7 @@ public unsafe class SgemmTests
                 foreach (var aSource in sources)
                     foreach (var bSource in sources)
                     {
-                        // n equal to the kernel width with no padding lets B be read in place.
+                        // Also a shape of whole row and column panels only, unpadded.
                         var panelShape = (kernel.MR * 2 + 1, kernel.NR, 11);
                         foreach (var (m, n, k) in shapes.Append(panelShape))
                         {
