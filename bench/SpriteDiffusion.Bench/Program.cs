@@ -13,11 +13,15 @@ var shapes = new (string Case, int M, int N, int K)[]
     ("NN", 128, 16, 1152), ("NN", 128, 256, 1152),
     ("TN", 576, 256, 64), ("TN", 1152, 16, 128), ("TN", 1152, 64, 128),
     ("NT", 64, 576, 256), ("NT", 128, 1152, 16), ("NT", 128, 1152, 64),
+    // Further shapes of the seed U-Net: its last convolution (3 outputs), the first layer's weight
+    // gradient, the output block's 2nf -> nf convolution, and 8x8 at n_feat = 128.
+    ("NN", 3, 256, 576), ("NT", 64, 27, 256), ("NN", 64, 256, 1152), ("NN", 256, 64, 1152),
 };
 
 // Peak: best of several short runs, since other work on the machine only ever lowers it.
 double peak1 = Enumerable.Range(0, 40).Max(_ => PeakFlops.Measure(1, TimeSpan.FromMilliseconds(10)));
 double peak2 = Enumerable.Range(0, 40).Max(_ => PeakFlops.Measure(2, TimeSpan.FromMilliseconds(10)));
+Console.WriteLine($"Sgemm kernels: {Sgemm.KernelDescription}");
 Console.WriteLine($"peak FMA: 1 thread {peak1:F1} GFLOP/s, 2 threads {peak2:F1} GFLOP/s");
 Console.WriteLine("GFLOP/s, best round; 'cpu' divides by the threads' own CPU time, which other load on the machine does not inflate;");
 Console.WriteLine("2T = two threads each running its own products, total rate; % = wall rate over the measured peak");

@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using SpriteDiffusion.Engine;
 using SpriteDiffusion.Engine.Gemm;
@@ -25,13 +24,13 @@ public unsafe class SgemmTests
             C0 = Random(rng, m * Ldc);
         }
 
-        public float[] Run(GemmKernel? kernel, Sgemm.PanelSource aSource = default, Sgemm.PanelSource bSource = default)
+        public float[] Run(GemmKernel? kernel, GemmDriver.PanelSource aSource = default, GemmDriver.PanelSource bSource = default)
         {
             var c = (float[])C0.Clone();
             fixed (float* a = A, b = B, pc = c)
             {
                 if (kernel is { } kern)
-                    Sgemm.Multiply(kern, aSource, bSource, TransA, TransB, M, N, K, a, Lda, b, Ldb, pc, Ldc, Accumulate);
+                    GemmDriver.Multiply(kern, aSource, bSource, TransA, TransB, M, N, K, a, Lda, b, Ldb, pc, Ldc, Accumulate);
                 else Sgemm.Multiply(TransA, TransB, M, N, K, a, Lda, b, Ldb, pc, Ldc, Accumulate);
             }
             return c;
@@ -134,16 +133,16 @@ public unsafe class SgemmTests
     }
 
     /// <summary>
-    /// Every kernel computes each element as the same fused chain, so the
-    /// comparison is exact, whether it reads panels packed or in place; this covers the paths the
-    /// machine would not pick on its own (AVX-512 runs in software where it is not supported).
+    /// Every kernel computes each element as the same fused chain, so the comparison is exact,
+    /// whether it reads panels packed or in place; this covers the paths the machine would not
+    /// pick on its own (AVX-512 runs in software where it is not supported, the scalar fallback).
     /// </summary>
     [Fact]
     public void EveryKernelAndPanelSourceIsBitwiseTheReferenceChain()
     {
         var kernels = new List<GemmKernel> { GemmKernel.Scalar, GemmKernel.Avx512 };
         if (Avx2.IsSupported && Fma.IsSupported) kernels.Add(GemmKernel.Avx2);
-        var sources = new[] { Sgemm.PanelSource.Packed, Sgemm.PanelSource.InPlace };
+        var sources = new[] { GemmDriver.PanelSource.Packed, GemmDriver.PanelSource.InPlace };
         var rng = new Random(5);
         var shapes = new (int M, int N, int K)[] { (1, 1, 1), (7, 33, 5), (13, 16, 300), (20, 70, 19), (9, 5, 8) };
         foreach (var kernel in kernels)
@@ -151,7 +150,7 @@ public unsafe class SgemmTests
                 foreach (var aSource in sources)
                     foreach (var bSource in sources)
                     {
-                        // n equal to the kernel width with no padding lets B be read in place.
+                        // Also a shape of whole row and column panels only, unpadded.
                         var panelShape = (kernel.MR * 2 + 1, kernel.NR, 11);
                         foreach (var (m, n, k) in shapes.Append(panelShape))
                         {

@@ -7,7 +7,8 @@ namespace SpriteDiffusion.Engine.Gemm;
 /// <summary>
 /// Copies a strip of an operand into the panel layout the micro-kernels read with unit stride:
 /// dst[p * width + r], zero-filled beyond the valid rows so edge tiles need no special kernel.
-/// Both operands and all four transpose cases reduce to the two shapes below.
+/// Both operands and all four transpose cases reduce to a source that is either panel-major
+/// already (Copy, CopyPanels) or needs a transpose (Transpose).
 /// </summary>
 internal static unsafe class Packing
 {
@@ -101,7 +102,7 @@ internal static unsafe class Packing
     public static void Transpose(float* src, int ld, int valid, int kc, int width, float* dst)
     {
         int p = 0;
-        if (Avx.IsSupported && (width == 6 || width % 8 == 0))
+        if (Avx.IsSupported && (width == 4 || width == 6 || width % 8 == 0))
         {
             for (; p + 8 <= kc; p += 8)
             {
@@ -113,9 +114,15 @@ internal static unsafe class Packing
                         r5 = Row(src, ld, g + 5, valid, width, p), r6 = Row(src, ld, g + 6, valid, width, p),
                         r7 = Row(src, ld, g + 7, valid, width, p);
                     Transpose8x8(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
+                    float* d = dst + p * width + g;
+                    if (width == 4)
+                    {
+                        r0.GetLower().Store(d); r1.GetLower().Store(d + 4); r2.GetLower().Store(d + 8); r3.GetLower().Store(d + 12);
+                        r4.GetLower().Store(d + 16); r5.GetLower().Store(d + 20); r6.GetLower().Store(d + 24); r7.GetLower().Store(d + 28);
+                        continue;
+                    }
                     // For width 6 each 8-float store spills two floats into the next column,
                     // which the next (later) store overwrites; hence ascending order.
-                    float* d = dst + p * width + g;
                     r0.Store(d); r1.Store(d + width); r2.Store(d + 2 * width); r3.Store(d + 3 * width);
                     r4.Store(d + 4 * width); r5.Store(d + 5 * width); r6.Store(d + 6 * width); r7.Store(d + 7 * width);
                 }
