@@ -6,7 +6,7 @@ namespace SpriteDiffusion.Tests.Cli;
 public class TrainCommandTests
 {
     [Fact]
-    public void CtrlCSavesAResumableCheckpointAndResumeFinishesTheRun()
+    public async Task CtrlCSavesAResumableCheckpointAndResumeFinishesTheRun()
     {
         using var dir = new TempDir();
         string run = dir.File("run");
@@ -25,8 +25,9 @@ public class TrainCommandTests
         Assert.True(File.Exists(Path.Combine(run, "losses.csv")), "the run never finished an epoch");
         Process.Start("kill", ["-INT", process.Id.ToString()])!.WaitForExit();
         Assert.True(process.WaitForExit(60_000), "sprites did not stop after SIGINT");
-        Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}: {stdout.Result} {stderr.Result}");
-        Assert.Contains("--resume", stdout.Result);
+        string output = await stdout, errors = await stderr;
+        Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}: {output} {errors}");
+        Assert.Contains("--resume", output);
         Assert.True(File.Exists(Path.Combine(run, "resume.safetensors")));
 
         var resumed = SpritesProcess.Run(dir.Path, "train", "--resume", run, "--epochs", "2", "--samples", "0");
