@@ -66,6 +66,34 @@ public sealed unsafe class BatchNorm2d
         Workers.For(Channels, ref body);
     }
 
+    /// <summary>
+    /// The mean and 1/sqrt(var + eps) that channel c is normalised with: the batch's (biased
+    /// variance), also moving the running statistics toward the mean and unbiased variance, in
+    /// training; the running statistics otherwise.
+    /// </summary>
+    internal static void Statistics(float* x, int batch, int channels, int hw, int c, bool training,
+        float* runningMean, float* runningVar, out float mean, out float rstd)
+    {
+        long stride = (long)channels * hw;
+        if (!training)
+        {
+            mean = runningMean[c];
+            rstd = (float)(1.0 / Math.Sqrt(runningVar[c] + (double)Eps));
+            return;
+        }
+        double sum = 0;
+        for (int b = 0; b < batch; b++) sum += Reductions.Sum(x + b * stride + (long)c * hw, hw);
+        long n = (long)batch * hw;
+        mean = (float)(sum / n);
+        double sq = 0;
+        for (int b = 0; b < batch; b++) sq += Reductions.SumSquaredDeviation(x + b * stride + (long)c * hw, hw, mean);
+        double biased = sq / n;
+        rstd = (float)(1.0 / Math.Sqrt(biased + Eps));
+        double unbiased = n > 1 ? sq / (n - 1) : biased;
+        runningMean[c] = (float)((1 - Momentum) * runningMean[c] + Momentum * (sum / n));
+        runningVar[c] = (float)((1 - Momentum) * runningVar[c] + Momentum * unbiased);
+    }
+
     private struct ForwardBody : IParallelBody
     {
         public float* X, Y, Gamma, Beta, Mean, Rstd, RunMean, RunVar;
@@ -75,34 +103,7 @@ public sealed unsafe class BatchNorm2d
         public void Run(int c)
         {
             long stride = (long)C * HW;
-            float mean, rstd;
-            if (Training)
-            {
-                double sum = 0;
-                for (int b = 0; b < Batch; b++)
-                {
-                    float* p = X + b * stride + (long)c * HW;
-                    for (int i = 0; i < HW; i++) sum += p[i];
-                }
-                long n = (long)Batch * HW;
-                double m = sum / n, sq = 0;
-                for (int b = 0; b < Batch; b++)
-                {
-                    float* p = X + b * stride + (long)c * HW;
-                    for (int i = 0; i < HW; i++) { double d = p[i] - m; sq += d * d; }
-                }
-                double biased = sq / n;
-                mean = (float)m;
-                rstd = (float)(1.0 / Math.Sqrt(biased + Eps));
-                double unbiased = n > 1 ? sq / (n - 1) : biased;
-                RunMean[c] = (float)((1 - Momentum) * RunMean[c] + Momentum * m);
-                RunVar[c] = (float)((1 - Momentum) * RunVar[c] + Momentum * unbiased);
-            }
-            else
-            {
-                mean = RunMean[c];
-                rstd = (float)(1.0 / Math.Sqrt(RunVar[c] + (double)Eps));
-            }
+            Statistics(X, Batch, C, HW, c, Training, RunMean, RunVar, out float mean, out float rstd);
             Mean[c] = mean;
             Rstd[c] = rstd;
             float scale = Gamma[c] * rstd, shift = Beta[c] - mean * scale;

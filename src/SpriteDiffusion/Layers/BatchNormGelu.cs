@@ -48,26 +48,7 @@ public static unsafe class BatchNormGelu
         public void Run(int c)
         {
             long stride = (long)C * HW;
-            float mean, rstd;
-            if (Training)
-            {
-                double sum = 0;
-                for (int b = 0; b < Batch; b++) sum += Reductions.Sum(Z + b * stride + (long)c * HW, HW);
-                long n = (long)Batch * HW;
-                mean = (float)(sum / n);
-                double sq = 0;
-                for (int b = 0; b < Batch; b++) sq += Reductions.SumSquaredDeviation(Z + b * stride + (long)c * HW, HW, mean);
-                double biased = sq / n;
-                rstd = (float)(1.0 / Math.Sqrt(biased + BatchNorm2d.Eps));
-                double unbiased = n > 1 ? sq / (n - 1) : biased;
-                RunMean[c] = (float)((1 - BatchNorm2d.Momentum) * RunMean[c] + BatchNorm2d.Momentum * (sum / n));
-                RunVar[c] = (float)((1 - BatchNorm2d.Momentum) * RunVar[c] + BatchNorm2d.Momentum * unbiased);
-            }
-            else
-            {
-                mean = RunMean[c];
-                rstd = (float)(1.0 / Math.Sqrt(RunVar[c] + (double)BatchNorm2d.Eps));
-            }
+            BatchNorm2d.Statistics(Z, Batch, C, HW, c, Training, RunMean, RunVar, out float mean, out float rstd);
             Mean[c] = mean;
             Rstd[c] = rstd;
             float scale = Gamma[c] * rstd, shift = Beta[c] - mean * scale;
