@@ -45,7 +45,7 @@ public static unsafe class Activations
         poly = Vector256.FusedMultiplyAdd(poly, t, Vector256.Create(0.37409196f));
         poly = Vector256.FusedMultiplyAdd(poly, t, Vector256.Create(1.00002368f));
         poly = Vector256.FusedMultiplyAdd(poly, t, Vector256.Create(-1.26551223f));
-        var erfc = t * Vector256.Exp(poly - z * z);
+        var erfc = t * VectorMath.Exp(poly - z * z);
         var r = one - erfc;
         return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), -r, r);
     }
@@ -62,7 +62,7 @@ public static unsafe class Activations
     internal static Vector256<float> GeluDerivative(Vector256<float> x)
     {
         var cdf = Vector256.Create(0.5f) * (Vector256<float>.One + Erf(x * Vector256.Create(InvSqrt2)));
-        var pdf = Vector256.Create(InvSqrt2Pi) * Vector256.Exp(Vector256.Create(-0.5f) * x * x);
+        var pdf = Vector256.Create(InvSqrt2Pi) * VectorMath.Exp(Vector256.Create(-0.5f) * x * x);
         return Vector256.FusedMultiplyAdd(x, pdf, cdf);
     }
 
