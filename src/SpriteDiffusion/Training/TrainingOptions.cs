@@ -29,7 +29,7 @@ public sealed record TrainingOptions
     public int? Threads { get; init; }
     public string Preset { get; init; } = "cpu";
 
-    /// <summary>Sized for two CPU cores and the bundled data set: n_feat 32, about six minutes of training.</summary>
+    /// <summary>Sized for two CPU cores and the bundled data set: n_feat 32, under four minutes of training.</summary>
     public static TrainingOptions Cpu { get; } = new();
 
     /// <summary>SPEC section 6: the seed project's hyper-parameters, for a GPU-class budget.</summary>

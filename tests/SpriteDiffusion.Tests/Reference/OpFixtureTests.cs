@@ -1,3 +1,4 @@
+using SpriteDiffusion.IO;
 using SpriteDiffusion.Engine;
 using SpriteDiffusion.Layers;
 using SpriteDiffusion.Model;
@@ -15,6 +16,24 @@ public class OpFixtureTests
         return t;
     }
 
+    /// <summary>Loads weight and bias, then checks y, gx, gweight and gbias of a layer with parameters.</summary>
+    private static void CheckLayer(SafetensorsFile f, ParameterStore store, StateEntry weight, StateEntry bias,
+        Action<Tensor, Tensor> forward, Action<Tensor, Tensor, Tensor> backward)
+    {
+        store.Allocate(new Rng(1));
+        f.CopyInto("weight", weight.Value);
+        f.CopyInto("bias", bias.Value);
+        var x = f.Tensor("x");
+        var y = Poisoned(f["y"].Shape);
+        forward(x, y);
+        f.AssertClose("y", y);
+        var gx = Poisoned(x.Shape);
+        backward(x, f.Tensor("gy"), gx);
+        f.AssertClose("gx", gx);
+        f.AssertClose("gweight", weight.Grad!);
+        f.AssertClose("gbias", bias.Grad!);
+    }
+
     [Theory]
     [InlineData("conv3x3")]
     [InlineData("conv3x3_wide")]
@@ -22,21 +41,10 @@ public class OpFixtureTests
     public void Conv2d(string name)
     {
         var f = Fixture.Load("ops/" + name);
-        var x = f.Tensor("x");
         var w = f["weight"];
         var store = new ParameterStore();
         var conv = new Conv2d(store, "conv", w.Shape[1], w.Shape[0], w.Shape[2]);
-        store.Allocate(new Rng(1));
-        f.CopyInto("weight", conv.Weight.Value);
-        f.CopyInto("bias", conv.Bias.Value);
-        var y = Poisoned(f["y"].Shape);
-        conv.Forward(x, y);
-        f.AssertClose("y", y);
-        var gx = Poisoned(x.Shape);
-        conv.Backward(x, f.Tensor("gy"), gx);
-        f.AssertClose("gx", gx);
-        f.AssertClose("gweight", conv.Weight.Grad!);
-        f.AssertClose("gbias", conv.Bias.Grad!);
+        CheckLayer(f, store, conv.Weight, conv.Bias, conv.Forward, (x, gy, gx) => conv.Backward(x, gy, gx));
     }
 
     [Theory]
@@ -45,21 +53,10 @@ public class OpFixtureTests
     public void ConvTranspose2d(string name)
     {
         var f = Fixture.Load("ops/" + name);
-        var x = f.Tensor("x");
         var w = f["weight"];
         var store = new ParameterStore();
         var conv = new ConvTranspose2d(store, "up", w.Shape[0], w.Shape[1], w.Shape[2]);
-        store.Allocate(new Rng(1));
-        f.CopyInto("weight", conv.Weight.Value);
-        f.CopyInto("bias", conv.Bias.Value);
-        var y = Poisoned(f["y"].Shape);
-        conv.Forward(x, y);
-        f.AssertClose("y", y);
-        var gx = Poisoned(x.Shape);
-        conv.Backward(x, f.Tensor("gy"), gx);
-        f.AssertClose("gx", gx);
-        f.AssertClose("gweight", conv.Weight.Grad!);
-        f.AssertClose("gbias", conv.Bias.Grad!);
+        CheckLayer(f, store, conv.Weight, conv.Bias, conv.Forward, conv.Backward);
     }
 
     [Theory]
@@ -116,20 +113,9 @@ public class OpFixtureTests
     public void Linear()
     {
         var f = Fixture.Load("ops/linear");
-        var x = f.Tensor("x");
         var store = new ParameterStore();
-        var lin = new Linear(store, "fc", x.Dim(1), f["weight"].Shape[0]);
-        store.Allocate(new Rng(1));
-        f.CopyInto("weight", lin.Weight.Value);
-        f.CopyInto("bias", lin.Bias.Value);
-        var y = Poisoned(f["y"].Shape);
-        lin.Forward(x, y);
-        f.AssertClose("y", y);
-        var gx = Poisoned(x.Shape);
-        lin.Backward(x, f.Tensor("gy"), gx);
-        f.AssertClose("gx", gx);
-        f.AssertClose("gweight", lin.Weight.Grad!);
-        f.AssertClose("gbias", lin.Bias.Grad!);
+        var lin = new Linear(store, "fc", f["x"].Shape[1], f["weight"].Shape[0]);
+        CheckLayer(f, store, lin.Weight, lin.Bias, lin.Forward, lin.Backward);
     }
 
     [Fact]
