@@ -3,8 +3,13 @@ using SpriteDiffusion.Tests.Data;
 
 namespace SpriteDiffusion.Tests.Cli;
 
-public class TrainCommandTests
+public partial class TrainCommandTests
 {
+    private const int SigInt = 2;
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill")]
+    private static partial int SendSignal(int pid, int signal);
+
     [Fact]
     public async Task CtrlCSavesAResumableCheckpointAndResumeFinishesTheRun()
     {
@@ -23,7 +28,7 @@ public class TrainCommandTests
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!File.Exists(Path.Combine(run, "losses.csv")) && DateTime.UtcNow < deadline) Thread.Sleep(100);
         Assert.True(File.Exists(Path.Combine(run, "losses.csv")), "the run never finished an epoch");
-        Process.Start("kill", ["-INT", process.Id.ToString()])!.WaitForExit();
+        Assert.Equal(0, SendSignal(process.Id, SigInt)); // what Ctrl-C in a terminal delivers
         Assert.True(process.WaitForExit(60_000), "sprites did not stop after SIGINT");
         string output = await stdout, errors = await stderr;
         Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}: {output} {errors}");
