@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using SpriteDiffusion.Diffusion;
 using SpriteDiffusion.Engine;
 using SpriteDiffusion.Model;
 using SpriteDiffusion.Training;
@@ -64,8 +65,7 @@ internal static class BenchCommand
         var context = Tensor.Zeros(batch, config.NCFeat);
         var t = Tensor.Zeros(batch, 1);
         rng.FillUniform(t.Span, 0, 1);
-        var alphaBar = LinearAlphaBar(1000);
-        var objective = new NoiseObjective(model, new Adam(model.Store), alphaBar);
+        var objective = new NoiseObjective(model, new Adam(model.Store), NoiseSchedule.Linear());
 
         void Step()
         {
@@ -101,18 +101,5 @@ internal static class BenchCommand
         Console.WriteLine($"gc_collections gen0={GC.CollectionCount(0) - gen0} gen1={GC.CollectionCount(1) - gen1} gen2={GC.CollectionCount(2) - gen2} allocated_bytes={allocatedAfter - allocated} over {steps} steps");
         Console.WriteLine($"peak_rss_mb={Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024):F0}");
         Console.WriteLine($"img/s={perSecond:F2}");
-    }
-
-    private static double[] LinearAlphaBar(int T)
-    {
-        var result = new double[T];
-        double product = 1;
-        for (int i = 0; i < T; i++)
-        {
-            double beta = 1e-4 + (0.02 - 1e-4) * i / (T - 1);
-            product *= 1 - beta;
-            result[i] = product;
-        }
-        return result;
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using SpriteDiffusion.Diffusion;
 using SpriteDiffusion.Engine;
 using SpriteDiffusion.Model;
 using SpriteDiffusion.Training;
@@ -74,12 +75,19 @@ public static class Checkpoint
         return (model, info);
     }
 
-    /// <summary>Restores the optimiser moments and returns the generator state saved by SaveResumable.</summary>
-    public static ulong[] LoadResumeState(string path, UNet model, Adam optimizer)
+    /// <summary>
+    /// Restores everything SaveResumable wrote into a model of the same configuration and its
+    /// optimiser; returns the checkpoint's information and the saved generator state.
+    /// </summary>
+    public static (CheckpointInfo Info, ulong[] RngState) LoadResumable(string path, UNet model, Adam optimizer)
     {
         var file = SafetensorsFile.Read(path);
+        var info = ReadInfo(file);
+        if (info.Model != model.Config)
+            throw new UserError($"{path}: the saved model is {info.Model}, this run's is {model.Config}; resume with the run's own config.json.");
         if (!file.Contains(OptimizerPrefix + "step"))
             throw new UserError($"{path}: this checkpoint holds no optimiser state, so training cannot resume from it; resume from the run's resume.safetensors.");
+        LoadState(file, model.Store);
         foreach (var e in model.Store.Entries.Where(e => e.Kind == StateKind.Parameter))
         {
             int offset = Offset(model.Store, e);
@@ -87,7 +95,7 @@ public static class Checkpoint
             Copy(file, OptimizerPrefix + "exp_avg_sq." + e.Name, e.Shape, optimizer.V.Span.Slice(offset, e.Length));
         }
         optimizer.Step = file[OptimizerPrefix + "step"].ToInt64()[0];
-        return file["rng.state"].ToInt64().Select(v => unchecked((ulong)v)).ToArray();
+        return (info, file["rng.state"].ToInt64().Select(v => unchecked((ulong)v)).ToArray());
     }
 
     public static CheckpointInfo ReadInfo(SafetensorsFile file)
@@ -110,9 +118,8 @@ public static class Checkpoint
             GetInt("height", 4 * Dim(file, "up0.0.weight", 2)));
         try { config.Validate(); }
         catch (UserError e) { throw new UserError($"{file.Path}: {e.Message}"); }
-        string timeInput = Get("time_input", "t/T");
-        if (timeInput is not ("t/T" or "raw"))
-            throw new UserError($"{file.Path}: unknown time_input '{timeInput}' (expected 't/T' or 'raw').");
+        string timeInput = Get("time_input", TimeInput.NormalizedName);
+        TimeInput.Parse(timeInput, file.Path);
         string[] classes = [];
         if (m.TryGetValue("class_names", out var cn))
         {

@@ -73,9 +73,10 @@ public sealed class Trainer
         var model = new UNet(config, _o.Seed);
         var adam = new Adam(model.Store, (float)_o.LearningRate);
         var schedule = NoiseSchedule.Create(_o.Schedule, _o.Timesteps);
-        var objective = new NoiseObjective(model, adam, schedule.AlphaBar, _o.TimeInput == "t/T");
+        var objective = new NoiseObjective(model, adam, schedule, TimeInput.Parse(_o.TimeInput, "the training options"));
         var rng = new Rng(_o.Seed ^ 0x5EED_0000_0000_0001UL);
         var loader = new BatchLoader(train, batch, (int)(_o.Seed % int.MaxValue), _o.Flip, dropLast: true);
+        var validationLoader = new BatchLoader(validation, batch, 0, flip: false, dropLast: false);
 
         int startEpoch = 0, startBatch = 0;
         double bestValidation = double.PositiveInfinity, partialLoss = 0;
@@ -122,7 +123,7 @@ public sealed class Trainer
                 _observer.OnStep(new StepReport(epoch, b, loader.BatchesPerEpoch, step, loss, imagesSeen / throughput.Elapsed.TotalSeconds));
             }
             double trainLoss = lossSum / loader.BatchesPerEpoch;
-            double validationLoss = Validate(objective, validation, batch, config);
+            double validationLoss = Validate(objective, validationLoader, x0, context);
             bool best = validationLoss < bestValidation;
             if (best) bestValidation = validationLoss;
             var info = Info(config, all.ClassNames, epoch + 1, step, validationLoss, trainLoss);
@@ -141,19 +142,20 @@ public sealed class Trainer
     private TrainingResult Result(bool interrupted, int epochs, double best, Stopwatch clock, long images) =>
         new(Path.Combine(OutputDirectory, BestFile), Path.Combine(OutputDirectory, LastFile), best, epochs, interrupted, images / Math.Max(1e-9, clock.Elapsed.TotalSeconds));
 
-    /// <summary>The noise loss on the validation split, with the same t and noise every epoch so epochs compare.</summary>
-    private double Validate(NoiseObjective objective, SpriteDataset validation, int batch, UNetConfig config)
+    /// <summary>
+    /// The noise loss on the validation split, with the same images, t and noise every epoch so
+    /// epochs compare; reuses the training batch buffers.
+    /// </summary>
+    private double Validate(NoiseObjective objective, BatchLoader loader, Tensor x0, Tensor context)
     {
         var rng = new Rng(_o.Seed ^ 0x7A11_DA7E_0000_0001UL);
-        var loader = new BatchLoader(validation, Math.Min(batch, validation.Count), 0, flip: false, dropLast: false);
         loader.StartEpoch(0);
-        var buffer = new float[loader.BatchSize * validation.ImageLength];
         double sum = 0;
         int count = 0, n;
-        while ((n = loader.Next(buffer, Span<float>.Empty)) > 0)
+        while ((n = loader.Next(x0.Span, Span<float>.Empty)) > 0)
         {
-            var x = Tensor.FromArray(buffer.AsSpan(0, n * validation.ImageLength), n, 3, config.Height, config.Height);
-            var c = Tensor.Zeros(n, config.NCFeat);
+            var x = n == x0.Dim(0) ? x0 : x0.View(0, n, x0.Dim(1), x0.Dim(2), x0.Dim(3));
+            var c = n == context.Dim(0) ? context : context.View(0, n, context.Dim(1));
             sum += objective.Evaluate(x, c, rng) * n;
             count += n;
         }
@@ -186,16 +188,8 @@ public sealed class Trainer
     {
         if (!File.Exists(path))
             throw new UserError($"{path}: nothing to resume (no resume checkpoint in this output folder). Start a new run without --resume.");
-        var (saved, info) = Checkpoint.Load(path);
-        if (saved.Config != model.Config)
-            throw new UserError($"{path}: the saved model is {saved.Config}, this run's is {model.Config}; resume with the run's own config.json.");
-        for (int i = 0; i < model.Store.Entries.Count; i++)
-        {
-            var (to, from) = (model.Store.Entries[i], saved.Store.Entries[i]);
-            if (to.Kind == StateKind.Counter) to.Count = from.Count;
-            else from.Value.Span.CopyTo(to.Value.Span);
-        }
-        rng.SetState(Checkpoint.LoadResumeState(path, model, adam));
+        var (info, rngState) = Checkpoint.LoadResumable(path, model, adam);
+        rng.SetState(rngState);
         double Get(string key) => double.Parse(info.Extra[key], CultureInfo.InvariantCulture);
         return ((int)Get("resume_epoch"), (int)Get("resume_batch"), Get("best_validation_loss"), Get("partial_loss_sum"));
     }

@@ -100,7 +100,7 @@ public class CheckpointInteropTests(ITestOutputHelper output)
     {
         var model = new UNet(Nf16, seed: 7);
         var schedule = NoiseSchedule.Linear();
-        var objective = new NoiseObjective(model, new Adam(model.Store), schedule.AlphaBar);
+        var objective = new NoiseObjective(model, new Adam(model.Store), schedule);
         var data = new Rng(11);
         var x0 = Tensor.Zeros(8, 3, 16, 16);
         var context = Tensor.Zeros(8, 5);
