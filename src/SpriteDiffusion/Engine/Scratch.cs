@@ -1,3 +1,5 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
 namespace SpriteDiffusion.Engine;
 
 /// <summary>
@@ -24,8 +26,24 @@ public static unsafe class Scratch
 }
 
 /// <summary>Static splitting of a range into contiguous parts: the basis of deterministic reductions.</summary>
-public static class Partition
+public static unsafe class Partition
 {
+    /// <summary>
+    /// Adds per-part gradient buffers (each a weight gradient followed by a bias gradient, laid
+    /// out parts after each other) into the layer's gradients, in part order.
+    /// </summary>
+    public static void AddParts(float* partial, int parts, float* weightGrad, int weightLength, float* biasGrad, int biasLength)
+    {
+        var gw = new Span<float>(weightGrad, weightLength);
+        var gb = new Span<float>(biasGrad, biasLength);
+        for (int p = 0; p < parts; p++)
+        {
+            float* src = partial + (long)p * (weightLength + biasLength);
+            TensorPrimitives.Add(gw, new ReadOnlySpan<float>(src, weightLength), gw);
+            TensorPrimitives.Add(gb, new ReadOnlySpan<float>(src + weightLength, biasLength), gb);
+        }
+    }
+
     public static (int Start, int End) Range(int count, int parts, int part)
     {
         int baseSize = count / parts, extra = count % parts;

@@ -58,13 +58,7 @@ public sealed unsafe class Conv2d
             In = In, Out = Out, K = Kernel, H = x.Dim(2), Wd = x.Dim(3),
         };
         Workers.For(parts, ref body);
-        float* gw = Weight.Grad!.Data, gb = Bias.Grad!.Data;
-        for (int p = 0; p < parts; p++)
-        {
-            float* src = partial + (long)p * (wLen + Out);
-            for (int i = 0; i < wLen; i++) gw[i] += src[i];
-            for (int o = 0; o < Out; o++) gb[o] += src[wLen + o];
-        }
+        Partition.AddParts(partial, parts, Weight.Grad!.Data, wLen, Bias.Grad!.Data, Out);
     }
 
     /// <summary>

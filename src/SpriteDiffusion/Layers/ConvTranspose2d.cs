@@ -48,13 +48,7 @@ public sealed unsafe class ConvTranspose2d
             Parts = parts, Batch = x.Dim(0), In = In, Out = Out, K = Kernel, H = x.Dim(2), Wd = x.Dim(3),
         };
         Workers.For(parts, ref body);
-        float* gw = Weight.Grad!.Data, gb = Bias.Grad!.Data;
-        for (int p = 0; p < parts; p++)
-        {
-            float* src = partial + (long)p * (wLen + Out);
-            TensorPrimitives.Add(new ReadOnlySpan<float>(gw, wLen), new ReadOnlySpan<float>(src, wLen), new Span<float>(gw, wLen));
-            TensorPrimitives.Add(new ReadOnlySpan<float>(gb, Out), new ReadOnlySpan<float>(src + wLen, Out), new Span<float>(gb, Out));
-        }
+        Partition.AddParts(partial, parts, Weight.Grad!.Data, wLen, Bias.Grad!.Data, Out);
     }
 
     private struct ForwardBody : IParallelBody

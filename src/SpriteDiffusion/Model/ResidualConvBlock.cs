@@ -1,3 +1,4 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using SpriteDiffusion.Engine;
 using SpriteDiffusion.Layers;
 
@@ -61,7 +62,7 @@ public sealed class ResidualConvBlock
     {
         var x = _x ?? throw new InvalidOperationException("backward before forward");
         var z1 = _z1.Current; var a1 = _a1.Current; var z2 = _z2.Current;
-        if (IsRes) ScaleInPlace(gy, 1f / TensorOps.ResidualDivisor);
+        if (IsRes) TensorPrimitives.Divide(gy.Span, TensorOps.ResidualDivisor, gy.Span);
         if (_shortcut is not null && gx is not null)
         {
             _shortcut.Backward(x, gy, gx, accumulate);
@@ -80,18 +81,6 @@ public sealed class ResidualConvBlock
         _conv2.Backward(a1, z2, a1);                          // a1 now holds d loss / d a1
         BatchNormGelu.Backward(_bn1, z1, a1, z1, _training);
         _conv1.Backward(x, z1, gx, accumulate);
-        if (skip is not null) AddInPlace(gx!, skip); // identity shortcut: plus gy / 1.414
-    }
-
-    private static unsafe void ScaleInPlace(Tensor t, float s)
-    {
-        float* p = t.Data;
-        for (int i = 0; i < t.Length; i++) p[i] *= s;
-    }
-
-    private static unsafe void AddInPlace(Tensor dst, Tensor src)
-    {
-        float* d = dst.Data, s = src.Data;
-        for (int i = 0; i < dst.Length; i++) d[i] += s[i];
+        if (skip is not null) TensorPrimitives.Add(gx!.Span, skip.Span, gx.Span); // identity shortcut: plus gy / 1.414
     }
 }

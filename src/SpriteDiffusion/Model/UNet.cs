@@ -1,3 +1,4 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using SpriteDiffusion.Engine;
 using SpriteDiffusion.Layers;
 
@@ -21,6 +22,7 @@ public sealed class UNet
     private readonly Activation _m1 = new(), _m2 = new(), _cat = new(), _outZ = new(), _outN = new(), _outR = new(), _y = new();
     private readonly Activation _gInit = new(), _gD1 = new(), _gD2 = new(), _gM = new(), _gVec = new(), _gPooled = new();
     private readonly Activation _gScale = new(), _gShift = new(), _gScale2 = new(), _gShift2 = new();
+    private readonly Activation _gEmbedInput = new(), _gEmbedInput2 = new(), _gFromVec = new();
     private Tensor? _xInit, _d1, _d2, _c1, _t1, _c2, _t2, _u1, _u2, _u3;
     private bool _training;
 
@@ -130,11 +132,11 @@ public sealed class UNet
         var gc1 = gc is null ? null : _gEmbedInput.Get(b, Config.NCFeat);
         _contextEmbed1.Backward(gS1, gc);
         _contextEmbed2.Backward(gS2, gc1);
-        if (gc is not null) AddInPlace(gc, gc1!);
+        if (gc is not null) TensorPrimitives.Add(gc.Span, gc1!.Span, gc.Span);
         var gt1 = gt is null ? null : _gEmbedInput2.Get(b, 1);
         _timeEmbed1.Backward(gT1, gt);
         _timeEmbed2.Backward(gT2, gt1);
-        if (gt is not null) AddInPlace(gt, gt1!);
+        if (gt is not null) TensorPrimitives.Add(gt.Span, gt1!.Span, gt.Span);
 
         Activations.ReluBackward(u1, gM1, gM1);
         var z0 = _up0Z.Current;
@@ -145,19 +147,11 @@ public sealed class UNet
         Activations.GeluBackward(_pooled.Current, gVec, gPooled);
         var gFromVec = _gFromVec.Get(b, 2 * nf, q, q);
         Pooling.AvgPoolBackward(gPooled, gFromVec, q);
-        AddInPlace(gD2, gFromVec);
+        TensorPrimitives.Add(gD2.Span, gFromVec!.Span, gD2.Span);
 
         _down2.Backward(gD2, gD1, accumulate: true);
         _down1.Backward(gD1, gInit, accumulate: true);
         _initConv.Backward(gInit, gx, accumulate: false);
-    }
-
-    private readonly Activation _gEmbedInput = new(), _gEmbedInput2 = new(), _gFromVec = new();
-
-    private static unsafe void AddInPlace(Tensor dst, Tensor src)
-    {
-        float* d = dst.Data, s = src.Data;
-        for (int i = 0; i < dst.Length; i++) d[i] += s[i];
     }
 
     private void CheckInputs(Tensor x, Tensor t, Tensor c)
