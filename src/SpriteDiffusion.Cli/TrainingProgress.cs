@@ -6,10 +6,14 @@ namespace SpriteDiffusion.Cli;
 /// <summary>Runs a trainer under a live display: epoch, step, loss, img/s and ETA.</summary>
 internal static class TrainingProgress
 {
-    public static TrainingResult Run(Trainer trainer, CancellationToken cancel, bool resume, bool force)
+    public static (Trainer Trainer, TrainingResult Result) Run(TrainingOptions options, CancellationToken cancel, bool resume, bool force)
     {
         if (!AnsiConsole.Profile.Capabilities.Interactive)
-            return trainer.Run(cancel, resume, force);
+        {
+            var plain = new Trainer(options, new LineObserver());
+            return (plain, plain.Run(cancel, resume, force));
+        }
+        Trainer? trainer = null;
         TrainingResult? result = null;
         AnsiConsole.Progress()
             .AutoClear(false)
@@ -17,11 +21,16 @@ internal static class TrainingProgress
             .Start(ctx =>
             {
                 var task = ctx.AddTask("starting", autoStart: true);
-                var observer = new Observer(task);
-                var inner = new Trainer(trainer.Options, observer);
-                result = inner.Run(cancel, resume, force);
+                trainer = new Trainer(options, new Observer(task));
+                result = trainer.Run(cancel, resume, force);
             });
-        return result!;
+        return (trainer!, result!);
+    }
+
+    /// <summary>Without a terminal (a log file, CI): one line per epoch and message.</summary>
+    private sealed class LineObserver : ITrainingObserver
+    {
+        public void OnMessage(string line) => AnsiConsole.MarkupLineInterpolated($"{line}");
     }
 
     private sealed class Observer(ProgressTask task) : ITrainingObserver

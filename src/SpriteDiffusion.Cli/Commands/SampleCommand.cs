@@ -47,11 +47,9 @@ internal static class SampleCommand
     {
         if (q.Scale is < 1 or > 64) throw new UserError($"--scale must be between 1 and 64 (got {q.Scale}).");
         if (q.Count is < 1 or > 4096) throw new UserError($"--n must be between 1 and 4096 (got {q.Count}).");
-        if (q.Method == "ddpm" && q.Eta != 0) throw new UserError("--eta applies to DDIM only; DDPM's noise is fixed by its schedule.");
         var (model, info) = Checkpoint.Load(q.Checkpoint);
         var generator = new SpriteGenerator(model, info);
-        int T = generator.Schedule.T;
-        var sampler = Samplers.Create(q.Method, generator.Schedule, q.Method == "ddim" ? q.Steps ?? Math.Min(50, T) : q.Steps ?? T, q.Eta);
+        var sampler = generator.CreateSampler(q.Method, q.Steps, q.Eta);
 
         float[]? start = null;
         int count = q.Count ?? 16;

@@ -72,14 +72,14 @@ internal static class TrainCommand
 
     private static int Run(TrainingOptions options, bool resume, bool force)
     {
-        var trainer = new Trainer(options, new ConsoleObserver());
-        var o = trainer.Options;
+        Trainer trainer;
         TrainingResult result;
         var clock = Stopwatch.StartNew();
         using (var interrupt = new Interrupt())
         {
-            result = TrainingProgress.Run(trainer, interrupt.Token, resume, force);
+            (trainer, result) = TrainingProgress.Run(options, interrupt.Token, resume, force);
         }
+        var o = trainer.Options;
         string dir = trainer.OutputDirectory;
         if (result.Interrupted)
         {
@@ -106,10 +106,5 @@ internal static class TrainCommand
         foreach (var (what, path) in written) table.AddRow(Markup.Escape(what), Markup.Escape(path));
         AnsiConsole.Write(table);
         return 0;
-    }
-
-    private sealed class ConsoleObserver : ITrainingObserver
-    {
-        public void OnMessage(string line) => AnsiConsole.MarkupLineInterpolated($"{line}");
     }
 }

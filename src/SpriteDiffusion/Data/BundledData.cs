@@ -1,3 +1,5 @@
+using SpriteDiffusion.IO;
+
 namespace SpriteDiffusion.Data;
 
 /// <summary>
@@ -13,17 +15,6 @@ public static class BundledData
         $"The bundled data set ({RelativePath.Replace('\\', '/')}) was not found above the current folder or the program's folder. " +
         "Run from inside the SpriteDiffusion checkout, pass a data folder explicitly, or make one with 'sprites data import' or 'sprites data download'.");
 
-    public static string? TryFind()
-    {
-        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                string candidate = Path.Combine(dir.FullName, RelativePath);
-                if (File.Exists(Path.Combine(candidate, SpriteDataset.ImagesFileName)))
-                    return candidate;
-            }
-        }
-        return null;
-    }
+    public static string? TryFind() =>
+        RepositoryFiles.FindUpward(Path.Combine(RelativePath, SpriteDataset.ImagesFileName)) is { } images ? Path.GetDirectoryName(images) : null;
 }

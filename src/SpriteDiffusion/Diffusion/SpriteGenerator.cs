@@ -27,6 +27,14 @@ public sealed class SpriteGenerator
     public NoiseSchedule Schedule { get; }
     public int ImageLength => _model.Config.InChannels * _model.Config.Height * _model.Config.Height;
 
+    /// <summary>
+    /// The named sampler over this model's schedule; without a step count DDPM takes all T steps
+    /// and DDIM <paramref name="defaultDdimSteps"/> (50 for sample grids, 100 for FID, as the seed).
+    /// </summary>
+    public ISampler CreateSampler(string method, int? steps, double eta, int defaultDdimSteps = 50) =>
+        Samplers.Create(method, Schedule,
+            steps ?? (method == DdimSampler.SamplerName ? Math.Min(defaultDdimSteps, Schedule.T) : Schedule.T), eta);
+
     public static NoiseSchedule CreateSchedule(CheckpointInfo info) =>
         info.Schedule == NoiseSchedule.LinearName
             ? NoiseSchedule.Linear(info.Timesteps, info.BetaStart, info.BetaEnd)

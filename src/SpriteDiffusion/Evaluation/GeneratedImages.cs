@@ -35,9 +35,7 @@ public static class GeneratedImages
         if (request.Threads is int t) Workers.Threads = t;
         var (model, info) = Checkpoint.Load(request.CheckpointPath);
         var generator = new SpriteGenerator(model, info);
-        int T = generator.Schedule.T;
-        var sampler = Samplers.Create(request.Method, generator.Schedule,
-            request.Method == "ddim" ? request.Steps ?? Math.Min(100, T) : request.Steps ?? T, request.Eta);
+        var sampler = generator.CreateSampler(request.Method, request.Steps, request.Eta, defaultDdimSteps: 100);
         var rng = new Rng(request.Seed);
         int per = generator.ImageLength;
         var all = new float[(long)request.Count * per];

@@ -31,24 +31,3 @@ public static class SpriteImages
         return written;
     }
 }
-
-/// <summary>The pretrained checkpoint that ships in the repository (models/twemoji16).</summary>
-public static class PretrainedModel
-{
-    public static readonly string RelativePath = Path.Combine("models", "twemoji16", "model.safetensors");
-
-    public static string? TryFind()
-    {
-        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                string candidate = Path.Combine(dir.FullName, RelativePath);
-                if (File.Exists(candidate)) return candidate;
-            }
-        return null;
-    }
-
-    public static string DefaultPath => TryFind() ?? throw new UserError(
-        $"no --checkpoint given and the bundled pretrained model ({RelativePath.Replace('\\', '/')}) was not found above the current folder. " +
-        "Pass --checkpoint PATH (a best.safetensors from `sprites train`).");
-}
