@@ -102,9 +102,9 @@ public sealed class ImportedSprites
         var files = new List<(string Path, Action<Stream> Write)>();
         files.Add((imagesPath, s =>
         {
-            var all = new byte[n * size * size * 3];
-            for (int i = 0; i < n; i++) _images[i].CopyTo(all, i * size * size * 3);
-            Npy.Write<byte>(s, all, [n, size, size, 3]);
+            // Image by image after the header: the images are already the file's bytes, so no joined copy.
+            s.Write(NpyHeader.Format(NpyDType.UInt8, [n, size, size, 3]));
+            foreach (byte[] image in _images) s.Write(image);
         }));
         files.Add((labelsPath, s =>
         {
