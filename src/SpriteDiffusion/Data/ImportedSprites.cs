@@ -33,8 +33,11 @@ public sealed class ImportedSprites
     /// <summary>Image <paramref name="index"/> as height x width x RGB bytes.</summary>
     public byte[] Pixels(int index) => _images[index];
 
-    internal void Add(byte[] hwc, int label, string source)
+    /// <summary><paramref name="className"/> must be one of <see cref="ClassNames"/>.</summary>
+    internal void Add(byte[] hwc, string className, string source)
     {
+        int label = Array.IndexOf(ClassNames, className);
+        if (label < 0) throw new ArgumentException($"'{className}' is not one of the classes.", nameof(className));
         _images.Add(hwc);
         _labels.Add(label);
         _sources.Add(source);
