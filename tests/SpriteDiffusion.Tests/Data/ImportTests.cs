@@ -13,7 +13,7 @@ public class ImportTests
         return new RgbaImage(size, size, p);
     }
 
-    private static byte[] Rgb(RgbaImage image)
+    private static byte[] RgbBytes(RgbaImage image)
     {
         var rgb = new byte[image.Width * image.Height * 3];
         for (int i = 0; i < image.Width * image.Height; i++)
@@ -48,7 +48,7 @@ public class ImportTests
 
         var images = Npy.Read(dir.File("out", "images.npy"));
         Assert.Equal([3, 16, 16, 3], images.Shape);
-        Assert.Equal([.. Rgb(c), .. Rgb(a), .. Rgb(b)], images.Get<byte>());
+        Assert.Equal([.. RgbBytes(c), .. RgbBytes(a), .. RgbBytes(b)], images.Get<byte>());
         var labels = Npy.Read(dir.File("out", "labels.npy"));
         Assert.Equal(NpyDType.Float64, labels.DType);
         Assert.Equal([1.0, 0, 0, 1, 0, 1], labels.Get<double>());
@@ -71,7 +71,7 @@ public class ImportTests
 
         var sprites = SpriteImporter.FromFolder(dir.File("in"), new ImportOptions { ClassName = "things" });
         Assert.Equal(["things"], sprites.ClassNames);
-        Assert.Equal(Rgb(small), sprites.Pixels(0));
+        Assert.Equal(RgbBytes(small), sprites.Pixels(0));
         byte[] shrunk = sprites.Pixels(1);
         for (int c = 0; c < 3; c++)
         {
@@ -92,7 +92,7 @@ public class ImportTests
         Assert.Equal([255, 255, 255], white[0..3]);            // transparent: the background
         Assert.Equal([255, 127, 127], white[3..6]);            // half red over white
         Assert.Equal([255, 0, 0], white[6..9]);                // opaque red
-        var teal = SpriteImporter.FromFolder(dir.File("in"), new ImportOptions { Background = SpriteDiffusion.IO.Rgb.Parse("#008080") }).Pixels(0);
+        var teal = SpriteImporter.FromFolder(dir.File("in"), new ImportOptions { Background = Rgb.Parse("#008080") }).Pixels(0);
         Assert.Equal([0, 128, 128], teal[0..3]);
         Assert.Equal([128, 64, 64], teal[3..6]);
     }
@@ -183,9 +183,9 @@ public class ImportTests
         Assert.Equal(["heroes", "food"], sprites.ClassNames);
         Assert.Equal([0, 1, 0], sprites.Labels);
         Assert.Equal(["sheet.png:2,0 first", "sheet.png:0,1 an apple", "sheet.png:1,1"], sprites.Sources);
-        Assert.Equal(Rgb(tiles[2]), sprites.Pixels(0));
-        Assert.Equal(Rgb(tiles[3]), sprites.Pixels(1));
-        Assert.Equal(Rgb(tiles[4]), sprites.Pixels(2));
+        Assert.Equal(RgbBytes(tiles[2]), sprites.Pixels(0));
+        Assert.Equal(RgbBytes(tiles[3]), sprites.Pixels(1));
+        Assert.Equal(RgbBytes(tiles[4]), sprites.Pixels(2));
 
         var whole = SpriteImporter.FromSheet(sheet, layout, new ImportOptions { ImageSize = 16, ClassName = "all" });
         Assert.Equal(5, whole.Count);
@@ -247,9 +247,9 @@ public class ImportTests
     [Fact]
     public void ColoursParseFromNamesAndHex()
     {
-        Assert.Equal(new SpriteDiffusion.IO.Rgb(255, 255, 255), SpriteDiffusion.IO.Rgb.Parse("white"));
-        Assert.Equal(new SpriteDiffusion.IO.Rgb(0x12, 0xab, 0xEF), SpriteDiffusion.IO.Rgb.Parse("#12abEF"));
-        Assert.Equal(new SpriteDiffusion.IO.Rgb(1, 2, 3), SpriteDiffusion.IO.Rgb.Parse("010203"));
-        Assert.Contains("not a colour", Assert.Throws<UserError>(() => SpriteDiffusion.IO.Rgb.Parse("mauve")).Message);
+        Assert.Equal(new Rgb(255, 255, 255), Rgb.Parse("white"));
+        Assert.Equal(new Rgb(0x12, 0xab, 0xEF), Rgb.Parse("#12abEF"));
+        Assert.Equal(new Rgb(1, 2, 3), Rgb.Parse("010203"));
+        Assert.Contains("not a colour", Assert.Throws<UserError>(() => Rgb.Parse("mauve")).Message);
     }
 }
