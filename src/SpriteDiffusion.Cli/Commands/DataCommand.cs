@@ -35,7 +35,7 @@ internal static class DataCommand
         command.Arguments.Add(input);
         foreach (var o in new Option[] { output, size, background, className, tile, padding, index, onError, force })
             command.Options.Add(o);
-        command.SetAction(parse => Run(() =>
+        command.SetAction(parse =>
         {
             string path = parse.GetValue(input)!;
             var options = new ImportOptions
@@ -65,7 +65,7 @@ internal static class DataCommand
             string outDir = parse.GetValue(output)!;
             sprites.WriteTo(outDir, parse.GetValue(force));
             PrintSummary(sprites, outDir);
-        }));
+        });
         return command;
     }
 
@@ -78,16 +78,17 @@ internal static class DataCommand
         command.Options.Add(package);
         command.Options.Add(output);
         command.Options.Add(indexOut);
-        command.SetAction(parse => Run(() =>
+        command.SetAction(parse =>
         {
             string dir = parse.GetValue(package)!;
             string? version = Twemoji.ReadPackageVersion(dir);
             if (version != Twemoji.PackageVersion)
                 AnsiConsole.MarkupLineInterpolated($"[yellow]warning[/] {dir} is version {version ?? "unknown"}, not {Twemoji.PackageVersion}; the result will differ from the committed data set.");
+            var entries = Twemoji.ReadEntries(Twemoji.EmojiJsonPath(dir));
             if (parse.GetValue(indexOut) is { } indexPath)
-                AtomicFile.WriteAllText(indexPath, SheetIndex.Format(Twemoji.ReadEntries(Twemoji.EmojiJsonPath(dir)),
+                AtomicFile.WriteAllText(indexPath, SheetIndex.Format(entries,
                     $"Tiles of {Twemoji.PackageName} {Twemoji.PackageVersion} img/twitter/sheets/16.png (tile 16, padding 1), from emoji.json."));
-            var sprites = Twemoji.Build(dir);
+            var sprites = Twemoji.Build(dir, entries);
             string outDir = parse.GetValue(output)!;
             sprites.WriteTo(outDir, overwrite: true, new Dictionary<string, string> { [Twemoji.AttributionFileName] = Twemoji.Attribution });
             PrintSummary(sprites, outDir);
@@ -96,7 +97,7 @@ internal static class DataCommand
                 using var stream = File.OpenRead(Path.Combine(outDir, name));
                 Console.WriteLine($"sha256 {Convert.ToHexStringLower(SHA256.HashData(stream))}  {name}");
             }
-        }));
+        });
         return command;
     }
 
@@ -107,7 +108,7 @@ internal static class DataCommand
         var command = new Command("download", "Fetch the original 89,400-sprite data set (sprites_1788_16x16.npy and its labels) from the seed's public mirror.");
         command.Options.Add(output);
         command.Options.Add(baseUrl);
-        command.SetAction((parse, cancellation) => RunAsync(async () =>
+        command.SetAction(async (parse, cancellation) =>
         {
             string outDir = parse.GetValue(output)!;
             var options = new DownloadOptions { BaseUrl = parse.GetValue(baseUrl)! };
@@ -122,13 +123,19 @@ internal static class DataCommand
                         await downloader.DownloadAsync(outDir, cancellation);
                     });
             }
+            catch (OperationCanceledException)
+            {
+                Console.Error.WriteLine("cancelled; run the command again to resume.");
+                return 130;
+            }
             finally
             {
                 foreach (string m in messages) AnsiConsole.WriteLine(m);
             }
             var data = SpriteDataset.LoadDirectory(outDir);
             AnsiConsole.MarkupLineInterpolated($"[green]ok[/] {data.Count:N0} sprites of {data.ImageSize}x{data.ImageSize} in {data.NumClasses} classes, in {outDir}");
-        }));
+            return 0;
+        });
         return command;
     }
 
@@ -145,7 +152,7 @@ internal static class DataCommand
         command.Arguments.Add(dataDir);
         foreach (var o in new Option[] { images, labels, classes, output, perClass, scale })
             command.Options.Add(o);
-        command.SetAction(parse => Run(() =>
+        command.SetAction(parse =>
         {
             SpriteDataset data;
             string name;
@@ -167,7 +174,7 @@ internal static class DataCommand
             string outPath = parse.GetValue(output) ?? Path.Combine("out", $"{name}-preview.png");
             Png.Write(outPath, DataPreview.Grid(data, parse.GetValue(perClass), parse.GetValue(scale)));
             AnsiConsole.MarkupLineInterpolated($"preview (one row per class, in the order above): {outPath}");
-        }));
+        });
         return command;
     }
 
@@ -187,26 +194,6 @@ internal static class DataCommand
         for (int i = 0; i < names.Length; i++)
             table.AddRow(i.ToString(), Markup.Escape(names[i]), counts[i].ToString("N0"));
         AnsiConsole.Write(table);
-    }
-
-    /// <summary>Prints a user's mistake as one line, without a stack trace.</summary>
-    private static int Run(Action action)
-    {
-        try { action(); return 0; }
-        catch (UserError e) { return Fail(e); }
-    }
-
-    private static async Task<int> RunAsync(Func<Task> action)
-    {
-        try { await action(); return 0; }
-        catch (UserError e) { return Fail(e); }
-        catch (OperationCanceledException) { Console.Error.WriteLine("cancelled; run the command again to resume."); return 130; }
-    }
-
-    private static int Fail(UserError e)
-    {
-        Console.Error.WriteLine($"error: {e.Message}");
-        return 1;
     }
 
     /// <summary>One bar per file, created when the file's first bytes arrive.</summary>

@@ -75,10 +75,11 @@ public sealed class DatasetDownloader(DownloadOptions options, IProgress<Downloa
         string final = Path.Combine(outDir, file.Name);
         if (File.Exists(final))
         {
-            if (Check(final, file, out string problem) is null)
+            if (Check(final, file) is not { } problem)
             {
                 log?.Invoke($"{file.Name} is already here and complete.");
-                progress?.Report(new DownloadProgress(file.Name, new FileInfo(final).Length, new FileInfo(final).Length));
+                long size = Length(final);
+                progress?.Report(new DownloadProgress(file.Name, size, size));
                 return;
             }
             log?.Invoke($"{final}: {problem}; downloading it again.");
@@ -106,7 +107,7 @@ public sealed class DatasetDownloader(DownloadOptions options, IProgress<Downloa
             if (complete) break;
         }
 
-        if (Check(part, file, out string why) is not null)
+        if (Check(part, file) is { } why)
         {
             TryDelete(part);
             throw new UserError($"{url}: the server sent something that is not the expected file ({why}). Nothing was kept; check --base-url.");
@@ -195,18 +196,13 @@ public sealed class DatasetDownloader(DownloadOptions options, IProgress<Downloa
     }
 
     /// <summary>Null when <paramref name="path"/> is a .npy of the expected shape and dtype; otherwise the problem.</summary>
-    private static string? Check(string path, DownloadFile file, out string problem)
+    private static string? Check(string path, DownloadFile file)
     {
-        try
-        {
-            var header = Npy.ReadHeader(path);
-            if (!file.DTypes.Contains(header.DType) || !header.Shape.SequenceEqual(file.Shape))
-                problem = $"it holds ({string.Join(", ", header.Shape)}) {header.DType.Name()}, not ({string.Join(", ", file.Shape)}) {string.Join(" or ", file.DTypes.Select(d => d.Name()))}";
-            else
-                problem = "";
-        }
-        catch (UserError e) { problem = e.Message; }
-        return problem.Length == 0 ? null : problem;
+        NpyHeader header;
+        try { header = Npy.ReadHeader(path); }
+        catch (UserError e) { return e.Message; }
+        if (file.DTypes.Contains(header.DType) && header.Shape.SequenceEqual(file.Shape)) return null;
+        return $"it holds ({string.Join(", ", header.Shape)}) {header.DType.Name()}, not ({string.Join(", ", file.Shape)}) {string.Join(" or ", file.DTypes.Select(d => d.Name()))}";
     }
 
     private static bool IsUnreachable(HttpRequestException e) =>

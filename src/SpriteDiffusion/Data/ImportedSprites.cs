@@ -33,8 +33,11 @@ public sealed class ImportedSprites
     /// <summary>Image <paramref name="index"/> as height x width x RGB bytes.</summary>
     public byte[] Pixels(int index) => _images[index];
 
-    internal void Add(byte[] hwc, int label, string source)
+    /// <summary><paramref name="className"/> must be one of <see cref="ClassNames"/>.</summary>
+    internal void Add(byte[] hwc, string className, string source)
     {
+        int label = Array.IndexOf(ClassNames, className);
+        if (label < 0) throw new ArgumentException($"'{className}' is not one of the classes.", nameof(className));
         _images.Add(hwc);
         _labels.Add(label);
         _sources.Add(source);
@@ -102,9 +105,9 @@ public sealed class ImportedSprites
         var files = new List<(string Path, Action<Stream> Write)>();
         files.Add((imagesPath, s =>
         {
-            var all = new byte[n * size * size * 3];
-            for (int i = 0; i < n; i++) _images[i].CopyTo(all, i * size * size * 3);
-            Npy.Write<byte>(s, all, [n, size, size, 3]);
+            // Image by image after the header: the images are already the file's bytes, so no joined copy.
+            s.Write(NpyHeader.Format(NpyDType.UInt8, [n, size, size, 3]));
+            foreach (byte[] image in _images) s.Write(image);
         }));
         files.Add((labelsPath, s =>
         {

@@ -51,12 +51,10 @@ public static class SpriteImporter
                 work.Add((file, name));
         }
 
-        var classes = ClassList(work.Select(w => w.Class).Distinct(), options.ClassOrder, folder);
-        var result = new ImportedSprites(options.ImageSize, classes);
+        var result = new ImportedSprites(options.ImageSize, ClassList(work.Select(w => w.Class).Distinct(), options.ClassOrder, folder));
         var bad = new BadFileHandler(options, result, onSkipped);
         foreach (string stray in strays)
             bad.Report($"{stray}: lies beside the class folders, so it has no class. Move it into one of them.");
-        var classIndex = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal);
         foreach (var (file, cls) in work)
         {
             RgbaImage image;
@@ -73,7 +71,7 @@ public static class SpriteImporter
                 continue;
             }
             var pixels = SpriteResampler.Prepare(image, 0, 0, image.Width, image.Height, options.Background, options.ImageSize);
-            result.Add(pixels, classIndex[cls], Path.GetRelativePath(folder, file).Replace('\\', '/'));
+            result.Add(pixels, cls, Path.GetRelativePath(folder, file).Replace('\\', '/'));
         }
         if (result.Count == 0)
             throw new UserError($"{folder}: no usable PNG images were found in it.");
@@ -122,9 +120,7 @@ public static class SpriteImporter
     private static ImportedSprites Cut(RgbaImage sheet, string sheetPath, string sheetName, SheetLayout layout, ImportOptions options,
         IReadOnlyList<SheetEntry> entries, int columns, int rows, Action<string>? onSkipped)
     {
-        var classes = ClassList(entries.Select(e => e.ClassName).Distinct(), options.ClassOrder, sheetPath);
-        var classIndex = classes.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal);
-        var result = new ImportedSprites(options.ImageSize, classes);
+        var result = new ImportedSprites(options.ImageSize, ClassList(entries.Select(e => e.ClassName).Distinct(), options.ClassOrder, sheetPath));
         var bad = new BadFileHandler(options, result, onSkipped);
         foreach (var entry in entries)
         {
@@ -136,7 +132,7 @@ public static class SpriteImporter
             int x = entry.Column * layout.Pitch + layout.Padding, y = entry.Row * layout.Pitch + layout.Padding;
             var pixels = SpriteResampler.Prepare(sheet, x, y, layout.TileSize, layout.TileSize, options.Background, options.ImageSize);
             string source = $"{sheetName}:{entry.Column},{entry.Row}" + (string.IsNullOrEmpty(entry.Note) ? "" : " " + entry.Note);
-            result.Add(pixels, classIndex[entry.ClassName], source);
+            result.Add(pixels, entry.ClassName, source);
         }
         if (result.Count == 0)
             throw new UserError($"{sheetPath}: no tiles could be imported.");

@@ -20,7 +20,7 @@ public static class SpriteResampler
     }
 
     /// <summary>RGB values 0..255 as floats: colour * alpha + background * (1 - alpha).</summary>
-    public static float[] Composite(RgbaImage image, int left, int top, int width, int height, Rgb background)
+    private static float[] Composite(RgbaImage image, int left, int top, int width, int height, Rgb background)
     {
         if (left < 0 || top < 0 || left + width > image.Width || top + height > image.Height)
             throw new ArgumentException($"Region ({left}, {top}, {width}x{height}) is outside the {image.Width}x{image.Height} image.");
@@ -44,7 +44,7 @@ public static class SpriteResampler
     /// Each output pixel is the mean of the source area it covers, fractional edge pixels weighted
     /// by their covered fraction, so any ratio (not only integers) shrinks without aliasing.
     /// </summary>
-    public static float[] AreaDownscale(float[] rgb, int sourceWidth, int sourceHeight, int width, int height)
+    private static float[] AreaDownscale(float[] rgb, int sourceWidth, int sourceHeight, int width, int height)
     {
         var horizontal = Weights(sourceWidth, width);
         var vertical = Weights(sourceHeight, height);
@@ -62,7 +62,7 @@ public static class SpriteResampler
         return result;
     }
 
-    public static byte[] ToBytes(float[] rgb)
+    private static byte[] ToBytes(float[] rgb)
     {
         var bytes = new byte[rgb.Length];
         for (int i = 0; i < rgb.Length; i++)

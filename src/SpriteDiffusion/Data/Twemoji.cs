@@ -90,13 +90,12 @@ public static class Twemoji
         }
     }
 
-    /// <summary>Cuts the bundled data set out of an installed package folder.</summary>
-    public static ImportedSprites Build(string packageDir)
+    /// <summary>Cuts the bundled data set out of an installed package folder, at the cells <see cref="ReadEntries"/> gave.</summary>
+    public static ImportedSprites Build(string packageDir, IReadOnlyList<SheetEntry> entries)
     {
         string sheet = SheetPath(packageDir);
         if (!File.Exists(sheet))
             throw new UserError($"{sheet}: not found. Install the package first: cd tools/twemoji && npm install (see data/twemoji16/README.md).");
-        var entries = ReadEntries(EmojiJsonPath(packageDir));
         var options = new ImportOptions { ImageSize = 16, ClassOrder = Categories };
         return SpriteImporter.FromSheet(sheet, Layout, options, entries);
     }

@@ -159,17 +159,9 @@ public sealed class NpyHeader
         return (dtype, fortran, shape);
     }
 
-    internal static int ReadFully(Stream stream, Span<byte> buffer)
-    {
-        int done = 0;
-        while (done < buffer.Length)
-        {
-            int n = stream.Read(buffer[done..]);
-            if (n == 0) break;
-            done += n;
-        }
-        return done;
-    }
+    /// <summary>Bytes read: fewer than asked only where the stream ends.</summary>
+    internal static int ReadFully(Stream stream, Span<byte> buffer) =>
+        stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
 
     internal static UserError Truncated(string fileName) =>
         new($"{fileName}: the file ends inside its .npy header. It is truncated: download or save it again.");

@@ -88,7 +88,6 @@ public class DataShowTests
             {
                 var p = new byte[32 * 32 * 4];
                 rng.NextBytes(p);
-                Directory.CreateDirectory(dir.File("art", cls));
                 Png.Write(dir.File("art", cls, $"{i}.png"), new RgbaImage(32, 32, p));
             }
         File.WriteAllText(dir.File("art", "slimes", "oops.png"), "not a png");

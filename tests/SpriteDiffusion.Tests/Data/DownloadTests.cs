@@ -23,6 +23,14 @@ public class DownloadTests
         return (a.ToArray(), b.ToArray());
     }
 
+    private static (byte[] Images, byte[] Labels) ServeFakeFiles(LocalHttpServer server, int n = 40)
+    {
+        var (images, labels) = FakeFiles(n);
+        server.Files[ImagesName] = images;
+        server.Files[LabelsName] = labels;
+        return (images, labels);
+    }
+
     private static DownloadOptions Options(string baseUrl, int n = 40) => new()
     {
         BaseUrl = baseUrl,
@@ -45,9 +53,7 @@ public class DownloadTests
     public async Task DownloadsChecksAndRenamesIntoPlace()
     {
         using var server = new LocalHttpServer();
-        var (images, labels) = FakeFiles();
-        server.Files[ImagesName] = images;
-        server.Files[LabelsName] = labels;
+        var (images, labels) = ServeFakeFiles(server);
         using var dir = new TempDir();
         var progress = new Recorder();
         var log = new List<string>();
@@ -73,9 +79,7 @@ public class DownloadTests
     public async Task ADroppedConnectionIsResumedWithARangeRequest()
     {
         using var server = new LocalHttpServer { DropsLeft = 1, DropAfterBytes = 5000 };
-        var (images, labels) = FakeFiles(60);
-        server.Files[ImagesName] = images;
-        server.Files[LabelsName] = labels;
+        var (images, labels) = ServeFakeFiles(server, 60);
         using var dir = new TempDir();
         var log = new List<string>();
         await new DatasetDownloader(Options(server.BaseUrl, 60), null, log.Add).DownloadAsync(dir.Path);
@@ -90,9 +94,7 @@ public class DownloadTests
     public async Task APartialFileFromAnEarlierRunIsResumed()
     {
         using var server = new LocalHttpServer();
-        var (images, labels) = FakeFiles();
-        server.Files[ImagesName] = images;
-        server.Files[LabelsName] = labels;
+        var (images, labels) = ServeFakeFiles(server);
         using var dir = new TempDir();
         File.WriteAllBytes(dir.File(ImagesName + ".part"), images[..3000]);
         File.WriteAllBytes(dir.File(LabelsName + ".part"), labels); // complete but never renamed
@@ -106,9 +108,7 @@ public class DownloadTests
     public async Task AServerThatIgnoresRangesStillGivesTheRightFile()
     {
         using var server = new LocalHttpServer { IgnoreRange = true };
-        var (images, labels) = FakeFiles();
-        server.Files[ImagesName] = images;
-        server.Files[LabelsName] = labels;
+        var (images, labels) = ServeFakeFiles(server);
         using var dir = new TempDir();
         var stale = new byte[5000];
         new Random(1).NextBytes(stale);

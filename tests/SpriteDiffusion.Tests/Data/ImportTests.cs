@@ -13,18 +13,12 @@ public class ImportTests
         return new RgbaImage(size, size, p);
     }
 
-    private static byte[] Rgb(RgbaImage image)
+    private static byte[] RgbBytes(RgbaImage image)
     {
         var rgb = new byte[image.Width * image.Height * 3];
         for (int i = 0; i < image.Width * image.Height; i++)
             for (int c = 0; c < 3; c++) rgb[i * 3 + c] = image.Pixels[i * 4 + c];
         return rgb;
-    }
-
-    private static void Save(string path, RgbaImage image)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        Png.Write(path, image);
     }
 
     [Fact]
@@ -35,10 +29,10 @@ public class ImportTests
         var a = RandomOpaque(16, rng);
         var b = RandomOpaque(16, rng);
         var c = RandomOpaque(16, rng);
-        Save(dir.File("in", "knights", "a.png"), a);
-        Save(dir.File("in", "knights", "more", "b.png"), b);
-        Save(dir.File("in", "apples", "c.png"), c);
-        Save(dir.File("in", ".hidden", "x.png"), RandomOpaque(16, rng));
+        Png.Write(dir.File("in", "knights", "a.png"), a);
+        Png.Write(dir.File("in", "knights", "more", "b.png"), b);
+        Png.Write(dir.File("in", "apples", "c.png"), c);
+        Png.Write(dir.File("in", ".hidden", "x.png"), RandomOpaque(16, rng));
 
         var sprites = SpriteImporter.FromFolder(dir.File("in"), new ImportOptions());
         Assert.Equal(["apples", "knights"], sprites.ClassNames);
@@ -48,7 +42,7 @@ public class ImportTests
 
         var images = Npy.Read(dir.File("out", "images.npy"));
         Assert.Equal([3, 16, 16, 3], images.Shape);
-        Assert.Equal([.. Rgb(c), .. Rgb(a), .. Rgb(b)], images.Get<byte>());
+        Assert.Equal([.. RgbBytes(c), .. RgbBytes(a), .. RgbBytes(b)], images.Get<byte>());
         var labels = Npy.Read(dir.File("out", "labels.npy"));
         Assert.Equal(NpyDType.Float64, labels.DType);
         Assert.Equal([1.0, 0, 0, 1, 0, 1], labels.Get<double>());
@@ -64,14 +58,14 @@ public class ImportTests
         var rng = new Random(2);
         // 32x32 made of 2x2 blocks of one colour: shrinking to 16 must give the block colours back.
         var small = RandomOpaque(16, rng);
-        Save(dir.File("in", "big.png"), ImageGrid.Upscale(small, 2));
+        Png.Write(dir.File("in", "big.png"), ImageGrid.Upscale(small, 2));
         // 24x24 to 16x16 is a 1.5 ratio: output pixel 0 is (2 * p0 + p1) / 3 of source pixels 0 and 1.
         var odd = RandomOpaque(24, rng);
-        Save(dir.File("in", "odd.png"), odd);
+        Png.Write(dir.File("in", "odd.png"), odd);
 
         var sprites = SpriteImporter.FromFolder(dir.File("in"), new ImportOptions { ClassName = "things" });
         Assert.Equal(["things"], sprites.ClassNames);
-        Assert.Equal(Rgb(small), sprites.Pixels(0));
+        Assert.Equal(RgbBytes(small), sprites.Pixels(0));
         byte[] shrunk = sprites.Pixels(1);
         for (int c = 0; c < 3; c++)
         {
@@ -87,12 +81,12 @@ public class ImportTests
         using var dir = new TempDir();
         var p = new byte[16 * 16 * 4];
         for (int i = 0; i < 256; i++) { p[i * 4] = 255; p[i * 4 + 3] = (byte)(i % 3 == 0 ? 0 : i % 3 == 1 ? 128 : 255); }
-        Save(dir.File("in", "ghost.png"), new RgbaImage(16, 16, p));
+        Png.Write(dir.File("in", "ghost.png"), new RgbaImage(16, 16, p));
         var white = SpriteImporter.FromFolder(dir.File("in"), new ImportOptions()).Pixels(0);
         Assert.Equal([255, 255, 255], white[0..3]);            // transparent: the background
         Assert.Equal([255, 127, 127], white[3..6]);            // half red over white
         Assert.Equal([255, 0, 0], white[6..9]);                // opaque red
-        var teal = SpriteImporter.FromFolder(dir.File("in"), new ImportOptions { Background = SpriteDiffusion.IO.Rgb.Parse("#008080") }).Pixels(0);
+        var teal = SpriteImporter.FromFolder(dir.File("in"), new ImportOptions { Background = Rgb.Parse("#008080") }).Pixels(0);
         Assert.Equal([0, 128, 128], teal[0..3]);
         Assert.Equal([128, 64, 64], teal[3..6]);
     }
@@ -102,11 +96,11 @@ public class ImportTests
     {
         var rng = new Random(3);
         using var dir = new TempDir();
-        Save(dir.File("in", "good", "ok.png"), RandomOpaque(16, rng));
+        Png.Write(dir.File("in", "good", "ok.png"), RandomOpaque(16, rng));
         File.WriteAllBytes(dir.File("in", "good", "broken.png"), [0x89, 0x50, 0x4E, 0x47, 1, 2, 3]);
         File.WriteAllText(dir.File("in", "good", "notes.txt"), "not an image");
-        Save(dir.File("in", "good", "tiny.png"), RandomOpaque(8, rng));
-        Save(dir.File("in", "good", "wide.png"), new RgbaImage(32, 16, new byte[32 * 16 * 4]));
+        Png.Write(dir.File("in", "good", "tiny.png"), RandomOpaque(8, rng));
+        Png.Write(dir.File("in", "good", "wide.png"), new RgbaImage(32, 16, new byte[32 * 16 * 4]));
 
         var e = Assert.Throws<UserError>(() => SpriteImporter.FromFolder(dir.File("in"), new ImportOptions()));
         Assert.Contains("broken.png", e.Message);
@@ -129,7 +123,7 @@ public class ImportTests
     {
         var rng = new Random(4);
         using var dir = new TempDir();
-        Save(dir.File("in", "x.png"), RandomOpaque(16, rng));
+        Png.Write(dir.File("in", "x.png"), RandomOpaque(16, rng));
         var sprites = SpriteImporter.FromFolder(dir.File("in"), new ImportOptions());
 
         // Writing where a file blocks the folder fails cleanly, leaving no temp files behind.
@@ -140,7 +134,7 @@ public class ImportTests
         sprites.WriteTo(dir.File("out"), false);
         File.WriteAllText(dir.File("out", "README.md"), "mine");
         byte[] before = File.ReadAllBytes(dir.File("out", "images.npy"));
-        Save(dir.File("in", "y.png"), RandomOpaque(16, rng));
+        Png.Write(dir.File("in", "y.png"), RandomOpaque(16, rng));
         var more = SpriteImporter.FromFolder(dir.File("in"), new ImportOptions());
         Assert.Contains("--force", Assert.Throws<UserError>(() => more.WriteTo(dir.File("out"), false)).Message);
         Assert.Equal(before, File.ReadAllBytes(dir.File("out", "images.npy")));
@@ -183,9 +177,9 @@ public class ImportTests
         Assert.Equal(["heroes", "food"], sprites.ClassNames);
         Assert.Equal([0, 1, 0], sprites.Labels);
         Assert.Equal(["sheet.png:2,0 first", "sheet.png:0,1 an apple", "sheet.png:1,1"], sprites.Sources);
-        Assert.Equal(Rgb(tiles[2]), sprites.Pixels(0));
-        Assert.Equal(Rgb(tiles[3]), sprites.Pixels(1));
-        Assert.Equal(Rgb(tiles[4]), sprites.Pixels(2));
+        Assert.Equal(RgbBytes(tiles[2]), sprites.Pixels(0));
+        Assert.Equal(RgbBytes(tiles[3]), sprites.Pixels(1));
+        Assert.Equal(RgbBytes(tiles[4]), sprites.Pixels(2));
 
         var whole = SpriteImporter.FromSheet(sheet, layout, new ImportOptions { ImageSize = 16, ClassName = "all" });
         Assert.Equal(5, whole.Count);
@@ -207,7 +201,7 @@ public class ImportTests
     public void SizesThatAreNotMultiplesOfFourAreRefused()
     {
         using var dir = new TempDir();
-        Save(dir.File("in", "x.png"), RandomOpaque(16, new Random(6)));
+        Png.Write(dir.File("in", "x.png"), RandomOpaque(16, new Random(6)));
         Assert.Contains("multiple of 4", Assert.Throws<UserError>(() =>
             SpriteImporter.FromFolder(dir.File("in"), new ImportOptions { ImageSize = 10 })).Message);
     }
@@ -247,9 +241,9 @@ public class ImportTests
     [Fact]
     public void ColoursParseFromNamesAndHex()
     {
-        Assert.Equal(new SpriteDiffusion.IO.Rgb(255, 255, 255), SpriteDiffusion.IO.Rgb.Parse("white"));
-        Assert.Equal(new SpriteDiffusion.IO.Rgb(0x12, 0xab, 0xEF), SpriteDiffusion.IO.Rgb.Parse("#12abEF"));
-        Assert.Equal(new SpriteDiffusion.IO.Rgb(1, 2, 3), SpriteDiffusion.IO.Rgb.Parse("010203"));
-        Assert.Contains("not a colour", Assert.Throws<UserError>(() => SpriteDiffusion.IO.Rgb.Parse("mauve")).Message);
+        Assert.Equal(new Rgb(255, 255, 255), Rgb.Parse("white"));
+        Assert.Equal(new Rgb(0x12, 0xab, 0xEF), Rgb.Parse("#12abEF"));
+        Assert.Equal(new Rgb(1, 2, 3), Rgb.Parse("010203"));
+        Assert.Contains("not a colour", Assert.Throws<UserError>(() => Rgb.Parse("mauve")).Message);
     }
 }

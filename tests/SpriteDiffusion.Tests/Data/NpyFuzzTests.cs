@@ -76,17 +76,20 @@ public class NpyFuzzTests
             seeds.Add(File.ReadAllBytes(f));
         // Version 2.0 and 3.0 preambles around a valid dict.
         foreach (int major in new[] { 2, 3 })
-        {
-            byte[] v1 = seeds[3];
-            int headerLength = BitConverter.ToUInt16(v1, 8);
-            var v = new byte[v1.Length + 2];
-            v1.AsSpan(0, 8).CopyTo(v);
-            v[6] = (byte)major;
-            BitConverter.GetBytes((uint)headerLength).CopyTo(v, 8);
-            v1.AsSpan(10).CopyTo(v.AsSpan(12));
-            seeds.Add(v);
-        }
+            seeds.Add(WithVersion(seeds[3], major));
         return seeds;
+    }
+
+    /// <summary>A version 1.0 file re-framed as version 2.0 or 3.0: the header length grows from 2 bytes to 4.</summary>
+    private static byte[] WithVersion(byte[] v1, int major)
+    {
+        int headerLength = BitConverter.ToUInt16(v1, 8);
+        var v = new byte[v1.Length + 2];
+        v1.AsSpan(0, 8).CopyTo(v);
+        v[6] = (byte)major;
+        BitConverter.GetBytes((uint)headerLength).CopyTo(v, 8);
+        v1.AsSpan(10).CopyTo(v.AsSpan(12));
+        return v;
     }
 
     private static readonly string[] Tokens =
@@ -182,14 +185,7 @@ public class NpyFuzzTests
         string dict = "{" + sp() + string.Join("," + sp(), items) + (rng.Next(2) == 0 ? ", " : "") + "}";
         byte[] data = seed[(int)header.DataOffset..];
         byte[] v1 = NpyTests.Handmade(dict, data);
-        if (rng.Next(3) == 0) return v1;
-        int headerLength = BitConverter.ToUInt16(v1, 8);
-        var v = new byte[v1.Length + 2];
-        v1.AsSpan(0, 8).CopyTo(v);
-        v[6] = (byte)rng.Next(2, 4);
-        BitConverter.GetBytes((uint)headerLength).CopyTo(v, 8);
-        v1.AsSpan(10).CopyTo(v.AsSpan(12));
-        return v;
+        return rng.Next(3) == 0 ? v1 : WithVersion(v1, rng.Next(2, 4));
     }
 
     private static int DataStart(byte[] file) =>
