@@ -16,16 +16,12 @@ public static class SpriteImages
     /// <summary>Writes sprite_000.png, sprite_001.png, ... into a folder, each upscaled like the grid.</summary>
     public static IReadOnlyList<string> WriteEach(string directory, ReadOnlySpan<float> samples, int count, int size, int scale = 4)
     {
-        Directory.CreateDirectory(directory);
         int length = 3 * size * size;
         var written = new List<string>(count);
-        var hwc = new byte[size * size * 3];
         for (int i = 0; i < count; i++)
         {
-            SpritePixels.ChwToHwc(samples.Slice(i * length, length), hwc, size);
-            var image = ImageGrid.Upscale(Png.FromRgb(size, size, hwc), scale);
             string path = Path.Combine(directory, $"sprite_{i:D3}.png");
-            Png.Write(path, image);
+            Png.Write(path, ImageGrid.FromChw(samples.Slice(i * length, length), 1, size, 1, scale, gap: 0));
             written.Add(path);
         }
         return written;
