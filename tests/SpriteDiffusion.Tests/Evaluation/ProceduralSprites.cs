@@ -4,7 +4,7 @@ using SpriteDiffusion.Evaluation;
 namespace SpriteDiffusion.Tests.Evaluation;
 
 /// <summary>
-/// Sprite-like test images until the bundled data set is merged: a flat or graded background and
+/// Sprite-like test images that need no data set: a flat or graded background and
 /// one filled shape (disc, ring, square, diamond, triangle) with a dark outline, in random colours,
 /// positions and sizes. Structured the way sprites are, unlike uniform noise.
 /// </summary>
