@@ -47,17 +47,8 @@ internal static class EvaluateCommand
                 parse.GetValue(features)!, parse.GetValue(featureInput), parse.GetValue(featureOutput), parse.GetValue(featureSize),
                 parse.GetValue(featureRange)!, parse.GetValue(featureBatch), parse.GetValue(kidSubsets), parse.GetValue(kidSubsetSize),
                 parse.GetValue(output)!, parse.GetValue(keepImages));
-            // Reported here too, so the message never depends on how the root command is invoked.
-            try
-            {
-                Run(settings);
-                return 0;
-            }
-            catch (UserError e)
-            {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 1;
-            }
+            Run(settings);
+            return 0;
         });
         return command;
     }

@@ -1,3 +1,4 @@
+using SpriteDiffusion.Data;
 using SpriteDiffusion.IO;
 
 namespace SpriteDiffusion.Evaluation;
@@ -39,7 +40,7 @@ public static class ImageFolder
             var target = chw.AsSpan(n * 3 * plane, 3 * plane);
             for (int p = 0; p < plane; p++)
                 for (int c = 0; c < 3; c++)
-                    target[c * plane + p] = ImageSet.ByteToSigned(image.Pixels[4 * p + c]);
+                    target[c * plane + p] = SpritePixels.ToValue(image.Pixels[4 * p + c]);
             if ((n & 63) == 63 || n == files.Count - 1) progress?.Report(n + 1);
         }
         return new ImageSet(chw, files.Count, 3, size);

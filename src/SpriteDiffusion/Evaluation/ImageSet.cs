@@ -44,26 +44,11 @@ public sealed class ImageSet
         return new ImageSet(data, indices.Count, Channels, Size);
     }
 
-    /// <summary>8-bit RGB images (height x width x 3, as stored in .npy sprite files) to [-1, 1] CHW.</summary>
-    public static ImageSet FromHwcBytes(ReadOnlySpan<byte> hwc, int count, int size)
-    {
-        int plane = size * size;
-        var chw = new float[count * 3 * plane];
-        for (int n = 0; n < count; n++)
-        {
-            var src = hwc.Slice(n * plane * 3, plane * 3);
-            var dst = chw.AsSpan(n * plane * 3, plane * 3);
-            for (int p = 0; p < plane; p++)
-                for (int c = 0; c < 3; c++)
-                    dst[c * plane + p] = ByteToSigned(src[p * 3 + c]);
-        }
-        return new ImageSet(chw, count, 3, size);
-    }
-
-    /// <summary>The SPEC's preprocessing: divide by 255, then (x - 0.5) / 0.5.</summary>
-    public static float ByteToSigned(byte value) => (value / 255f - 0.5f) / 0.5f;
-
-    /// <summary>The SPEC's pixel mapping, clamp((x + 1) / 2, 0, 1) * 255, rounded to the nearest byte.</summary>
+    /// <summary>
+    /// The SPEC's pixel mapping, clamp((x + 1) / 2, 0, 1) * 255, rounded to the nearest byte with
+    /// ties to even. Data.SpritePixels.ToByte, which `sprites sample` writes PNGs with, rounds ties
+    /// up, so the two differ by one level on values that land exactly on a half.
+    /// </summary>
     public static byte SignedToByte(float value)
     {
         float unit = Math.Clamp((value + 1f) * 0.5f, 0f, 1f);

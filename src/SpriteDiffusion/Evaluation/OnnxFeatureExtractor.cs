@@ -66,26 +66,14 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         {
             if (options.PreprocessModelPath is not null)
             {
-                _preprocess = LoadSession(options.PreprocessModelPath, null, null, _batchSize);
-                string preIn = SingleName(_preprocess.InputMetadata.Keys, options.PreprocessModelPath, "input");
-                string preprocessOut = SingleName(_preprocess.OutputMetadata.Keys, options.PreprocessModelPath, "output");
-                _preprocess.Dispose();
-                _preprocess = LoadSession(options.PreprocessModelPath, preIn, preprocessOut, _batchSize);
-                _preprocessInput = [preIn];
+                (_preprocess, string preprocessIn, string preprocessOut) = OpenSession(options.PreprocessModelPath, null, null, null, null, _batchSize);
+                _preprocessInput = [preprocessIn];
                 _preprocessOutput = [preprocessOut];
             }
-            string? inputName = options.InputName, outputName = options.OutputName;
-            if (inputName is null || outputName is null)
-            {
-                using var probe = LoadSession(options.ModelPath, null, null, 1);
-                inputName = ChooseName(probe.InputMetadata.Keys, inputName, options.ModelPath, "input", "--feature-input");
-                outputName = ChooseName(probe.OutputMetadata.Keys, outputName, options.ModelPath, "output", "--feature-output");
-            }
+            (_network, string inputName, string outputName) =
+                OpenSession(options.ModelPath, options.InputName, options.OutputName, "--feature-input", "--feature-output", _batchSize);
             _networkInput = [inputName];
             _networkOutput = [outputName];
-            _network = LoadSession(options.ModelPath, inputName, outputName, _batchSize);
-            ChooseName(_network.InputMetadata.Keys, inputName, options.ModelPath, "input", "--feature-input");
-            ChooseName(_network.OutputMetadata.Keys, outputName, options.ModelPath, "output", "--feature-output");
             var inputMeta = _network.InputMetadata[_networkInput[0]];
             _inputSize = ResolveInputSize(inputMeta.Dimensions, options.InputSize, options.ModelPath, _networkInput[0]);
             Dimension = ResolveDimension(_network.OutputMetadata[_networkOutput[0]].Dimensions, options.ModelPath);
@@ -210,6 +198,35 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         }
     }
 
+    /// <summary>
+    /// A session whose one input and one output are <paramref name="inputName"/> and
+    /// <paramref name="outputName"/>, or the model's only ones where those are null. The batch
+    /// dimension can only be opened up once the names are known, so a model with an unnamed end
+    /// is first loaded as exported just to read its names.
+    /// </summary>
+    private static (InferenceSession Session, string Input, string Output) OpenSession(
+        string path, string? inputName, string? outputName, string? inputFlag, string? outputFlag, int batchSize)
+    {
+        if (inputName is null || outputName is null)
+        {
+            using var probe = LoadSession(path, null, null, 1);
+            inputName = ChooseName(probe.InputMetadata.Keys, inputName, path, "input", inputFlag);
+            outputName = ChooseName(probe.OutputMetadata.Keys, outputName, path, "output", outputFlag);
+        }
+        var session = LoadSession(path, inputName, outputName, batchSize);
+        try
+        {
+            ChooseName(session.InputMetadata.Keys, inputName, path, "input", inputFlag);
+            ChooseName(session.OutputMetadata.Keys, outputName, path, "output", outputFlag);
+            return (session, inputName, outputName);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
     private static InferenceSession LoadSession(string path, string? inputName, string? outputName, int batchSize)
     {
         if (!File.Exists(path))
@@ -241,9 +258,6 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
             throw new UserError($"{path}: ONNX Runtime cannot load this file as a model ({e.Message}).", e);
         }
     }
-
-    private static string SingleName(IEnumerable<string> names, string path, string what) =>
-        ChooseName(names, null, path, what, null);
 
     private static string ChooseName(IEnumerable<string> names, string? wanted, string path, string what, string? flag)
     {

@@ -1,6 +1,7 @@
-using System.Diagnostics;
 using System.Text.Json;
 using SpriteDiffusion.Evaluation;
+using SpriteDiffusion.Tests.Cli;
+using SpriteDiffusion.Tests.Data;
 
 namespace SpriteDiffusion.Tests.Evaluation;
 
@@ -11,11 +12,11 @@ public class EvaluateCommandTests
     [Fact]
     public void ComparesTwoFoldersAndWritesANamedReport()
     {
-        using var temp = new TempDirectory();
-        ImageFolder.Save(ProceduralSprites.Make(6, seed: 31), temp.Sub("real"));
-        ImageFolder.Save(ProceduralSprites.UniformNoise(5, seed: 32), temp.Sub("fake"));
+        using var temp = new TempDir();
+        ImageFolder.Save(ProceduralSprites.Make(6, seed: 31), Folder(temp, "real"));
+        ImageFolder.Save(ProceduralSprites.UniformNoise(5, seed: 32), Folder(temp, "fake"));
         string output = Path.Combine(temp.Path, "out");
-        var (code, stdout, stderr) = Sprites("evaluate", "--real-dir", Path.Combine(temp.Path, "real"), "--fake-dir", Path.Combine(temp.Path, "fake"),
+        var (code, stdout, stderr) = SpritesProcess.Run(temp.Path, "evaluate", "--real-dir", Path.Combine(temp.Path, "real"), "--fake-dir", Path.Combine(temp.Path, "fake"),
             "--out", output, "--keep-images", "--kid-subsets", "10");
         Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
         Assert.Contains("FID (ResNet-18 features)", stdout);
@@ -37,10 +38,10 @@ public class EvaluateCommandTests
     [Fact]
     public void EmptyFolderIsAClearErrorWithoutAStackTrace()
     {
-        using var temp = new TempDirectory();
-        ImageFolder.Save(ProceduralSprites.Make(3, seed: 1), temp.Sub("real"));
-        string empty = temp.Sub("empty");
-        var (code, _, stderr) = Sprites("evaluate", "--real-dir", Path.Combine(temp.Path, "real"), "--fake-dir", empty, "--out", temp.Sub("out"));
+        using var temp = new TempDir();
+        ImageFolder.Save(ProceduralSprites.Make(3, seed: 1), Folder(temp, "real"));
+        string empty = Folder(temp, "empty");
+        var (code, _, stderr) = SpritesProcess.Run(temp.Path, "evaluate", "--real-dir", Path.Combine(temp.Path, "real"), "--fake-dir", empty, "--out", Folder(temp, "out"));
         Assert.Equal(1, code);
         Assert.Contains(empty, stderr);
         Assert.Contains("no .png", stderr);
@@ -50,15 +51,15 @@ public class EvaluateCommandTests
     [Fact]
     public void CheckpointModeGeneratesAndReports()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TempDir();
         string checkpoint = Path.Combine(temp.Path, "model.safetensors");
         var model = new SpriteDiffusion.Model.UNet(new SpriteDiffusion.Model.UNetConfig(NFeat: 8), seed: 2);
         SpriteDiffusion.IO.Checkpoint.Save(checkpoint, model, new SpriteDiffusion.IO.CheckpointInfo { Model = model.Config });
-        var (code, stdout, stderr) = Sprites("evaluate", "--checkpoint", checkpoint, "--method", "ddim", "--steps", "3", "--eta", "0.5",
-            "--seed", "3", "--n", "24", "--out", temp.Sub("out"), "--keep-images");
+        var (code, stdout, stderr) = SpritesProcess.Run(temp.Path, "evaluate", "--checkpoint", checkpoint, "--method", "ddim", "--steps", "3", "--eta", "0.5",
+            "--seed", "3", "--n", "24", "--out", Folder(temp, "out"), "--keep-images");
         Assert.True(code == 0, stderr);
         Assert.Contains("FID (ResNet-18 features)", stdout);
-        string report = File.ReadAllText(Path.Combine(temp.Sub("out"), "report.json"));
+        string report = File.ReadAllText(temp.File("out", "report.json"));
         Assert.Contains("ResNet-18", report);
         Assert.Contains("\"ddim\"", report);
     }
@@ -66,10 +67,10 @@ public class EvaluateCommandTests
     [Fact]
     public void CheckpointModeReportsACorruptCheckpointByName()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TempDir();
         string checkpoint = Path.Combine(temp.Path, "model.safetensors");
         File.WriteAllBytes(checkpoint, [1, 2, 3]);
-        var (code, _, stderr) = Sprites("evaluate", "--checkpoint", checkpoint, "--n", "40", "--out", temp.Sub("out"));
+        var (code, _, stderr) = SpritesProcess.Run(temp.Path, "evaluate", "--checkpoint", checkpoint, "--n", "40", "--out", Folder(temp, "out"));
         Assert.Equal(1, code);
         Assert.Contains("model.safetensors", stderr);
         Assert.DoesNotContain("   at ", stderr);
@@ -78,7 +79,7 @@ public class EvaluateCommandTests
     [Fact]
     public void EtaIsRefusedForDdpmAsInSample()
     {
-        var (code, _, stderr) = Sprites("evaluate", "--checkpoint", "model.safetensors", "--method", "ddpm", "--eta", "0.5");
+        var (code, _, stderr) = SpritesProcess.Run(Directory.GetCurrentDirectory(), "evaluate", "--checkpoint", "model.safetensors", "--method", "ddpm", "--eta", "0.5");
         Assert.Equal(1, code);
         Assert.Contains("--eta applies to DDIM only", stderr);
     }
@@ -86,31 +87,10 @@ public class EvaluateCommandTests
     [Fact]
     public void ModesCannotBeMixed()
     {
-        var (code, _, stderr) = Sprites("evaluate", "--checkpoint", "a", "--real-dir", "b", "--fake-dir", "c");
+        var (code, _, stderr) = SpritesProcess.Run(Directory.GetCurrentDirectory(), "evaluate", "--checkpoint", "a", "--real-dir", "b", "--fake-dir", "c");
         Assert.Equal(1, code);
         Assert.Contains("not both", stderr);
     }
 
-    private static (int Code, string Stdout, string Stderr) Sprites(params string[] args)
-    {
-        string dll = Path.Combine(AppContext.BaseDirectory, "sprites.dll");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(dll);
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["COLUMNS"] = "200";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("sprites evaluate did not finish in 3 minutes");
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static string Folder(TempDir temp, string name) => Directory.CreateDirectory(temp.File(name)).FullName;
 }

@@ -1,5 +1,6 @@
 using SpriteDiffusion.Evaluation;
 using SpriteDiffusion.IO;
+using SpriteDiffusion.Tests.Data;
 
 namespace SpriteDiffusion.Tests.Evaluation;
 
@@ -9,7 +10,7 @@ public class EvaluationErrorTests
     [Fact]
     public void MissingResNetModelNamesTheFileAndThePackage()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TempDir();
         var e = Assert.Throws<UserError>(() => ResNet18Features.Create(temp.Path));
         Assert.Contains("ResNet18.onnx", e.Message);
         Assert.Contains(ResNet18Features.PackageName, e.Message);
@@ -25,7 +26,7 @@ public class EvaluationErrorTests
     [Fact]
     public void FileThatIsNotAModelIsAUserError()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TempDir();
         string path = Path.Combine(temp.Path, "broken.onnx");
         var junk = new byte[300];
         new Random(4).NextBytes(junk);
@@ -45,7 +46,7 @@ public class EvaluationErrorTests
     [Fact]
     public void EmptyFolderSaysSo()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TempDir();
         File.WriteAllText(Path.Combine(temp.Path, "notes.txt"), "not an image");
         var e = Assert.Throws<UserError>(() => ImageFolder.Load(temp.Path));
         Assert.Contains(temp.Path, e.Message);
@@ -62,7 +63,7 @@ public class EvaluationErrorTests
     [Fact]
     public void UnreadablePngNamesTheFile()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TempDir();
         ImageFolder.Save(ProceduralSprites.Make(3, seed: 1), temp.Path);
         string bad = Path.Combine(temp.Path, "00001.png");
         File.WriteAllBytes(bad, [0x89, (byte)'P', (byte)'N', (byte)'G', 1, 2, 3]);
@@ -73,7 +74,7 @@ public class EvaluationErrorTests
     [Fact]
     public void ImagesOfDifferentSizesAreRefused()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TempDir();
         ImageFolder.Save(ProceduralSprites.Make(2, seed: 1), temp.Path);
         Png.Write(Path.Combine(temp.Path, "zz.png"), Png.FromRgb(8, 8, new byte[8 * 8 * 3]));
         var e = Assert.Throws<UserError>(() => ImageFolder.Load(temp.Path));
@@ -99,7 +100,7 @@ public class EvaluationErrorTests
     [Fact]
     public void GeneratedImagesAreReproducibleAndShaped()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TempDir();
         string path = System.IO.Path.Combine(temp.Path, "tiny.safetensors");
         var model = new SpriteDiffusion.Model.UNet(new SpriteDiffusion.Model.UNetConfig(NFeat: 8), seed: 2);
         SpriteDiffusion.IO.Checkpoint.Save(path, model, new SpriteDiffusion.IO.CheckpointInfo { Model = model.Config });

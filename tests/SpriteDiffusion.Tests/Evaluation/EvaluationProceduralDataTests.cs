@@ -6,7 +6,7 @@ namespace SpriteDiffusion.Tests.Evaluation;
 /// <summary>
 /// The behaviour FID and KID must have, on images run through the real ResNet-18: zero for a set
 /// against itself, small between two halves of one kind of image, large against noise. The same
-/// checks on the bundled sprites are in EvaluationRealDataTests.cs.pending.
+/// checks on the bundled sprites are in EvaluationRealDataTests.
 /// </summary>
 [Collection(ResNetCollection.Name)]
 public class EvaluationProceduralDataTests(ResNetFixture fixture, ITestOutputHelper output)
@@ -23,7 +23,7 @@ public class EvaluationProceduralDataTests(ResNetFixture fixture, ITestOutputHel
     [Fact]
     public void FidBetweenHalvesIsSmallAndAgainstNoiseLarge()
     {
-        var (a, b) = Halves();
+        var (a, b) = RandomHalves.Of(fixture.SpriteFeatures);
         double halves = FrechetDistance.Compute(a, b);
         double noise = FrechetDistance.Compute(a, fixture.NoiseFeatures);
         output.WriteLine($"FID (ResNet-18 features), {a.Count} vs {b.Count} procedural sprites: {halves:F3}; sprites vs {fixture.NoiseFeatures.Count} noise images: {noise:F3}");
@@ -34,7 +34,7 @@ public class EvaluationProceduralDataTests(ResNetFixture fixture, ITestOutputHel
     [Fact]
     public void KidBetweenHalvesIsNearZero()
     {
-        var (a, b) = Halves();
+        var (a, b) = RandomHalves.Of(fixture.SpriteFeatures);
         var halves = KernelInceptionDistance.Compute(a, b, subsets: 50, subsetSize: 20, seed: 1);
         var noise = KernelInceptionDistance.Compute(a, fixture.NoiseFeatures, subsets: 50, subsetSize: 20, seed: 1);
         output.WriteLine($"KID (ResNet-18 features), halves: {halves.Mean:E3} ± {halves.StandardDeviation:E2}; against noise: {noise.Mean:E3} ± {noise.StandardDeviation:E2}");
@@ -51,21 +51,5 @@ public class EvaluationProceduralDataTests(ResNetFixture fixture, ITestOutputHel
         Assert.True(result.Fid > 0 && double.IsFinite(result.Fid));
         Assert.True(result.RealFeatureSeconds > 0 && result.GeneratedFeatureSeconds > 0 && result.FeaturesPerSecond > 0);
         Assert.Equal(6, result.Kid.SubsetSize);
-    }
-
-    private (FeatureMatrix, FeatureMatrix) Halves()
-    {
-        var order = Enumerable.Range(0, fixture.SpriteFeatures.Count).ToArray();
-        new Random(99).Shuffle(order);
-        int half = order.Length / 2;
-        return (Rows(order[..half]), Rows(order[half..]));
-    }
-
-    private FeatureMatrix Rows(int[] rows)
-    {
-        var f = fixture.SpriteFeatures;
-        var values = new double[rows.Length * f.Dimension];
-        for (int i = 0; i < rows.Length; i++) f.Row(rows[i]).CopyTo(values.AsSpan(i * f.Dimension));
-        return new FeatureMatrix(values, rows.Length, f.Dimension);
     }
 }

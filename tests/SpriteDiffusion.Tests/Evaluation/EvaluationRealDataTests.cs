@@ -1,7 +1,3 @@
-// PENDING: rename to EvaluationRealDataTests.cs once the data branch (SpriteDiffusion.Data,
-// data/twemoji16) is merged. It is kept out of compilation until then because those types do
-// not exist on the eval branch; the same checks run now on procedural sprites in
-// EvaluationProceduralDataTests.
 using SpriteDiffusion.Data;
 using SpriteDiffusion.Evaluation;
 using Xunit.Abstractions;
@@ -58,10 +54,9 @@ public class EvaluationRealDataTests(ResNetFixture fixture, ITestOutputHelper ou
     [Fact]
     public void FidBetweenRandomHalvesIsSmallAndAgainstNoiseLarge()
     {
-        var (a, b) = Halves();
-        var noise = new FeatureMatrix(fixture.NoiseFeatures.Values, fixture.NoiseFeatures.Count, fixture.NoiseFeatures.Dimension);
+        var (a, b) = RandomHalves.Of(SpriteFeatures);
         double halves = FrechetDistance.Compute(a, b);
-        double againstNoise = FrechetDistance.Compute(a, noise);
+        double againstNoise = FrechetDistance.Compute(a, fixture.NoiseFeatures);
         output.WriteLine($"FID (ResNet-18 features): halves {halves:F3}, against noise {againstNoise:F3}");
         Assert.True(halves > 0);
         Assert.True(againstNoise > 4 * halves, $"halves {halves}, noise {againstNoise}");
@@ -70,24 +65,10 @@ public class EvaluationRealDataTests(ResNetFixture fixture, ITestOutputHelper ou
     [Fact]
     public void KidBetweenRandomHalvesIsNearZero()
     {
-        var (a, b) = Halves();
+        var (a, b) = RandomHalves.Of(SpriteFeatures);
         var halves = KernelInceptionDistance.Compute(a, b, subsets: 50, subsetSize: 20, seed: 1);
         var noise = KernelInceptionDistance.Compute(a, fixture.NoiseFeatures, subsets: 50, subsetSize: 20, seed: 1);
         output.WriteLine($"KID (ResNet-18 features): halves {halves.Mean:E3} ± {halves.StandardDeviation:E2}, against noise {noise.Mean:E3}");
         Assert.True(Math.Abs(halves.Mean) < 0.05 * noise.Mean, $"halves {halves.Mean}, noise {noise.Mean}");
-    }
-
-    private (FeatureMatrix, FeatureMatrix) Halves()
-    {
-        var f = SpriteFeatures;
-        var order = Enumerable.Range(0, f.Count).ToArray();
-        new Random(99).Shuffle(order);
-        FeatureMatrix Rows(int[] rows)
-        {
-            var values = new double[rows.Length * f.Dimension];
-            for (int i = 0; i < rows.Length; i++) f.Row(rows[i]).CopyTo(values.AsSpan(i * f.Dimension));
-            return new FeatureMatrix(values, rows.Length, f.Dimension);
-        }
-        return (Rows(order[..HalfSize]), Rows(order[HalfSize..]));
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SpriteDiffusion.Evaluation;
+using SpriteDiffusion.Tests.Data;
 
 namespace SpriteDiffusion.Tests.Evaluation;
 
@@ -12,7 +13,7 @@ public class EvaluationReportTests
             "ResNet-18 (ImageNet)", 512, 3000, 3000, 60.5, 61.25, 4.5);
         var report = EvaluationReport.From(result, "checkpoint", "validation split", "DDIM samples", "/runs/best.safetensors",
             new SamplerSettings("ddim", 100, 0.0, 7), 0.5, 300.25, 427.0);
-        using var temp = new TempDirectory();
+        using var temp = new TempDir();
         string path = Path.Combine(temp.Path, "report.json");
         report.Write(path);
         string json = File.ReadAllText(path);

@@ -1,4 +1,6 @@
+using SpriteDiffusion.Data;
 using SpriteDiffusion.Evaluation;
+using SpriteDiffusion.Tests.Data;
 
 namespace SpriteDiffusion.Tests.Evaluation;
 
@@ -7,7 +9,7 @@ public class ImageFolderTests
     [Fact]
     public void SavedImagesLoadBackExactly()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TempDir();
         var images = ProceduralSprites.Make(7, seed: 21);
         ImageFolder.Save(images, temp.Path);
         var back = ImageFolder.Load(temp.Path);
@@ -21,18 +23,8 @@ public class ImageFolderTests
     public void PixelMappingRoundTripsEveryByte()
     {
         for (int v = 0; v < 256; v++)
-            Assert.Equal((byte)v, ImageSet.SignedToByte(ImageSet.ByteToSigned((byte)v)));
+            Assert.Equal((byte)v, ImageSet.SignedToByte(SpritePixels.ToValue((byte)v)));
         Assert.Equal(0, ImageSet.SignedToByte(-3f));
         Assert.Equal(255, ImageSet.SignedToByte(3f));
-    }
-
-    [Fact]
-    public void HwcBytesBecomeChwPlanes()
-    {
-        var hwc = new byte[2 * 2 * 2 * 3];
-        new Random(8).NextBytes(hwc);
-        var set = ImageSet.FromHwcBytes(hwc, 2, 2);
-        // Image 1, pixel (y=1, x=0), green: HWC offset 12 + (1*2+0)*3 + 1, CHW offset 12 + 1*4 + 2.
-        Assert.Equal(ImageSet.ByteToSigned(hwc[12 + 7]), set.Chw[12 + 4 + 2]);
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using SpriteDiffusion.Evaluation;
 
@@ -20,21 +21,10 @@ internal static class MetricFixtures
         return new FeatureMatrix(ReadDoubles(testCase.GetProperty(which).GetString()!), count, d);
     }
 
-    public static double[] ReadDoubles(string file)
-    {
-        var bytes = File.ReadAllBytes(Path.Combine(Directory, file));
-        var values = new double[bytes.Length / 8];
-        for (int i = 0; i < values.Length; i++) values[i] = BitConverter.ToDouble(bytes, 8 * i);
-        return values;
-    }
+    // The fixtures are raw little-endian values, the layout of every machine .NET runs these tests on.
+    public static double[] ReadDoubles(string file) => MemoryMarshal.Cast<byte, double>(File.ReadAllBytes(Path.Combine(Directory, file))).ToArray();
 
-    public static float[] ReadFloats(string file)
-    {
-        var bytes = File.ReadAllBytes(Path.Combine(Directory, file));
-        var values = new float[bytes.Length / 4];
-        for (int i = 0; i < values.Length; i++) values[i] = BitConverter.ToSingle(bytes, 4 * i);
-        return values;
-    }
+    public static float[] ReadFloats(string file) => MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(Directory, file))).ToArray();
 
     public static void AssertRelative(double expected, double actual, double tolerance, string what)
     {

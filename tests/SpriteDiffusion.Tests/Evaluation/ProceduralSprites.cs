@@ -1,9 +1,10 @@
+using SpriteDiffusion.Data;
 using SpriteDiffusion.Evaluation;
 
 namespace SpriteDiffusion.Tests.Evaluation;
 
 /// <summary>
-/// Sprite-like test images until the bundled data set is merged: a flat or graded background and
+/// Sprite-like test images that need no data set: a flat or graded background and
 /// one filled shape (disc, ring, square, diamond, triangle) with a dark outline, in random colours,
 /// positions and sizes. Structured the way sprites are, unlike uniform noise.
 /// </summary>
@@ -32,7 +33,7 @@ internal static class ProceduralSprites
                     {
                         float bg = graded ? background[c] + (background2[c] - background[c]) * y / (size - 1f) : background[c];
                         rgb[c] = inside > 1.0 ? fill[c] * (0.7f + 0.3f * (float)(y / (double)size)) : inside > 0 ? 0.1f : bg;
-                        chw[(n * 3 + c) * plane + y * size + x] = ImageSet.ByteToSigned((byte)Math.Round(Math.Clamp(rgb[c], 0f, 1f) * 255));
+                        chw[(n * 3 + c) * plane + y * size + x] = SpritePixels.ToValue((byte)Math.Round(Math.Clamp(rgb[c], 0f, 1f) * 255));
                     }
                 }
         }
@@ -44,7 +45,7 @@ internal static class ProceduralSprites
         var rng = new Random(seed);
         var chw = new float[count * 3 * size * size];
         for (int i = 0; i < chw.Length; i++)
-            chw[i] = ImageSet.ByteToSigned((byte)rng.Next(256));
+            chw[i] = SpritePixels.ToValue((byte)rng.Next(256));
         return new ImageSet(chw, count, 3, size);
     }
 
