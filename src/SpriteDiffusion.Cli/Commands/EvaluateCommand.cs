@@ -17,7 +17,7 @@ internal static class EvaluateCommand
         var n = new Option<int>("--n") { Description = "Images per set (folders: the first N by name; default there: all).", DefaultValueFactory = _ => 3000 };
         var method = new Option<string>("--method") { Description = "Sampler: ddim or ddpm.", DefaultValueFactory = _ => "ddim" };
         method.AcceptOnlyFromAmong("ddim", "ddpm");
-        var steps = new Option<int?>("--steps") { Description = $"Sampling steps (default: {DefaultDdimSteps} for DDIM, as the seed's FID; T for DDPM)." };
+        var steps = new Option<int?>("--steps") { Description = $"Sampling steps (default: {GeneratedImages.DefaultDdimSteps} for DDIM, as the seed's FID; T for DDPM)." };
         var eta = new Option<double>("--eta") { Description = "DDIM stochasticity, 0 (deterministic) to 1.", DefaultValueFactory = _ => 0.0 };
         var seed = new Option<ulong>("--seed") { Description = "Sampling seed: the same seed gives the same images.", DefaultValueFactory = _ => 0UL };
         var threads = new Option<int?>("--threads") { Description = "Sampler worker threads (default: all cores)." };
@@ -154,10 +154,9 @@ internal static class EvaluateCommand
     }
 
     /// <summary>The seed measures FID on DDIM samples of 100 steps (SPEC section 6).</summary>
-    private const int DefaultDdimSteps = 100;
 
     private static SamplerSettings ResolveSampler(string method, int? steps, double eta, ulong seed) =>
-        new(method, steps ?? (method == "ddim" ? DefaultDdimSteps : null), eta, seed);
+        new(method, steps ?? (method == "ddim" ? GeneratedImages.DefaultDdimSteps : null), eta, seed);
 
     private static IFeatureExtractor OpenFeatures(EvaluateSettings s)
     {

@@ -20,6 +20,9 @@ public sealed record GenerationRequest(string CheckpointPath, string Method, int
 /// </summary>
 public static class GeneratedImages
 {
+    /// <summary>DDIM steps when none are given: the seed measured FID with 100.</summary>
+    public const int DefaultDdimSteps = 100;
+
     /// <summary>Sprites generated per sampling run: bounds memory while keeping batches large.</summary>
     private const int Chunk = 256;
 
@@ -35,7 +38,7 @@ public static class GeneratedImages
         if (request.Threads is int t) Workers.Threads = t;
         var (model, info) = Checkpoint.Load(request.CheckpointPath);
         var generator = new SpriteGenerator(model, info);
-        var sampler = generator.CreateSampler(request.Method, request.Steps, request.Eta, defaultDdimSteps: 100);
+        var sampler = generator.CreateSampler(request.Method, request.Steps, request.Eta, DefaultDdimSteps);
         var rng = new Rng(request.Seed);
         int per = generator.ImageLength;
         var all = new float[(long)request.Count * per];
@@ -58,6 +61,6 @@ public static class GeneratedImages
         var data = SpriteDataset.LoadDirectory(dataDirectory ?? BundledData.DefaultDirectory);
         var validation = data.Split(0.1, 42).Validation;
         var set = new ImageSet(validation.Images, validation.Count, validation.Channels, validation.ImageSize);
-        return set.Count > maxCount ? set.Take(maxCount) : set;
+        return set.Take(maxCount);
     }
 }

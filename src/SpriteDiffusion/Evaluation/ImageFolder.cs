@@ -51,15 +51,11 @@ public static class ImageFolder
     {
         if (images.Channels != 3) throw new ArgumentException("only RGB images can be saved", nameof(images));
         Directory.CreateDirectory(directory);
-        int plane = images.Size * images.Size;
-        var rgb = new byte[plane * 3];
+        var rgb = new byte[images.Size * images.Size * 3];
         int digits = Math.Max(5, images.Count.ToString(System.Globalization.CultureInfo.InvariantCulture).Length);
         for (int n = 0; n < images.Count; n++)
         {
-            var source = images.Image(n);
-            for (int p = 0; p < plane; p++)
-                for (int c = 0; c < 3; c++)
-                    rgb[p * 3 + c] = ImageSet.SignedToByte(source[c * plane + p]);
+            SpritePixels.ChwToHwc(images.Image(n), rgb, images.Size);
             Png.Write(Path.Combine(directory, n.ToString(new string('0', digits), System.Globalization.CultureInfo.InvariantCulture) + ".png"),
                 Png.FromRgb(images.Size, images.Size, rgb));
         }

@@ -43,15 +43,4 @@ public sealed class ImageSet
             Image(indices[i]).CopyTo(data.AsSpan(i * FloatsPerImage));
         return new ImageSet(data, indices.Count, Channels, Size);
     }
-
-    /// <summary>
-    /// The SPEC's pixel mapping, clamp((x + 1) / 2, 0, 1) * 255, rounded to the nearest byte with
-    /// ties to even. Data.SpritePixels.ToByte, which `sprites sample` writes PNGs with, rounds ties
-    /// up, so the two differ by one level on values that land exactly on a half.
-    /// </summary>
-    public static byte SignedToByte(float value)
-    {
-        float unit = Math.Clamp((value + 1f) * 0.5f, 0f, 1f);
-        return (byte)MathF.Round(unit * 255f);
-    }
 }

@@ -1,3 +1,4 @@
+using SpriteDiffusion.Data;
 using Microsoft.ML.OnnxRuntime;
 
 namespace SpriteDiffusion.Evaluation;
@@ -135,7 +136,7 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         {
             var source = image.Slice(c * plane, plane);
             for (int p = 0; p < plane; p++)
-                _smallPlane[p] = MapPixel(ImageSet.SignedToByte(source[p]), c);
+                _smallPlane[p] = MapPixel(SpritePixels.ToByte(source[p]), c);
             _resize!.Resize(_smallPlane, _input.AsSpan((slot * 3 + c) * target, target));
         }
     }

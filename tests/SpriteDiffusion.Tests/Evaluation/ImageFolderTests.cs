@@ -23,8 +23,8 @@ public class ImageFolderTests
     public void PixelMappingRoundTripsEveryByte()
     {
         for (int v = 0; v < 256; v++)
-            Assert.Equal((byte)v, ImageSet.SignedToByte(SpritePixels.ToValue((byte)v)));
-        Assert.Equal(0, ImageSet.SignedToByte(-3f));
-        Assert.Equal(255, ImageSet.SignedToByte(3f));
+            Assert.Equal((byte)v, SpritePixels.ToByte(SpritePixels.ToValue((byte)v)));
+        Assert.Equal(0, SpritePixels.ToByte(-3f));
+        Assert.Equal(255, SpritePixels.ToByte(3f));
     }
 }
