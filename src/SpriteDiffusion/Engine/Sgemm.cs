@@ -19,7 +19,7 @@ public static unsafe class Sgemm
 
     /// <summary>Which micro-kernels this machine uses, for benchmark reports.</summary>
     public static string KernelDescription =>
-        HasAvx512 ? $"{GemmKernel.Avx512.Name} ({GemmKernel.Avx2.Name} for n <= 16)" : ChooseKernel(64).Name;
+        HasAvx512 ? $"{GemmKernel.Avx512.Name} ({GemmKernel.Avx2.Name} for n <= {Kernel6x16.NR})" : ChooseKernel(64).Name;
 
     /// <summary>
     /// Row-major C[m x n] = op(A)[m x k] * op(B)[k x n] (+ C if accumulate), where
@@ -57,7 +57,7 @@ public static unsafe class Sgemm
 
     // A 32-wide kernel would waste half its work on the 16-column products of 4x4 images.
     internal static GemmKernel ChooseKernel(int n) =>
-        HasAvx512 && n > 16 ? GemmKernel.Avx512 : HasAvx2 ? GemmKernel.Avx2 : GemmKernel.Scalar;
+        HasAvx512 && n > Kernel6x16.NR ? GemmKernel.Avx512 : HasAvx2 ? GemmKernel.Avx2 : GemmKernel.Scalar;
 
     internal static void Validate(bool transA, bool transB, int m, int n, int k, int lda, int ldb, int ldc)
     {

@@ -161,13 +161,14 @@ internal static unsafe class GemmDriver
                 FullPanels(kernel.RunNarrow, kernel.MR2, rows.Narrow, kc, aInPlace, aCorner + narrowFirst * aRow, aRow, aStep,
                     packedA + narrowFirst * kc, bPanel, bPanels.Step, cTile, ldc, nr, load);
                 if (rows.Tail > 0)
-                    PartialTile(kernel, kc, rows, packedA, bPanel, bPanels.Step, c + jr, ldc, nr, load, tile);
+                    PartialTile(kernel, kc, rows, rows.Panels - 1, aInPlace, aCorner, aRow, aStep, packedA,
+                        bPanel, bPanels.Step, c + jr, ldc, nr, load, tile);
             }
             else
             {
                 for (int panel = 0; panel < rows.Panels; panel++)
-                    PartialTile(kernel, kc, rows, panel, aInPlace, aCorner, aRow, aStep, packedA, bPanels.Edge, nr,
-                        c + jr, ldc, cols, load, tile);
+                    PartialTile(kernel, kc, rows, panel, aInPlace, aCorner, aRow, aStep, packedA,
+                        bPanels.Edge, nr, c + jr, ldc, cols, load, tile);
             }
         }
     }
@@ -190,32 +191,25 @@ internal static unsafe class GemmDriver
         return cTile;
     }
 
-    /// <summary>The partial last row panel against a full column panel.</summary>
-    static void PartialTile(in GemmKernel kernel, int kc, in RowPlan rows, float* packedA, float* bPanel, nint bStep,
-        float* c, int ldc, int nr, bool load, float* tile)
-    {
-        int panel = rows.Panels - 1;
-        int first = rows.FirstRow(panel), width = rows.Width(panel), count = rows.RowsIn(panel);
-        var run = width == kernel.MR ? kernel.Run : kernel.RunNarrow;
-        float* cTile = c + (nint)first * ldc;
-        if (load) CopyTile(cTile, ldc, tile, nr, count, nr);
-        run(kc, packedA + first * kc, 1, width, bPanel, bStep, tile, nr, load);
-        CopyTile(tile, nr, cTile, ldc, count, nr);
-    }
-
-    /// <summary>Any row panel against the partial last column panel (packed at bEdge).</summary>
+    /// <summary>
+    /// One row panel against one column panel through the tile, for the edges of C: the partial
+    /// last row panel against a full column panel, or any row panel against the partial last
+    /// column panel (packed, row step NR). Only cols of the tile's NR columns reach C.
+    /// </summary>
     static void PartialTile(in GemmKernel kernel, int kc, in RowPlan rows, int panel,
-        bool aInPlace, float* aCorner, nint aRow, nint aStep, float* packedA, float* bEdge, int nr,
+        bool aInPlace, float* aCorner, nint aRow, nint aStep, float* packedA, float* bPanel, nint bStep,
         float* c, int ldc, int cols, bool load, float* tile)
     {
+        int nr = kernel.NR;
         int first = rows.FirstRow(panel), width = rows.Width(panel), count = rows.RowsIn(panel);
         var run = width == kernel.MR ? kernel.Run : kernel.RunNarrow;
+        // The partial row panel is always packed, padded to its width.
         bool inPlace = aInPlace && panel < rows.FullPanels;
         float* aPanel = inPlace ? aCorner + first * aRow : packedA + first * kc;
         nint panelRow = inPlace ? aRow : 1, panelStep = inPlace ? aStep : width;
         float* cTile = c + (nint)first * ldc;
         if (load) CopyTile(cTile, ldc, tile, nr, count, cols);
-        run(kc, aPanel, panelRow, panelStep, bEdge, nr, tile, nr, load);
+        run(kc, aPanel, panelRow, panelStep, bPanel, bStep, tile, nr, load);
         CopyTile(tile, nr, cTile, ldc, count, cols);
     }
 

@@ -21,13 +21,13 @@ internal sealed unsafe class GemmScratch
     float* a, b;
     int aCapacity, bCapacity;
 
-    /// <summary>Tile used for partial micro-tiles at the edges of C (8 x 32 at most).</summary>
+    /// <summary>Tile used for partial micro-tiles at the edges of C, sized for the largest kernel.</summary>
     public readonly float* Tile;
     readonly float[] tileRaw;
 
     GemmScratch()
     {
-        tileRaw = GC.AllocateUninitializedArray<float>(8 * 32 + AlignFloats, pinned: true);
+        tileRaw = GC.AllocateUninitializedArray<float>(Kernel8x32.MR * Kernel8x32.NR + AlignFloats, pinned: true);
         Tile = Align(tileRaw);
     }
 

@@ -6,6 +6,8 @@ namespace SpriteDiffusion.Engine.Gemm;
 /// <summary>
 /// AVX2+FMA kernel for rows left over by <see cref="Kernel6x16"/>: 64 rows run as 10 x 6 + 4 and
 /// 128 as 20 x 6 + 2 x 4, so no work goes to padding. Its 8 chains just cover the FMA latency.
+/// The body is Kernel6x16's first four rows written out again: sharing one body would need the
+/// row count as a generic or a branch in the inner loop, and the accumulators must stay in registers.
 /// </summary>
 internal static unsafe class Kernel4x16
 {
@@ -29,7 +31,7 @@ internal static unsafe class Kernel4x16
             c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = Vector256<float>.Zero;
         }
 
-        // Rows 3.. (and 6..) go through further bases so every broadcast is one addressing mode.
+        // Row 3 goes through a second base so every broadcast is one addressing mode.
         float* a3 = a + 3 * aRow;
         for (int p = 0; p < kc; p++)
         {

@@ -5,6 +5,8 @@ namespace SpriteDiffusion.Engine.Gemm;
 
 /// <summary>
 /// AVX-512 kernel for rows left over by <see cref="Kernel8x32"/> (a multiple of 4 after the 8-row panels).
+/// Written out like <see cref="Kernel4x16"/>, for the same reason: .NET has no public interface
+/// over Vector256 and Vector512, and a row-count parameter would branch in the inner loop.
 /// </summary>
 internal static unsafe class Kernel4x32
 {
@@ -28,7 +30,7 @@ internal static unsafe class Kernel4x32
             c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = Vector512<float>.Zero;
         }
 
-        // Rows 3.. (and 6..) go through further bases so every broadcast is one addressing mode.
+        // Row 3 goes through a second base so every broadcast is one addressing mode.
         float* a3 = a + 3 * aRow;
         for (int p = 0; p < kc; p++)
         {

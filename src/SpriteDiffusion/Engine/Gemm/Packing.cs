@@ -16,39 +16,10 @@ internal static unsafe class Packing
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Copy(float* src, int ld, int valid, int kc, int width, float* dst)
     {
-        if (valid == width && Vector256.IsHardwareAccelerated)
+        if (valid == width)
         {
-            switch (width)
-            {
-                case 16:
-                    for (int p = 0; p < kc; p++, src += ld, dst += 16)
-                    {
-                        Vector256.Load(src).Store(dst);
-                        Vector256.Load(src + 8).Store(dst + 8);
-                    }
-                    return;
-                case 32:
-                    for (int p = 0; p < kc; p++, src += ld, dst += 32)
-                    {
-                        Vector256.Load(src).Store(dst);
-                        Vector256.Load(src + 8).Store(dst + 8);
-                        Vector256.Load(src + 16).Store(dst + 16);
-                        Vector256.Load(src + 24).Store(dst + 24);
-                    }
-                    return;
-                case 8:
-                    for (int p = 0; p < kc; p++, src += ld, dst += 8)
-                        Vector256.Load(src).Store(dst);
-                    return;
-                case 6:
-                    for (int p = 0; p < kc; p++, src += ld, dst += 6)
-                    {
-                        Vector128.Load(src).Store(dst);
-                        dst[4] = src[4];
-                        dst[5] = src[5];
-                    }
-                    return;
-            }
+            CopyPanels(src, ld, 1, width, kc, dst);
+            return;
         }
 
         for (int p = 0; p < kc; p++, src += ld, dst += width)
@@ -88,6 +59,22 @@ internal static unsafe class Packing
                 case 8 when Vector256.IsHardwareAccelerated:
                     for (int t = 0; t < panels; t++, s += 8, d += panelSize)
                         Vector256.Load(s).Store(d);
+                    break;
+                case 16 when Vector256.IsHardwareAccelerated:
+                    for (int t = 0; t < panels; t++, s += 16, d += panelSize)
+                    {
+                        Vector256.Load(s).Store(d);
+                        Vector256.Load(s + 8).Store(d + 8);
+                    }
+                    break;
+                case 32 when Vector256.IsHardwareAccelerated:
+                    for (int t = 0; t < panels; t++, s += 32, d += panelSize)
+                    {
+                        Vector256.Load(s).Store(d);
+                        Vector256.Load(s + 8).Store(d + 8);
+                        Vector256.Load(s + 16).Store(d + 16);
+                        Vector256.Load(s + 24).Store(d + 24);
+                    }
                     break;
                 default:
                     for (int t = 0; t < panels; t++, s += width, d += panelSize)
