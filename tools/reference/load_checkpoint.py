@@ -5,7 +5,9 @@
         --noise x_T.npy --steps 50 --out-npy torch.npy [--compare ours.npy]
 
 The checkpoint's tensors are the seed's PyTorch state dict, so `load_state_dict(strict=True)` takes
-them as they are. The configuration comes from the header's __metadata__ (n_feat, n_cfeat, height,
+them as they are. A run trained with a weight average (EMA) also holds the averaged parameters and
+running statistics under "ema." + the same names; like `sprites sample`, this loads those by default
+(`--weights raw` for the trained weights): strip the prefix and take num_batches_tracked from the raw set. The configuration comes from the header's __metadata__ (n_feat, n_cfeat, height,
 schedule, timesteps, beta_start, beta_end, time_input) or, for a bare state dict exported from
 PyTorch, from the tensor shapes (with the linear schedule, T = 1000 and time input t/T).
 
@@ -36,7 +38,8 @@ import safetensors_io  # noqa: E402
 from seed_unet import ContextUnet  # noqa: E402
 
 # Written by resumable checkpoints beside the model; not part of the state dict.
-NON_MODEL_PREFIXES = ("optimizer.", "rng.")
+NON_MODEL_PREFIXES = ("optimizer.", "rng.", "ema.")
+EMA_PREFIX = "ema."
 
 
 def read_config(tensors, metadata, path="the checkpoint"):
@@ -67,8 +70,9 @@ def read_config(tensors, metadata, path="the checkpoint"):
     return config
 
 
-def load(path):
-    """(model in eval mode, float32, config, metadata); raises if the state dict does not fit exactly."""
+def load(path, weights="ema"):
+    """(model in eval mode, float32, config, metadata); raises if the state dict does not fit exactly.
+    weights "ema" takes the weight average where the file holds one, "raw" the trained weights."""
     try:
         tensors, metadata = safetensors_io.load(path)
     except (ValueError, KeyError, TypeError, struct.error) as e:  # UnicodeDecodeError and JSON errors are ValueErrors
@@ -80,6 +84,10 @@ def load(path):
         for name, value in tensors.items()
         if not name.startswith(NON_MODEL_PREFIXES)
     }
+    if weights == "ema" and EMA_PREFIX + "init_conv.conv1.0.weight" in tensors:
+        for name, value in tensors.items():
+            if name.startswith(EMA_PREFIX):
+                state[name[len(EMA_PREFIX):]] = torch.from_numpy(np.array(value))
     model.load_state_dict(state, strict=True)
     model.eval()
     return model, config, metadata
@@ -166,10 +174,12 @@ def main():
     parser.add_argument("--steps", type=int, default=50, help="DDIM steps (default 50)")
     parser.add_argument("--out-npy", help="write the final samples (float32, unclamped) here")
     parser.add_argument("--compare", help="a .npy of samples (e.g. from `sprites sample --out-npy`) to compare with")
+    parser.add_argument("--weights", choices=["ema", "raw"], default="ema",
+                        help="the weight average where the checkpoint holds one (default), or the raw weights")
     parser.add_argument("--float32", action="store_true", help="sample in float32 instead of float64")
     args = parser.parse_args()
 
-    model, config, metadata = load(args.checkpoint)
+    model, config, metadata = load(args.checkpoint, args.weights)
     params = sum(p.numel() for p in model.parameters())
     counts = {int(b) for name, b in model.state_dict().items() if name.endswith("num_batches_tracked")}
     source = "metadata" if "n_feat" in metadata else "tensor shapes (no metadata)"

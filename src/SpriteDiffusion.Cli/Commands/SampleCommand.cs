@@ -24,16 +24,25 @@ internal static class SampleCommand
         var noise = new Option<string?>("--noise") { Description = "Start from this x_T (.npy, float32, N x 3 x H x W) instead of drawing it." };
         var outNpy = new Option<string?>("--out-npy") { Description = "Also write the final samples (float32, before clamping) as .npy." };
         var threads = new Option<int?>("--threads") { Description = "Worker threads (default: all cores)." };
-        var command = new Command("sample", "Generate sprites from a trained checkpoint with DDPM or DDIM.")
+        var classOption = new Option<string?>("--class") { Description = "Draw every sprite of this class (a name from the checkpoint, or an index); needs a conditional checkpoint." };
+        var guidance = new Option<double?>("--guidance") { Description = $"Classifier-free guidance scale w with --class or --per-class: 0 unconditional, 1 plain conditional, higher follows the class harder (default {SpriteGenerator.DefaultGuidance})." };
+        var perClass = new Option<int?>("--per-class") { Description = "A grid of K sprites for every class, one labelled row per class." };
+        var weights = new Option<string>("--weights") { Description = "ema (the weight average, when the checkpoint holds one) or raw (the trained weights).", DefaultValueFactory = _ => "ema" };
+        weights.AcceptOnlyFromAmong("ema", "raw");
+        var command = new Command("sample", "Generate sprites from a trained checkpoint with DDPM or DDIM, optionally by class with guidance.")
         {
-            checkpoint, method, steps, eta, n, seed, output, scale, each, noise, outNpy, threads,
+            checkpoint, method, steps, eta, n, seed, output, scale, each, noise, outNpy, threads, classOption, guidance, perClass, weights,
         };
         command.SetAction(r =>
         {
             if (r.GetValue(threads) is int t) Workers.Threads = t;
             var request = new SampleRequest(
                 r.GetValue(checkpoint) ?? PretrainedModel.DefaultPath, r.GetValue(method)!, r.GetValue(steps), r.GetValue(eta),
-                r.GetValue(n), r.GetValue(seed), r.GetValue(output)!, r.GetValue(scale), r.GetValue(each), r.GetValue(noise), r.GetValue(outNpy));
+                r.GetValue(n), r.GetValue(seed), r.GetValue(output)!, r.GetValue(scale), r.GetValue(each), r.GetValue(noise), r.GetValue(outNpy))
+            {
+                Class = r.GetValue(classOption), Guidance = r.GetValue(guidance), PerClass = r.GetValue(perClass),
+                Weights = r.GetValue(weights) == "raw" ? WeightChoice.Raw : WeightChoice.Ema,
+            };
             Run(request);
             return 0;
         });
@@ -41,38 +50,69 @@ internal static class SampleCommand
     }
 
     internal sealed record SampleRequest(string Checkpoint, string Method, int? Steps, double Eta, int? Count, ulong Seed,
-        string Output, int Scale, string? Each, string? Noise, string? OutNpy);
+        string Output, int Scale, string? Each, string? Noise, string? OutNpy)
+    {
+        public string? Class { get; init; }
+        public double? Guidance { get; init; }
+        public int? PerClass { get; init; }
+        public WeightChoice Weights { get; init; } = WeightChoice.Ema;
+    }
 
     internal static void Run(SampleRequest q)
     {
         if (q.Scale is < 1 or > 64) throw new UserError($"--scale must be between 1 and 64 (got {q.Scale}).");
         if (q.Count is < 1 or > 4096) throw new UserError($"--n must be between 1 and 4096 (got {q.Count}).");
-        var (model, info) = Checkpoint.Load(q.Checkpoint);
-        var generator = new SpriteGenerator(model, info);
+        if (q.PerClass is < 1 or > 64) throw new UserError($"--per-class must be between 1 and 64 (got {q.PerClass}).");
+        if (q.PerClass is not null && (q.Class is not null || q.Count is not null))
+            throw new UserError("--per-class chooses both the classes and the count; drop --class and --n, or drop --per-class.");
+        if (q.Guidance is double w && !(w >= 0 && w <= 50)) throw new UserError($"--guidance must be between 0 and 50 (got {w}); 1 is the plain conditional model.");
+        if (q.Guidance is not null && q.Class is null && q.PerClass is null)
+            throw new UserError("--guidance steers towards a class: give --class NAME or --per-class K with it.");
+        var (model, info) = Checkpoint.Load(q.Checkpoint, q.Weights);
+        var generator = new SpriteGenerator(model, info) { Guidance = q.Guidance ?? SpriteGenerator.DefaultGuidance };
         var sampler = generator.CreateSampler(q.Method, q.Steps, q.Eta);
 
         float[]? start = null;
-        int count = q.Count ?? 16;
+        int[]? classes = null;
+        if (q.PerClass is int k)
+        {
+            generator.RequireClasses();
+            classes = Enumerable.Range(0, model.Config.NCFeat * k).Select(i => i / k).ToArray();
+        }
+        else if (q.Class is string name)
+        {
+            int c = generator.ResolveClass(name);
+            classes = Enumerable.Repeat(c, q.Count ?? 16).ToArray();
+        }
+        int count = classes?.Length ?? q.Count ?? 16;
         if (q.Noise is not null)
         {
             start = Npy.ReadFloat32(q.Noise, out var shape);
             int h = model.Config.Height;
             if (shape.Length != 4 || shape[1] != model.Config.InChannels || shape[2] != h || shape[3] != h)
                 throw new UserError($"{q.Noise}: noise of shape [{string.Join(", ", shape)}] does not fit this model; it needs N x {model.Config.InChannels} x {h} x {h}.");
-            if (q.Count is int c && c != shape[0])
-                throw new UserError($"{q.Noise} holds {shape[0]} starting images but --n is {c}; drop --n or make them agree.");
+            if ((q.PerClass is null ? q.Count : count) is int c && c != shape[0])
+                throw new UserError($"{q.Noise} holds {shape[0]} starting images but {(q.PerClass is null ? "--n" : "--per-class")} asks for {c}; make them agree.");
             count = shape[0];
+            if (classes is not null && classes.Length != count) classes = Enumerable.Repeat(classes[0], count).ToArray();
         }
 
         var clock = Stopwatch.StartNew();
         float[] samples = [];
         CliProgress.Run($"{sampler.Name} x{sampler.Timesteps.Count}", sampler.Timesteps.Count, report =>
-            samples = generator.Generate(sampler, count, new Rng(q.Seed), start ?? default, progress: (done, _) => report(done)));
+            samples = generator.Generate(sampler, count, new Rng(q.Seed), start ?? default,
+                classes is null ? default : generator.OneHot(classes), progress: (done, _) => report(done)));
         double seconds = clock.Elapsed.TotalSeconds;
 
         int size = model.Config.Height;
-        SpriteImages.WriteGrid(q.Output, samples, count, size, q.Scale);
-        AnsiConsole.MarkupLineInterpolated($"wrote [green]{q.Output}[/] ({count} sprites, {sampler.Name}, {sampler.Timesteps.Count} steps{(q.Method == "ddim" ? $", eta {q.Eta}" : "")}, seed {q.Seed}) in {seconds:F1} s ({count * sampler.Timesteps.Count / seconds:F0} image-steps/s)");
+        if (q.PerClass is int perRow)
+        {
+            var labels = Enumerable.Range(0, model.Config.NCFeat).Select(i => i < info.ClassNames.Length ? info.ClassNames[i] : $"class {i}").ToList();
+            ClassGrid.Write(q.Output, samples, labels, perRow, size, q.Scale);
+        }
+        else SpriteImages.WriteGrid(q.Output, samples, count, size, q.Scale);
+        string conditioning = classes is null ? "" : $", {(q.PerClass is null ? $"class {q.Class}" : $"{q.PerClass} per class")}, guidance {generator.Guidance}";
+        AnsiConsole.MarkupLineInterpolated($"wrote [green]{q.Output}[/] ({count} sprites, {sampler.Name}, {sampler.Timesteps.Count} steps{(q.Method == "ddim" ? $", eta {q.Eta}" : "")}{conditioning}, seed {q.Seed}) in {seconds:F1} s ({count * sampler.Timesteps.Count / seconds:F0} image-steps/s)");
         if (q.Each is not null)
         {
             var files = SpriteImages.WriteEach(q.Each, samples, count, size, q.Scale);

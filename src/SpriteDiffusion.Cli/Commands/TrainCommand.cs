@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Spectre.Console;
+using SpriteDiffusion.Diffusion;
 using SpriteDiffusion.Engine;
 using SpriteDiffusion.Training;
 
@@ -24,6 +25,10 @@ internal static class TrainCommand
         var valFraction = new Option<double?>("--val-fraction") { Description = "Share of images held out for validation (default 0.1)." };
         var timesteps = new Option<int?>("--timesteps") { Description = "Diffusion steps T (default 1000)." };
         var timeInput = new Option<string?>("--time-input") { Description = "Time fed to the network: t/T (default) or raw (the seed's integer t)." };
+        var conditional = new Option<bool?>("--conditional") { Description = "Train on the data set's classes as context, for class-guided sampling (true/false; default true, false in the seed preset)." };
+        var contextDropout = new Option<double?>("--context-dropout") { Description = "Chance an image trains with the null context instead of its class (default 0.1)." };
+        var emaDecay = new Option<double?>("--ema-decay") { Description = "Decay of the weight average kept beside the weights, used for sampling (default 0.995; 0 turns it off)." };
+        var schedule = new Option<string?>("--schedule") { Description = "Noise schedule: linear (default, as the seed) or cosine." };
         var samples = new Option<int?>("--samples") { Description = "Sprites drawn with DDIM and DDPM when training ends (0 to skip)." };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/<date-time>)." };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its resume checkpoint." };
@@ -31,7 +36,8 @@ internal static class TrainCommand
         var threads = new Option<int?>("--threads") { Description = "Worker threads (default: all cores)." };
         var command = new Command("train", "Train the seed U-Net with DDPM on a sprite data set, then draw samples with both samplers.")
         {
-            preset, config, data, nFeat, epochs, batch, lr, seed, flip, limit, valFraction, timesteps, timeInput, samples, output, resume, force, threads,
+            preset, config, data, nFeat, epochs, batch, lr, seed, flip, limit, valFraction, timesteps, timeInput, conditional, contextDropout, emaDecay, schedule,
+            samples, output, resume, force, threads,
         };
         command.SetAction(r =>
         {
@@ -61,6 +67,10 @@ internal static class TrainCommand
                 ValidationFraction = r.GetValue(valFraction) ?? options.ValidationFraction,
                 Timesteps = r.GetValue(timesteps) ?? options.Timesteps,
                 TimeInput = r.GetValue(timeInput) ?? options.TimeInput,
+                Conditional = r.GetValue(conditional) ?? options.Conditional,
+                ContextDropout = r.GetValue(contextDropout) ?? options.ContextDropout,
+                EmaDecay = r.GetValue(emaDecay) ?? options.EmaDecay,
+                Schedule = r.GetValue(schedule) ?? options.Schedule,
                 Samples = r.GetValue(samples) ?? options.Samples,
                 Output = r.GetValue(output) ?? options.Output,
                 Threads = r.GetValue(threads) ?? options.Threads,
@@ -101,6 +111,13 @@ internal static class TrainCommand
             SampleCommand.Run(new(result.BestCheckpoint, "ddpm", o.Timesteps, 0, o.Samples, o.Seed, ddpm, 4, null, null, null));
             written.Add(($"DDIM samples ({o.DdimSteps} steps)", ddim));
             written.Add(($"DDPM samples ({o.Timesteps} steps)", ddpm));
+            if (o.Conditional)
+            {
+                string perClass = Path.Combine(dir, $"samples_classes_ddim{o.DdimSteps}.png");
+                SampleCommand.Run(new(result.BestCheckpoint, "ddim", o.DdimSteps, 0, null, o.Seed, perClass, 4, null, null, null)
+                    { PerClass = Math.Max(1, Math.Min(8, o.Samples)) });
+                written.Add(($"DDIM samples per class (guidance {SpriteGenerator.DefaultGuidance})", perClass));
+            }
         }
         var table = new Table().AddColumn("output").AddColumn("where");
         foreach (var (what, path) in written) table.AddRow(Markup.Escape(what), Markup.Escape(path));

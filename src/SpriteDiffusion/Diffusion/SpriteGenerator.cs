@@ -1,6 +1,7 @@
 using SpriteDiffusion.Engine;
 using SpriteDiffusion.IO;
 using SpriteDiffusion.Model;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace SpriteDiffusion.Diffusion;
 
@@ -26,6 +27,53 @@ public sealed class SpriteGenerator
     public CheckpointInfo Info { get; }
     public NoiseSchedule Schedule { get; }
     public int ImageLength => _model.Config.InChannels * _model.Config.Height * _model.Config.Height;
+
+    /// <summary>
+    /// The classifier-free guidance scale w for class-conditional sampling:
+    /// eps = eps(x, null) + w (eps(x, class) - eps(x, null)); 1 is the plain conditional model, 0 the
+    /// unconditional one, above 1 pushes harder towards the class. Applies only when a context is given.
+    /// </summary>
+    public double Guidance { get; set; } = 1.0;
+
+    /// <summary>The guidance scale `sprites sample` and `evaluate` use when a class is asked for and no scale is given.</summary>
+    public const double DefaultGuidance = 3.0;
+
+    /// <summary>
+    /// The class index a user names: a class name of the checkpoint (case-insensitive) or an
+    /// index; throws a <see cref="UserError"/> naming the choices otherwise.
+    /// </summary>
+    public int ResolveClass(string nameOrIndex)
+    {
+        RequireClasses();
+        int k = _model.Config.NCFeat;
+        string[] names = Info.ClassNames;
+        int found = Array.FindIndex(names, n => string.Equals(n, nameOrIndex.Trim(), StringComparison.OrdinalIgnoreCase));
+        if (found >= 0 && found < k) return found;
+        if (int.TryParse(nameOrIndex, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int index) && index >= 0 && index < k)
+            return index;
+        string choices = names.Length > 0 ? string.Join(", ", names.Select((n, i) => $"{i} '{n}'")) : $"0..{k - 1}";
+        throw new UserError($"unknown class '{nameOrIndex}': this checkpoint knows {choices}.");
+    }
+
+    /// <summary>Throws a <see cref="UserError"/> unless the checkpoint was trained on classes.</summary>
+    public void RequireClasses()
+    {
+        if (!Info.Conditional)
+            throw new UserError("this checkpoint was trained without classes (unconditional), so it cannot sample by class; train one with `sprites train` (conditional by default).");
+    }
+
+    /// <summary>One-hot contexts (count x n_cfeat) for the given class of each sprite.</summary>
+    public float[] OneHot(ReadOnlySpan<int> classes)
+    {
+        int k = _model.Config.NCFeat;
+        var contexts = new float[classes.Length * k];
+        for (int i = 0; i < classes.Length; i++)
+        {
+            if ((uint)classes[i] >= (uint)k) throw new ArgumentOutOfRangeException(nameof(classes), classes[i], $"class must be in 0..{k - 1}.");
+            contexts[i * k + classes[i]] = 1f;
+        }
+        return contexts;
+    }
 
     /// <summary>
     /// The named sampler over this model's schedule; without a step count DDPM takes all T steps
@@ -63,28 +111,45 @@ public sealed class SpriteGenerator
             if (context.Length != contexts.Length) throw new ArgumentException("context must be count x n_cfeat", nameof(context));
             context.CopyTo(contexts);
         }
-        Sampling.Run(sampler, (xt, t, eps) => Predict(xt, t, eps, contexts), x, rng, progress, onStep);
+        bool guided = !context.IsEmpty && Guidance != 1.0;
+        Sampling.Run(sampler, (xt, t, eps) => Predict(xt, t, eps, contexts, guided), x, rng, progress, onStep);
         return x;
     }
 
-    private void Predict(ReadOnlySpan<float> xt, int step, Span<float> eps, float[] contexts)
+    /// <summary>
+    /// The noise prediction for a batch. Guided, each chunk runs once as [x with its class; x with
+    /// the null context] in one forward pass (eval-mode BatchNorm keeps the halves independent).
+    /// </summary>
+    private void Predict(ReadOnlySpan<float> xt, int step, Span<float> eps, float[] contexts, bool guided)
     {
         int per = ImageLength, ncf = _model.Config.NCFeat, total = xt.Length / per, h = _model.Config.Height;
         float tValue = TimeInput.Value(step, Schedule.T, _time);
-        for (int start = 0; start < total; start += MaxForwardBatch)
+        int chunk = guided ? MaxForwardBatch / 2 : MaxForwardBatch;
+        for (int start = 0; start < total; start += chunk)
         {
-            int b = Math.Min(MaxForwardBatch, total - start);
-            if (_x is null || _x.Dim(0) != b)
+            int b = Math.Min(chunk, total - start), rows = guided ? 2 * b : b;
+            if (_x is null || _x.Dim(0) != rows)
             {
-                _x = Tensor.Zeros(b, _model.Config.InChannels, h, h);
-                _t = Tensor.Zeros(b, 1);
-                _c = Tensor.Zeros(b, ncf);
+                _x = Tensor.Zeros(rows, _model.Config.InChannels, h, h);
+                _t = Tensor.Zeros(rows, 1);
+                _c = Tensor.Zeros(rows, ncf);
             }
-            xt.Slice(start * per, b * per).CopyTo(_x.Span);
+            var images = xt.Slice(start * per, b * per);
+            images.CopyTo(_x.Span);
             _t!.Span.Fill(tValue);
             contexts.AsSpan(start * ncf, b * ncf).CopyTo(_c!.Span);
-            var y = _model.Forward(_x, _t, _c, training: false);
-            y.Span.CopyTo(eps.Slice(start * per, b * per));
+            if (guided)
+            {
+                images.CopyTo(_x.Span[(b * per)..]);
+                _c.Span[(b * ncf)..].Clear();
+            }
+            var y = _model.Forward(_x, _t, _c, training: false).Span;
+            var target = eps.Slice(start * per, b * per);
+            if (!guided) { y[..(b * per)].CopyTo(target); continue; }
+            var conditional = y[..(b * per)];
+            var unconditional = y.Slice(b * per, b * per);
+            TensorPrimitives.Subtract(conditional, unconditional, target);
+            TensorPrimitives.MultiplyAdd(target, (float)Guidance, unconditional, target);
         }
     }
 }

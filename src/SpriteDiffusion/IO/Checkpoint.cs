@@ -18,6 +18,11 @@ public sealed record CheckpointInfo
     /// <summary>"t/T" (the default: t divided by T) or "raw" (the integer t as a float, as the seed did).</summary>
     public string TimeInput { get; init; } = "t/T";
     public string[] ClassNames { get; init; } = [];
+    /// <summary>Trained with one-hot class contexts (and null-context dropout), so it can be sampled per class with guidance.</summary>
+    public bool Conditional { get; init; }
+    public double ContextDropout { get; init; }
+    /// <summary>The decay of the weight average stored beside the raw weights; null when the file holds none.</summary>
+    public double? EmaDecay { get; init; }
     public int Epoch { get; init; }
     public long Step { get; init; }
     public double? ValidationLoss { get; init; }
@@ -26,30 +31,43 @@ public sealed record CheckpointInfo
     public Dictionary<string, string> Extra { get; init; } = [];
 }
 
+/// <summary>Which of a checkpoint's two sets of weights to load.</summary>
+public enum WeightChoice
+{
+    /// <summary>The moving average when the file holds one, else the raw weights.</summary>
+    Ema,
+    Raw,
+}
+
 /// <summary>
-/// Checkpoints as safetensors files whose tensors are exactly the seed's PyTorch state-dict (158
-/// entries, num_batches_tracked as int64), so `model.load_state_dict(safetensors.torch.load_file(p))`
-/// works, with the model's configuration in the header's __metadata__. A resumable checkpoint adds
-/// the optimiser's moments and the random generator's state in a second file beside it.
+/// Checkpoints as safetensors files whose tensors are the seed's PyTorch state-dict (158 entries,
+/// num_batches_tracked as int64) under their own names, with the model's configuration in the
+/// header's __metadata__. A weight average, when trained with one, sits beside them under "ema."
+/// names, so PyTorch loads either set by filtering on that prefix (tools/reference/load_checkpoint.py).
+/// A resumable checkpoint adds the optimiser's moments and the random generator's state.
 /// </summary>
 public static class Checkpoint
 {
     public const string FormatName = "spritediffusion-checkpoint";
+    public const string EmaPrefix = "ema.";
     private const string OptimizerPrefix = "optimizer.";
 
-    public static void Save(string path, UNet model, CheckpointInfo info)
+    public static void Save(string path, UNet model, CheckpointInfo info, WeightAverage? ema = null)
     {
         var writer = new SafetensorsWriter();
         AddState(writer, model.Store);
-        WriteMetadata(writer.Metadata, info);
+        AddAverage(writer, model.Store, ema);
+        WriteMetadata(writer.Metadata, info with { EmaDecay = ema?.Decay });
         writer.Save(path);
     }
 
-    /// <summary>Model, Adam moments and generator state, for --resume.</summary>
-    public static void SaveResumable(string path, UNet model, Adam optimizer, CheckpointInfo info, ulong[] rngState)
+    /// <summary>Model, weight average, Adam moments and generator state, for --resume.</summary>
+    public static void SaveResumable(string path, UNet model, Adam optimizer, CheckpointInfo info, ulong[] rngState, WeightAverage? ema = null)
     {
         var writer = new SafetensorsWriter();
         AddState(writer, model.Store);
+        AddAverage(writer, model.Store, ema);
+        info = info with { EmaDecay = ema?.Decay };
         foreach (var e in model.Store.Entries.Where(e => e.Kind == StateKind.Parameter))
         {
             int offset = Offset(model.Store, e);
@@ -64,7 +82,11 @@ public static class Checkpoint
         writer.Save(path);
     }
 
-    public static (UNet Model, CheckpointInfo Info) Load(string path)
+    /// <summary>
+    /// The model in the file with the chosen weights: by default the moving average where the
+    /// file holds one (what sampling and evaluation want), else the raw weights.
+    /// </summary>
+    public static (UNet Model, CheckpointInfo Info) Load(string path, WeightChoice weights = WeightChoice.Ema)
     {
         if (!File.Exists(path))
             throw new UserError($"{path}: no such checkpoint. Train one with `sprites train`, or pass the path of a .safetensors checkpoint.");
@@ -72,14 +94,34 @@ public static class Checkpoint
         var info = ReadInfo(file);
         var model = new UNet(info.Model);
         LoadState(file, model.Store);
+        if (weights == WeightChoice.Ema && HasAverage(file)) LoadAverage(file, model.Store);
         return (model, info);
+    }
+
+    /// <summary>Whether the file holds a weight average beside the raw weights.</summary>
+    public static bool HasAverage(SafetensorsFile file) => file.Contains(EmaPrefix + "init_conv.conv1.0.weight");
+
+    /// <summary>Copies the file's weight average into the store's parameters and running statistics.</summary>
+    private static void LoadAverage(SafetensorsFile file, ParameterStore store)
+    {
+        foreach (var e in store.Entries.Where(e => e.Kind != StateKind.Counter))
+            Copy(file, EmaPrefix + e.Name, e.Shape, e.Value.Span);
+    }
+
+    private static void AddAverage(SafetensorsWriter writer, ParameterStore store, WeightAverage? ema)
+    {
+        if (ema is null) return;
+        foreach (var e in store.Entries.Where(e => e.Kind == StateKind.Parameter))
+            writer.Add(EmaPrefix + e.Name, ema.Parameters.Span.Slice(Offset(store, e), e.Length), e.Shape);
+        for (int i = 0; i < ema.BufferEntries.Count; i++)
+            writer.Add(EmaPrefix + ema.BufferEntries[i].Name, ema.Buffers[i].Span, ema.BufferEntries[i].Shape);
     }
 
     /// <summary>
     /// Restores everything SaveResumable wrote into a model of the same configuration and its
     /// optimiser; returns the checkpoint's information and the saved generator state.
     /// </summary>
-    public static (CheckpointInfo Info, ulong[] RngState) LoadResumable(string path, UNet model, Adam optimizer)
+    public static (CheckpointInfo Info, ulong[] RngState) LoadResumable(string path, UNet model, Adam optimizer, WeightAverage? ema = null)
     {
         var file = SafetensorsFile.Read(path);
         var info = ReadInfo(file);
@@ -95,6 +137,15 @@ public static class Checkpoint
             Copy(file, OptimizerPrefix + "exp_avg_sq." + e.Name, e.Shape, optimizer.V.Span.Slice(offset, e.Length));
         }
         optimizer.Step = file[OptimizerPrefix + "step"].ToInt64()[0];
+        if (ema is not null)
+        {
+            if (!HasAverage(file))
+                throw new UserError($"{path}: this run's options ask for a weight average but the checkpoint holds none; resume with the run's own config.json.");
+            foreach (var e in model.Store.Entries.Where(e => e.Kind == StateKind.Parameter))
+                Copy(file, EmaPrefix + e.Name, e.Shape, ema.Parameters.Span.Slice(Offset(model.Store, e), e.Length));
+            for (int i = 0; i < ema.BufferEntries.Count; i++)
+                Copy(file, EmaPrefix + ema.BufferEntries[i].Name, ema.BufferEntries[i].Shape, ema.Buffers[i].Span);
+        }
         return (info, file["rng.state"].ToInt64().Select(v => unchecked((ulong)v)).ToArray());
     }
 
@@ -136,6 +187,9 @@ public static class Checkpoint
             BetaEnd = GetDouble("beta_end") ?? 0.02,
             TimeInput = timeInput,
             ClassNames = classes,
+            Conditional = Get("conditional", "false") == "true",
+            ContextDropout = GetDouble("context_dropout") ?? 0,
+            EmaDecay = HasAverage(file) ? GetDouble("ema_decay") : null,
             Epoch = GetInt("epoch", 0),
             Step = long.TryParse(Get("step", "0"), out long s) ? s : 0,
             ValidationLoss = GetDouble("validation_loss"),
@@ -169,6 +223,9 @@ public static class Checkpoint
         m["beta_end"] = F(info.BetaEnd);
         m["time_input"] = info.TimeInput;
         m["class_names"] = JsonSerializer.Serialize(info.ClassNames);
+        m["conditional"] = info.Conditional ? "true" : "false";
+        m["context_dropout"] = F(info.ContextDropout);
+        if (info.EmaDecay is double decay) m["ema_decay"] = F(decay);
         m["epoch"] = info.Epoch.ToString(CultureInfo.InvariantCulture);
         m["step"] = info.Step.ToString(CultureInfo.InvariantCulture);
         if (info.ValidationLoss is double v) m["validation_loss"] = F(v);
@@ -188,7 +245,8 @@ public static class Checkpoint
     private static void LoadState(SafetensorsFile file, ParameterStore store)
     {
         var expected = store.Entries.Select(e => e.Name).ToHashSet();
-        var unexpected = file.Names.Where(n => !expected.Contains(n) && !n.StartsWith(OptimizerPrefix, StringComparison.Ordinal) && n != "rng.state").ToList();
+        var unexpected = file.Names.Where(n => !expected.Contains(n) && !n.StartsWith(OptimizerPrefix, StringComparison.Ordinal)
+            && !(n.StartsWith(EmaPrefix, StringComparison.Ordinal) && expected.Contains(n[EmaPrefix.Length..])) && n != "rng.state").ToList();
         if (unexpected.Count > 0)
             throw new UserError($"{file.Path}: unexpected tensors for this U-Net ({string.Join(", ", unexpected.Take(5))}{(unexpected.Count > 5 ? ", ..." : "")}); is it a checkpoint of another model?");
         foreach (var e in store.Entries)

@@ -5,7 +5,7 @@ namespace SpriteDiffusion.Training;
 /// <summary>Train and validation loss per epoch as a PNG, through ScottPlot.</summary>
 public static class LossPlot
 {
-    public static void Write(string path, IReadOnlyList<(int Epoch, double Train, double Validation)> history, string subtitle)
+    public static void Write(string path, IReadOnlyList<EpochLosses> history, string subtitle)
     {
         var plot = new ScottPlot.Plot();
         double[] epochs = history.Select(h => (double)h.Epoch).ToArray();
@@ -13,6 +13,11 @@ public static class LossPlot
         train.LegendText = "train";
         var validation = plot.Add.Scatter(epochs, history.Select(h => h.Validation).ToArray());
         validation.LegendText = "validation";
+        if (history.Count > 0 && history.All(h => h.ValidationEma is not null))
+        {
+            var average = plot.Add.Scatter(epochs, history.Select(h => h.ValidationEma!.Value).ToArray());
+            average.LegendText = "validation (EMA weights)";
+        }
         plot.Title($"Noise-prediction MSE ({subtitle})");
         plot.XLabel("epoch");
         plot.YLabel("loss");

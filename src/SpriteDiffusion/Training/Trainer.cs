@@ -22,6 +22,9 @@ public interface ITrainingObserver
     void OnMessage(string line) { }
 }
 
+/// <summary>One row of losses.csv; ValidationEma is the weight average's validation loss, when there is one.</summary>
+public sealed record EpochLosses(int Epoch, double Train, double Validation, double Seconds, double? ValidationEma);
+
 public sealed record TrainingResult(string BestCheckpoint, string LastCheckpoint, double BestValidationLoss, int EpochsCompleted, bool Interrupted, double ImagesPerSecond);
 
 /// <summary>
@@ -39,7 +42,7 @@ public sealed class Trainer
 
     private readonly TrainingOptions _o;
     private readonly ITrainingObserver _observer;
-    private readonly List<(int Epoch, double Train, double Validation, double Seconds)> _history = [];
+    private readonly List<EpochLosses> _history = [];
 
     public Trainer(TrainingOptions options, ITrainingObserver observer)
     {
@@ -74,6 +77,7 @@ public sealed class Trainer
         var adam = new Adam(model.Store, (float)_o.LearningRate);
         var schedule = NoiseSchedule.Create(_o.Schedule, _o.Timesteps);
         var objective = new NoiseObjective(model, adam, schedule, TimeInput.Parse(_o.TimeInput, "the training options"));
+        var ema = _o.EmaDecay > 0 ? new WeightAverage(model.Store, _o.EmaDecay) : null;
         var rng = new Rng(_o.Seed ^ 0x5EED_0000_0000_0001UL);
         var loader = new BatchLoader(train, batch, (int)(_o.Seed % int.MaxValue), _o.Flip, dropLast: true);
         var validationLoader = new BatchLoader(validation, batch, 0, flip: false, dropLast: false);
@@ -83,14 +87,16 @@ public sealed class Trainer
         string resumePath = Path.Combine(OutputDirectory, ResumeFile);
         if (resume)
         {
-            (startEpoch, startBatch, bestValidation, partialLoss) = Resume(resumePath, model, adam, rng);
+            (startEpoch, startBatch, bestValidation, partialLoss) = Resume(resumePath, model, adam, rng, ema);
             LoadHistory();
         }
         else File.Delete(Path.Combine(OutputDirectory, LogFile));
         AtomicFile.WriteAllText(Path.Combine(OutputDirectory, ConfigFile), _o.ToJson());
 
         _observer.OnStart(new TrainingPlan(train.Count, validation.Count, loader.BatchesPerEpoch, _o.Epochs, startEpoch, startBatch, model.Store.ParameterCount, dataDir));
-        Log($"training n_feat={_o.NFeat} on {train.Count} images ({validation.Count} for validation) from {dataDir}, batch {batch}, {_o.Epochs} epochs, lr {_o.LearningRate}, seed {_o.Seed}, threads {Workers.Threads}");
+        Log($"training n_feat={_o.NFeat} on {train.Count} images ({validation.Count} for validation) from {dataDir}, batch {batch}, {_o.Epochs} epochs, lr {_o.LearningRate}, seed {_o.Seed}, threads {Workers.Threads}, "
+            + (_o.Conditional ? $"conditional on {all.NumClasses} classes (null context {_o.ContextDropout:P0})" : "unconditional")
+            + (ema is null ? "" : $", EMA decay {_o.EmaDecay}"));
 
         var x0 = Tensor.Zeros(batch, 3, config.Height, config.Height);
         var context = Tensor.Zeros(batch, config.NCFeat);
@@ -108,12 +114,14 @@ public sealed class Trainer
             {
                 if (cancel.IsCancellationRequested)
                 {
-                    SaveResume(resumePath, model, adam, rng, config, all.ClassNames, epoch, b, step, bestValidation, lossSum);
+                    SaveResume(resumePath, model, adam, rng, ema, config, all.ClassNames, epoch, b, step, bestValidation, lossSum);
                     Log($"interrupted at epoch {epoch + 1}, batch {b}: saved {resumePath}; continue with --resume");
                     return Result(true, epoch, bestValidation, throughput, imagesSeen);
                 }
-                loader.Next(x0.Span, Span<float>.Empty); // the seed trains without context: c stays zero
+                loader.Next(x0.Span, _o.Conditional ? context.Span : Span<float>.Empty);
+                if (_o.Conditional) ContextDropout.Apply(context.Span, config.NCFeat, _o.ContextDropout, rng);
                 double loss = objective.Step(x0, context, rng);
+                ema?.Update(adam.Step - 1);
                 if (LossOverride is { } overrideLoss) loss = overrideLoss(step, loss);
                 if (!double.IsFinite(loss))
                     throw new UserError($"the training loss became {loss} at epoch {epoch + 1}, batch {b + 1}. The last good checkpoint is {Path.Combine(OutputDirectory, LastFile)}; lower the learning rate (--lr) and train again.");
@@ -124,17 +132,27 @@ public sealed class Trainer
             }
             double trainLoss = lossSum / loader.BatchesPerEpoch;
             double validationLoss = Validate(objective, validationLoader, x0, context);
-            bool best = validationLoss < bestValidation;
-            if (best) bestValidation = validationLoss;
-            var info = Info(config, all.ClassNames, epoch + 1, step, validationLoss, trainLoss);
-            Checkpoint.Save(Path.Combine(OutputDirectory, LastFile), model, info);
-            if (best) Checkpoint.Save(Path.Combine(OutputDirectory, BestFile), model, info);
-            SaveResume(resumePath, model, adam, rng, config, all.ClassNames, epoch + 1, 0, step, bestValidation, 0);
-            _history.Add((epoch + 1, trainLoss, validationLoss, epochClock.Elapsed.TotalSeconds));
+            double? averageLoss = null;
+            if (ema is not null)
+            {
+                ema.Swap();
+                try { averageLoss = Validate(objective, validationLoader, x0, context); }
+                finally { ema.Swap(); }
+            }
+            // Best by the weights that sampling will use.
+            double sampledLoss = averageLoss ?? validationLoss;
+            bool best = sampledLoss < bestValidation;
+            if (best) bestValidation = sampledLoss;
+            var info = Info(config, all.ClassNames, epoch + 1, step, sampledLoss, trainLoss);
+            Checkpoint.Save(Path.Combine(OutputDirectory, LastFile), model, info, ema);
+            if (best) Checkpoint.Save(Path.Combine(OutputDirectory, BestFile), model, info, ema);
+            SaveResume(resumePath, model, adam, rng, ema, config, all.ClassNames, epoch + 1, 0, step, bestValidation, 0);
+            _history.Add(new(epoch + 1, trainLoss, validationLoss, epochClock.Elapsed.TotalSeconds, averageLoss));
             WriteLosses();
             double ips = loader.BatchesPerEpoch * batch / epochClock.Elapsed.TotalSeconds;
-            Log(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1}/{_o.Epochs} train_loss={trainLoss:F5} val_loss={validationLoss:F5}{(best ? " (best)" : "")} {epochClock.Elapsed.TotalSeconds:F1}s {ips:F1} img/s"));
-            _observer.OnEpoch(new EpochReport(epoch + 1, trainLoss, validationLoss, best, epochClock.Elapsed.TotalSeconds, ips));
+            string averaged = averageLoss is double a ? string.Create(CultureInfo.InvariantCulture, $" val_loss_ema={a:F5}") : "";
+            Log(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1}/{_o.Epochs} train_loss={trainLoss:F5} val_loss={validationLoss:F5}{averaged}{(best ? " (best)" : "")} {epochClock.Elapsed.TotalSeconds:F1}s {ips:F1} img/s"));
+            _observer.OnEpoch(new EpochReport(epoch + 1, trainLoss, sampledLoss, best, epochClock.Elapsed.TotalSeconds, ips));
         }
         return Result(false, epoch, bestValidation, throughput, imagesSeen);
     }
@@ -152,7 +170,7 @@ public sealed class Trainer
         loader.StartEpoch(0);
         double sum = 0;
         int count = 0, n;
-        while ((n = loader.Next(x0.Span, Span<float>.Empty)) > 0)
+        while ((n = loader.Next(x0.Span, _o.Conditional ? context.Span : Span<float>.Empty)) > 0)
         {
             var x = n == x0.Dim(0) ? x0 : x0.View(0, n, x0.Dim(1), x0.Dim(2), x0.Dim(3));
             var c = n == context.Dim(0) ? context : context.View(0, n, context.Dim(1));
@@ -165,11 +183,12 @@ public sealed class Trainer
     private CheckpointInfo Info(UNetConfig config, string[] classes, int epoch, long step, double? validationLoss, double? trainLoss) => new()
     {
         Model = config, Schedule = _o.Schedule, Timesteps = _o.Timesteps, TimeInput = _o.TimeInput, ClassNames = classes,
+        Conditional = _o.Conditional, ContextDropout = _o.Conditional ? _o.ContextDropout : 0,
         Epoch = epoch, Step = step, ValidationLoss = validationLoss, TrainLoss = trainLoss,
         Extra = new() { ["data"] = _o.Data ?? BundledData.RelativePath, ["seed"] = _o.Seed.ToString(CultureInfo.InvariantCulture), ["batch_size"] = _o.BatchSize.ToString(CultureInfo.InvariantCulture) },
     };
 
-    private void SaveResume(string path, UNet model, Adam adam, Rng rng, UNetConfig config, string[] classes, int epoch, int batchInEpoch, long step, double best, double partialLoss)
+    private void SaveResume(string path, UNet model, Adam adam, Rng rng, WeightAverage? ema, UNetConfig config, string[] classes, int epoch, int batchInEpoch, long step, double best, double partialLoss)
     {
         var info = Info(config, classes, epoch, step, null, null) with
         {
@@ -181,14 +200,14 @@ public sealed class Trainer
                 ["partial_loss_sum"] = partialLoss.ToString("R", CultureInfo.InvariantCulture),
             },
         };
-        Checkpoint.SaveResumable(path, model, adam, info, rng.GetState());
+        Checkpoint.SaveResumable(path, model, adam, info, rng.GetState(), ema);
     }
 
-    private static (int Epoch, int Batch, double Best, double Partial) Resume(string path, UNet model, Adam adam, Rng rng)
+    private static (int Epoch, int Batch, double Best, double Partial) Resume(string path, UNet model, Adam adam, Rng rng, WeightAverage? ema)
     {
         if (!File.Exists(path))
             throw new UserError($"{path}: nothing to resume (no resume checkpoint in this output folder). Start a new run without --resume.");
-        var (info, rngState) = Checkpoint.LoadResumable(path, model, adam);
+        var (info, rngState) = Checkpoint.LoadResumable(path, model, adam, ema);
         rng.SetState(rngState);
         double Get(string key) => double.Parse(info.Extra[key], CultureInfo.InvariantCulture);
         return ((int)Get("resume_epoch"), (int)Get("resume_batch"), Get("best_validation_loss"), Get("partial_loss_sum"));
@@ -202,17 +221,17 @@ public sealed class Trainer
         {
             var f = line.Split(',');
             if (f.Length < 4) continue;
-            _history.Add((int.Parse(f[0], CultureInfo.InvariantCulture), double.Parse(f[1], CultureInfo.InvariantCulture),
-                double.Parse(f[2], CultureInfo.InvariantCulture), double.Parse(f[3], CultureInfo.InvariantCulture)));
+            double P(int i) => double.Parse(f[i], CultureInfo.InvariantCulture);
+            _history.Add(new((int)P(0), P(1), P(2), P(3), f.Length > 4 && f[4].Length > 0 ? P(4) : null));
         }
     }
 
     private void WriteLosses()
     {
-        var csv = new StringBuilder("epoch,train_loss,val_loss,seconds\n");
-        foreach (var (e, t, v, s) in _history) csv.Append(CultureInfo.InvariantCulture, $"{e},{t:R},{v:R},{s:F2}\n");
+        var csv = new StringBuilder("epoch,train_loss,val_loss,seconds,val_loss_ema\n");
+        foreach (var h in _history) csv.Append(CultureInfo.InvariantCulture, $"{h.Epoch},{h.Train:R},{h.Validation:R},{h.Seconds:F2},{h.ValidationEma:R}\n");
         AtomicFile.WriteAllText(Path.Combine(OutputDirectory, LossesFile), csv.ToString());
-        LossPlot.Write(Path.Combine(OutputDirectory, PlotFile), _history.Select(h => (h.Epoch, h.Train, h.Validation)).ToList(), $"n_feat {_o.NFeat}, batch {_o.BatchSize}, lr {_o.LearningRate}");
+        LossPlot.Write(Path.Combine(OutputDirectory, PlotFile), _history, $"n_feat {_o.NFeat}, batch {_o.BatchSize}, lr {_o.LearningRate}");
     }
 
     private void Log(string line)
