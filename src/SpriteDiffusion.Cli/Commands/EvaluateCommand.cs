@@ -21,6 +21,9 @@ internal static class EvaluateCommand
         var eta = new Option<double>("--eta") { Description = "DDIM stochasticity, 0 (deterministic) to 1.", DefaultValueFactory = _ => 0.0 };
         var seed = new Option<ulong>("--seed") { Description = "Sampling seed: the same seed gives the same images.", DefaultValueFactory = _ => 0UL };
         var threads = new Option<int?>("--threads") { Description = "Sampler worker threads (default: all cores)." };
+        var guidance = new Option<double?>("--guidance") { Description = "Conditional checkpoints: classifier-free guidance scale, each sprite drawn for the class of a real image (default: unconditional)." };
+        var weights = new Option<string>("--weights") { Description = "ema (the weight average, when the checkpoint holds one) or raw.", DefaultValueFactory = _ => "ema" };
+        weights.AcceptOnlyFromAmong("ema", "raw");
         var features = new Option<string>("--features") { Description = "Feature network: resnet18 (bundled, ImageNet) or onnx:PATH.", DefaultValueFactory = _ => FeatureNetworks.ResNet18 };
         var featureInput = new Option<string?>("--feature-input") { Description = "onnx:PATH only: input name (default: the model's only input)." };
         var featureOutput = new Option<string?>("--feature-output") { Description = "onnx:PATH only: feature output name (default: the model's only output)." };
@@ -33,7 +36,7 @@ internal static class EvaluateCommand
         var keepImages = new Option<bool>("--keep-images") { Description = "Keep the compared images as PNGs in OUT/real and OUT/generated." };
 
         var command = new Command("evaluate", "FID and KID over pretrained image features (ResNet-18 by default) between real and generated sprites.");
-        foreach (var option in new Option[] { checkpoint, data, realDir, fakeDir, n, method, steps, eta, seed, threads, features, featureInput, featureOutput,
+        foreach (var option in new Option[] { checkpoint, data, realDir, fakeDir, n, method, steps, eta, seed, threads, guidance, weights, features, featureInput, featureOutput,
                      featureSize, featureRange, featureBatch, kidSubsets, kidSubsetSize, output, keepImages })
             command.Options.Add(option);
 
@@ -43,7 +46,9 @@ internal static class EvaluateCommand
                 parse.GetValue(checkpoint) ?? (parse.GetValue(realDir) is null && parse.GetValue(fakeDir) is null ? SpriteDiffusion.IO.PretrainedModel.TryFind() : null),
                 parse.GetValue(data), parse.GetValue(realDir), parse.GetValue(fakeDir),
                 parse.GetValue(n), parse.GetResult(n) is { Implicit: false },
-                ResolveSampler(parse.GetValue(method)!, parse.GetValue(steps), parse.GetValue(eta), parse.GetValue(seed)), parse.GetValue(threads),
+                ResolveSampler(parse.GetValue(method)!, parse.GetValue(steps), parse.GetValue(eta), parse.GetValue(seed)) with
+                    { Guidance = parse.GetValue(guidance), Weights = parse.GetValue(weights)! },
+                parse.GetValue(threads),
                 parse.GetValue(features)!, parse.GetValue(featureInput), parse.GetValue(featureOutput), parse.GetValue(featureSize),
                 parse.GetValue(featureRange)!, parse.GetValue(featureBatch), parse.GetValue(kidSubsets), parse.GetValue(kidSubsetSize),
                 parse.GetValue(output)!, parse.GetValue(keepImages));
@@ -71,6 +76,9 @@ internal static class EvaluateCommand
         if (s.Sampler.Steps is < 1) throw new UserError($"--steps must be at least 1 (got {s.Sampler.Steps}).");
         if (s.Sampler.Eta is < 0 or > 1) throw new UserError($"--eta must be between 0 and 1 (got {s.Sampler.Eta}).");
         if (s.Sampler.Method == "ddpm" && s.Sampler.Eta != 0) throw new UserError("--eta applies to DDIM only; DDPM's noise is fixed by its schedule.");
+        if (s.Sampler.Guidance is double w && !(w >= 0 && w <= 50)) throw new UserError($"--guidance must be between 0 and 50 (got {w}); 1 is the plain conditional model.");
+        if (folders && (s.Sampler.Guidance is not null || s.Sampler.Weights != "ema"))
+            throw new UserError("--guidance and --weights choose how a checkpoint samples; they do not apply to --real-dir/--fake-dir.");
         if (s.Threads is < 1) throw new UserError($"--threads must be at least 1 (got {s.Threads}).");
         if (s.KidSubsetSize < 2) throw new UserError($"--kid-subset-size must be at least 2 (got {s.KidSubsetSize}).");
 
@@ -103,12 +111,17 @@ internal static class EvaluateCommand
             realSource = s.DataDirectory is null ? "bundled data set, validation split" : $"{Path.GetFullPath(s.DataDirectory)}, validation split";
             generatedSource = $"{s.Sampler.Method.ToUpperInvariant()} samples of {Path.GetFullPath(s.Checkpoint!)}";
             var clock = Stopwatch.StartNew();
-            real = GeneratedImages.ValidationImages(s.DataDirectory, s.N);
+            int[] labels;
+            (real, labels) = GeneratedImages.ValidationSplit(s.DataDirectory, s.N);
             loadSeconds = clock.Elapsed.TotalSeconds;
             if (real.Count < s.N)
                 AnsiConsole.MarkupLine($"[yellow]note:[/] the validation split holds {real.Count} images, fewer than --n {s.N}; comparing {real.Count} real against {s.N} generated.");
             clock.Restart();
-            var request = new GenerationRequest(s.Checkpoint!, s.Sampler.Method, s.Sampler.Steps, s.Sampler.Eta, s.Sampler.Seed, s.N) { Threads = s.Threads };
+            var request = new GenerationRequest(s.Checkpoint!, s.Sampler.Method, s.Sampler.Steps, s.Sampler.Eta, s.Sampler.Seed, s.N)
+            {
+                Threads = s.Threads, Guidance = s.Sampler.Guidance, Classes = labels,
+                Weights = s.Sampler.Weights == "raw" ? SpriteDiffusion.IO.WeightChoice.Raw : SpriteDiffusion.IO.WeightChoice.Ema,
+            };
             WithProgress(ctx =>
             {
                 string stepsText = s.Sampler.Steps is int k ? $"{k} steps" : "all T steps";
@@ -197,7 +210,8 @@ internal static class EvaluateCommand
         Row("Real images", $"{report.RealCount} from {report.RealSource}");
         Row("Generated images", $"{report.GeneratedCount} from {report.GeneratedSource}");
         if (report.Sampler is { } sampler)
-            Row("Sampler", $"{sampler.Method.ToUpperInvariant()}, {(sampler.Steps is int k ? $"{k}" : "all T")} steps, eta {F(sampler.Eta, "G")}, seed {sampler.Seed}");
+            Row("Sampler", $"{sampler.Method.ToUpperInvariant()}, {(sampler.Steps is int k ? $"{k}" : "all T")} steps, eta {F(sampler.Eta, "G")}, seed {sampler.Seed}, "
+                + $"{(sampler.Guidance is double w ? $"guidance {F(w, "G")} over the real classes" : "unconditional")}, {sampler.Weights} weights");
         var t = report.Seconds;
         if (t.ReadImages is double load) Row("Reading images", $"{F(load, "F1")} s");
         if (t.Generation is double generation) Row("Generation", $"{F(generation, "F1")} s");

@@ -5,7 +5,13 @@ using SpriteDiffusion.IO;
 namespace SpriteDiffusion.Evaluation;
 
 /// <summary>The sampler settings generated images were made with; null steps: all T (DDPM).</summary>
-public sealed record SamplerSettings(string Method, int? Steps, double Eta, ulong Seed);
+public sealed record SamplerSettings(string Method, int? Steps, double Eta, ulong Seed)
+{
+    /// <summary>Classifier-free guidance scale, with classes drawn as in the real set; null: unconditional.</summary>
+    public double? Guidance { get; init; }
+    /// <summary>"ema" (the weight average where the checkpoint holds one) or "raw".</summary>
+    public string Weights { get; init; } = "ema";
+}
 
 /// <summary>Wall-clock seconds of each phase of an evaluation (ReadImages: PNG folders or the data set); null where a phase did not run.</summary>
 public sealed record PhaseSeconds(double? ReadImages, double? Generation, double RealFeatures, double GeneratedFeatures, double Metrics, double Total);

@@ -12,6 +12,11 @@ namespace SpriteDiffusion.Evaluation;
 public sealed record GenerationRequest(string CheckpointPath, string Method, int? Steps, double Eta, ulong Seed, int Count)
 {
     public int? Threads { get; init; }
+    public WeightChoice Weights { get; init; } = WeightChoice.Ema;
+    /// <summary>Classifier-free guidance scale; null samples unconditionally (the null context).</summary>
+    public double? Guidance { get; init; }
+    /// <summary>With guidance: sprite i is drawn for class Classes[i mod length] (e.g. the real set's labels).</summary>
+    public int[]? Classes { get; init; }
 }
 
 /// <summary>
@@ -36,16 +41,28 @@ public static class GeneratedImages
         ArgumentNullException.ThrowIfNull(request);
         if (request.Count < 1) throw new UserError($"--n must be at least 1 (got {request.Count}).");
         if (request.Threads is int t) Workers.Threads = t;
-        var (model, info) = Checkpoint.Load(request.CheckpointPath);
+        var (model, info) = Checkpoint.Load(request.CheckpointPath, request.Weights);
         var generator = new SpriteGenerator(model, info);
         var sampler = generator.CreateSampler(request.Method, request.Steps, request.Eta, DefaultDdimSteps);
+        int[]? classes = null;
+        if (request.Guidance is double w)
+        {
+            generator.RequireClasses();
+            if (request.Classes is not { Length: > 0 }) throw new ArgumentException("guided generation needs the classes to draw.", nameof(request));
+            int classCount = model.Config.NCFeat;
+            if (request.Classes.Any(c => c < 0 || c >= classCount))
+                throw new UserError($"{request.CheckpointPath}: the model knows {classCount} classes, but the real images' labels go up to {request.Classes.Max()}; evaluate it against the data set it was trained on (--data).");
+            generator.Guidance = w;
+            classes = Enumerable.Range(0, request.Count).Select(i => request.Classes[i % request.Classes.Length]).ToArray();
+        }
         var rng = new Rng(request.Seed);
         int per = generator.ImageLength;
         var all = new float[(long)request.Count * per];
         for (int done = 0; done < request.Count; done += Chunk)
         {
             int n = Math.Min(Chunk, request.Count - done);
-            var x = generator.Generate(sampler, n, rng);
+            var x = generator.Generate(sampler, n, rng, default,
+                classes is null ? default : generator.OneHot(classes.AsSpan(done, n)));
             x.CopyTo(all.AsSpan(done * per));
             progress?.Report(done + n);
         }
@@ -56,11 +73,14 @@ public static class GeneratedImages
     /// Up to <paramref name="maxCount"/> images of the validation split (10 %, seed 42, as the
     /// trainer draws it) of the data set in <paramref name="dataDirectory"/> (null: the bundled one).
     /// </summary>
-    public static ImageSet ValidationImages(string? dataDirectory, int maxCount)
+    public static ImageSet ValidationImages(string? dataDirectory, int maxCount) => ValidationSplit(dataDirectory, maxCount).Images;
+
+    /// <summary>The validation images of <see cref="ValidationImages"/> with their class labels.</summary>
+    public static (ImageSet Images, int[] Labels) ValidationSplit(string? dataDirectory, int maxCount)
     {
         var data = SpriteDataset.LoadDirectory(dataDirectory ?? BundledData.DefaultDirectory);
         var validation = data.Split(0.1, 42).Validation;
-        var set = new ImageSet(validation.Images, validation.Count, validation.Channels, validation.ImageSize);
-        return set.Take(maxCount);
+        var set = new ImageSet(validation.Images, validation.Count, validation.Channels, validation.ImageSize).Take(maxCount);
+        return (set, validation.Labels.Take(set.Count).ToArray());
     }
 }

@@ -65,6 +65,24 @@ public class EvaluateCommandTests
     }
 
     [Fact]
+    public void GuidedEvaluationDrawsTheRealClassesAndNeedsAConditionalCheckpoint()
+    {
+        using var temp = new TempDir();
+        var model = new SpriteDiffusion.Model.UNet(new SpriteDiffusion.Model.UNetConfig(NFeat: 8, NCFeat: 9), seed: 2);
+        string conditional = Path.Combine(temp.Path, "conditional.safetensors"), plain = Path.Combine(temp.Path, "plain.safetensors");
+        SpriteDiffusion.IO.Checkpoint.Save(conditional, model, new SpriteDiffusion.IO.CheckpointInfo { Model = model.Config, Conditional = true });
+        SpriteDiffusion.IO.Checkpoint.Save(plain, model, new SpriteDiffusion.IO.CheckpointInfo { Model = model.Config });
+        var (code, stdout, stderr) = SpritesProcess.Run(temp.Path, "evaluate", "--checkpoint", conditional, "--steps", "2", "--guidance", "2",
+            "--n", "16", "--out", Folder(temp, "out"));
+        Assert.True(code == 0, stderr);
+        Assert.Contains("guidance 2", stdout);
+        Assert.Contains("\"guidance\": 2", File.ReadAllText(temp.File("out", "report.json")));
+
+        var refused = SpritesProcess.Run(temp.Path, "evaluate", "--checkpoint", plain, "--steps", "2", "--guidance", "2", "--n", "16", "--out", Folder(temp, "out2"));
+        SpritesProcess.AssertCleanFailure(refused, "unconditional");
+    }
+
+    [Fact]
     public void CheckpointModeReportsACorruptCheckpointByName()
     {
         using var temp = new TempDir();
