@@ -28,12 +28,20 @@ internal static class SampleCommand
         {
             checkpoint, method, steps, eta, n, seed, output, scale, each, noise, outNpy, threads,
         };
+        var animation = new SampleAnimation.Options();
+        animation.AddTo(command);
+        var interpolation = new SampleInterpolation.Options();
+        interpolation.AddTo(command);
         command.SetAction(r =>
         {
             if (r.GetValue(threads) is int t) Workers.Threads = t;
             var request = new SampleRequest(
                 r.GetValue(checkpoint) ?? PretrainedModel.DefaultPath, r.GetValue(method)!, r.GetValue(steps), r.GetValue(eta),
-                r.GetValue(n), r.GetValue(seed), r.GetValue(output)!, r.GetValue(scale), r.GetValue(each), r.GetValue(noise), r.GetValue(outNpy));
+                r.GetValue(n), r.GetValue(seed), r.GetValue(output)!, r.GetValue(scale), r.GetValue(each), r.GetValue(noise), r.GetValue(outNpy))
+            {
+                Animation = animation.Read(r),
+                Interpolation = interpolation.Read(r),
+            };
             Run(request);
             return 0;
         });
@@ -41,12 +49,18 @@ internal static class SampleCommand
     }
 
     internal sealed record SampleRequest(string Checkpoint, string Method, int? Steps, double Eta, int? Count, ulong Seed,
-        string Output, int Scale, string? Each, string? Noise, string? OutNpy);
+        string Output, int Scale, string? Each, string? Noise, string? OutNpy)
+    {
+        public AnimationRequest Animation { get; init; } = AnimationRequest.None;
+        public InterpolationRequest Interpolation { get; init; } = InterpolationRequest.None;
+    }
 
     internal static void Run(SampleRequest q)
     {
         if (q.Scale is < 1 or > 64) throw new UserError($"--scale must be between 1 and 64 (got {q.Scale}).");
         if (q.Count is < 1 or > 4096) throw new UserError($"--n must be between 1 and 4096 (got {q.Count}).");
+        SampleAnimation.Validate(q);
+        SampleInterpolation.Validate(q);
         var (model, info) = Checkpoint.Load(q.Checkpoint);
         var generator = new SpriteGenerator(model, info);
         var sampler = generator.CreateSampler(q.Method, q.Steps, q.Eta);
@@ -63,16 +77,21 @@ internal static class SampleCommand
                 throw new UserError($"{q.Noise} holds {shape[0]} starting images but --n is {c}; drop --n or make them agree.");
             count = shape[0];
         }
+        if (q.Interpolation.Enabled) start = SampleInterpolation.StartingNoise(q, generator, out count);
+        int columns = q.Interpolation.Enabled ? count : SpriteImages.GridColumns(count);
+        var animation = SampleAnimation.Start(q, sampler, count, model.Config.Height, columns);
 
         var clock = Stopwatch.StartNew();
         float[] samples = [];
         CliProgress.Run($"{sampler.Name} x{sampler.Timesteps.Count}", sampler.Timesteps.Count, report =>
-            samples = generator.Generate(sampler, count, new Rng(q.Seed), start ?? default, progress: (done, _) => report(done)));
+            samples = generator.Generate(sampler, count, new Rng(q.Seed), start ?? default, progress: (done, _) => report(done),
+                onStep: animation is null ? null : animation.Observe));
         double seconds = clock.Elapsed.TotalSeconds;
 
         int size = model.Config.Height;
-        SpriteImages.WriteGrid(q.Output, samples, count, size, q.Scale);
+        SpriteImages.WriteGrid(q.Output, samples, count, size, q.Scale, columns);
         AnsiConsole.MarkupLineInterpolated($"wrote [green]{q.Output}[/] ({count} sprites, {sampler.Name}, {sampler.Timesteps.Count} steps{(q.Method == "ddim" ? $", eta {q.Eta}" : "")}, seed {q.Seed}) in {seconds:F1} s ({count * sampler.Timesteps.Count / seconds:F0} image-steps/s)");
+        if (animation is not null) SampleAnimation.Save(q.Animation.Path!, animation);
         if (q.Each is not null)
         {
             var files = SpriteImages.WriteEach(q.Each, samples, count, size, q.Scale);
