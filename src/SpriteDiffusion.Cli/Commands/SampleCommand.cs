@@ -33,6 +33,10 @@ internal static class SampleCommand
         {
             checkpoint, method, steps, eta, n, seed, output, scale, each, noise, outNpy, threads, classOption, guidance, perClass, weights,
         };
+        var animation = new SampleAnimation.Options();
+        animation.AddTo(command);
+        var interpolation = new SampleInterpolation.Options();
+        interpolation.AddTo(command);
         command.SetAction(r =>
         {
             if (r.GetValue(threads) is int t) Workers.Threads = t;
@@ -42,6 +46,8 @@ internal static class SampleCommand
             {
                 Class = r.GetValue(classOption), Guidance = r.GetValue(guidance), PerClass = r.GetValue(perClass),
                 Weights = r.GetValue(weights) == "raw" ? WeightChoice.Raw : WeightChoice.Ema,
+                Animation = animation.Read(r),
+                Interpolation = interpolation.Read(r),
             };
             Run(request);
             return 0;
@@ -56,6 +62,8 @@ internal static class SampleCommand
         public double? Guidance { get; init; }
         public int? PerClass { get; init; }
         public WeightChoice Weights { get; init; } = WeightChoice.Ema;
+        public AnimationRequest Animation { get; init; } = AnimationRequest.None;
+        public InterpolationRequest Interpolation { get; init; } = InterpolationRequest.None;
     }
 
     internal static void Run(SampleRequest q)
@@ -65,9 +73,13 @@ internal static class SampleCommand
         if (q.PerClass is < 1 or > 64) throw new UserError($"--per-class must be between 1 and 64 (got {q.PerClass}).");
         if (q.PerClass is not null && (q.Class is not null || q.Count is not null))
             throw new UserError("--per-class chooses both the classes and the count; drop --class and --n, or drop --per-class.");
+        if (q.PerClass is not null && q.Interpolation.Enabled)
+            throw new UserError("--interpolate draws one row between two seeds; use --class with it instead of --per-class.");
         if (q.Guidance is double w && !(w >= 0 && w <= 50)) throw new UserError($"--guidance must be between 0 and 50 (got {w}); 1 is the plain conditional model.");
         if (q.Guidance is not null && q.Class is null && q.PerClass is null)
             throw new UserError("--guidance steers towards a class: give --class NAME or --per-class K with it.");
+        SampleAnimation.Validate(q);
+        SampleInterpolation.Validate(q);
         var (model, info) = Checkpoint.Load(q.Checkpoint, q.Weights);
         var generator = new SpriteGenerator(model, info) { Guidance = q.Guidance ?? SpriteGenerator.DefaultGuidance };
         var sampler = generator.CreateSampler(q.Method, q.Steps, q.Eta);
@@ -94,14 +106,18 @@ internal static class SampleCommand
             if ((q.PerClass is null ? q.Count : count) is int c && c != shape[0])
                 throw new UserError($"{q.Noise} holds {shape[0]} starting images but {(q.PerClass is null ? "--n" : "--per-class")} asks for {c}; make them agree.");
             count = shape[0];
-            if (classes is not null && classes.Length != count) classes = Enumerable.Repeat(classes[0], count).ToArray();
         }
+        if (q.Interpolation.Enabled) start = SampleInterpolation.StartingNoise(q, generator, out count);
+        if (classes is not null && classes.Length != count) classes = Enumerable.Repeat(classes[0], count).ToArray();
+        int columns = q.Interpolation.Enabled ? count : q.PerClass ?? SpriteImages.GridColumns(count);
+        var animation = SampleAnimation.Start(q, sampler, count, model.Config.Height, columns);
 
         var clock = Stopwatch.StartNew();
         float[] samples = [];
         CliProgress.Run($"{sampler.Name} x{sampler.Timesteps.Count}", sampler.Timesteps.Count, report =>
             samples = generator.Generate(sampler, count, new Rng(q.Seed), start ?? default,
-                classes is null ? default : generator.OneHot(classes), progress: (done, _) => report(done)));
+                classes is null ? default : generator.OneHot(classes), progress: (done, _) => report(done),
+                onStep: animation is null ? null : animation.Observe));
         double seconds = clock.Elapsed.TotalSeconds;
 
         int size = model.Config.Height;
@@ -110,9 +126,10 @@ internal static class SampleCommand
             var labels = Enumerable.Range(0, model.Config.NCFeat).Select(i => i < info.ClassNames.Length ? info.ClassNames[i] : $"class {i}").ToList();
             ClassGrid.Write(q.Output, samples, labels, perRow, size, q.Scale);
         }
-        else SpriteImages.WriteGrid(q.Output, samples, count, size, q.Scale);
+        else SpriteImages.WriteGrid(q.Output, samples, count, size, q.Scale, columns);
         string conditioning = classes is null ? "" : $", {(q.PerClass is null ? $"class {q.Class}" : $"{q.PerClass} per class")}, guidance {generator.Guidance}";
         AnsiConsole.MarkupLineInterpolated($"wrote [green]{q.Output}[/] ({count} sprites, {sampler.Name}, {sampler.Timesteps.Count} steps{(q.Method == "ddim" ? $", eta {q.Eta}" : "")}{conditioning}, seed {q.Seed}) in {seconds:F1} s ({count * sampler.Timesteps.Count / seconds:F0} image-steps/s)");
+        if (animation is not null) SampleAnimation.Save(q.Animation.Path!, animation);
         if (q.Each is not null)
         {
             var files = SpriteImages.WriteEach(q.Each, samples, count, size, q.Scale);

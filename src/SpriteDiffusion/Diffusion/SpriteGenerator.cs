@@ -97,13 +97,13 @@ public sealed class SpriteGenerator
     {
         if (count < 1) throw new UserError($"the number of sprites must be at least 1 (got {count}).");
         int per = ImageLength, ncf = _model.Config.NCFeat;
-        var x = new float[count * per];
-        if (noise.IsEmpty) rng.FillGaussian(x);
+        float[] x;
+        if (noise.IsEmpty) x = DrawNoise(count, rng);
         else
         {
-            if (noise.Length != x.Length)
-                throw new UserError($"the noise holds {noise.Length} values; {count} sprites of {_model.Config.InChannels}x{_model.Config.Height}x{_model.Config.Height} need {x.Length}.");
-            noise.CopyTo(x);
+            if (noise.Length != count * per)
+                throw new UserError($"the noise holds {noise.Length} values; {count} sprites of {_model.Config.InChannels}x{_model.Config.Height}x{_model.Config.Height} need {count * per}.");
+            x = noise.ToArray();
         }
         var contexts = new float[count * ncf];
         if (!context.IsEmpty)
@@ -113,6 +113,17 @@ public sealed class SpriteGenerator
         }
         bool guided = !context.IsEmpty && Guidance != 1.0;
         Sampling.Run(sampler, (xt, t, eps) => Predict(xt, t, eps, contexts, guided), x, rng, progress, onStep);
+        return x;
+    }
+
+    /// <summary>
+    /// The x_T that <see cref="Generate"/> draws for count sprites from rng, so that noise built
+    /// from it (e.g. interpolated between two seeds) starts exactly where those seeds' samples do.
+    /// </summary>
+    public float[] DrawNoise(int count, Rng rng)
+    {
+        var x = new float[checked(count * ImageLength)];
+        rng.FillGaussian(x);
         return x;
     }
 

@@ -40,9 +40,13 @@ public static class Png
         return new RgbaImage(info.Width, info.Height, pixels);
     }
 
-    public static byte[] Encode(RgbaImage image)
+    /// <summary>
+    /// 8-bit RGBA, or 8-bit RGB when <paramref name="opaque"/> (the alpha bytes are then ignored):
+    /// SkiaSharp picks the PNG colour type from the alpha type, never from the pixels.
+    /// </summary>
+    public static byte[] Encode(RgbaImage image, bool opaque = false)
     {
-        var info = new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var info = new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, opaque ? SKAlphaType.Opaque : SKAlphaType.Unpremul);
         using var bitmap = new SKBitmap(info);
         System.Runtime.InteropServices.Marshal.Copy(image.Pixels, 0, bitmap.GetPixels(), image.Pixels.Length);
         using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);

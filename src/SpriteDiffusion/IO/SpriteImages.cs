@@ -7,10 +7,15 @@ public static class SpriteImages
 {
     public static int GridColumns(int count) => Math.Max(1, (int)Math.Ceiling(Math.Sqrt(count)));
 
-    public static void WriteGrid(string path, ReadOnlySpan<float> samples, int count, int size, int scale = 4)
+    /// <param name="columns">Sprites per row; by default the nearly square <see cref="GridColumns"/>.</param>
+    public static void WriteGrid(string path, ReadOnlySpan<float> samples, int count, int size, int scale = 4, int? columns = null) =>
+        Png.Write(path, Grid(samples, count, size, scale, columns));
+
+    /// <summary>The picture <see cref="WriteGrid"/> writes, e.g. for one frame of an animation.</summary>
+    public static RgbaImage Grid(ReadOnlySpan<float> samples, int count, int size, int scale = 4, int? columns = null)
     {
         if (scale < 1 || scale > 64) throw new UserError($"--scale must be between 1 and 64 (got {scale}).");
-        Png.Write(path, ImageGrid.FromChw(samples, count, size, GridColumns(count), scale, gap: scale > 1 ? 1 : 0));
+        return ImageGrid.FromChw(samples, count, size, columns ?? GridColumns(count), scale, gap: scale > 1 ? 1 : 0);
     }
 
     /// <summary>Writes sprite_000.png, sprite_001.png, ... into a folder, each upscaled like the grid.</summary>

@@ -7,7 +7,7 @@ namespace SpriteDiffusion.Tests.Cli;
 
 public class SampleCommandTests
 {
-    private static string TinyCheckpoint(TempDir dir)
+    internal static string TinyCheckpoint(TempDir dir)
     {
         string path = dir.File("tiny.safetensors");
         var model = new UNet(new UNetConfig(NFeat: 8), seed: 5);

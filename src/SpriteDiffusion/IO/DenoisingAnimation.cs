@@ -1,0 +1,82 @@
+namespace SpriteDiffusion.IO;
+
+/// <summary>
+/// The denoising trajectory of a batch of sprites as an APNG: x after chosen sampling steps, each
+/// drawn as the same grid as the still PNG (<see cref="SpriteImages.Grid"/>), the last being x_0.
+/// Pass <see cref="Observe"/> as the sampling loop's step observer, then <see cref="Save"/>.
+/// </summary>
+public sealed class DenoisingAnimation
+{
+    /// <summary>DDPM's 1000 steps would make a slow, multi-megabyte file; 100 frames show the same motion.</summary>
+    public const int MaxDefaultFrames = 100;
+
+    /// <summary>The whole trajectory plays in about this long: a 50-step DDIM run at 80 ms a frame.</summary>
+    public const int PlaybackMs = 4000;
+
+    /// <summary>Browsers slow down very short delays (some treat 10 ms or less as 100 ms); 40 ms is 25 frames/s.</summary>
+    public const int MinDelayMs = 40;
+
+    /// <summary>With few frames, a slower pace than this reads as a slide show rather than motion.</summary>
+    public const int MaxDelayMs = 200;
+
+    /// <summary>The result stays on screen this long before the loop starts again.</summary>
+    public const int FinalHoldMs = 1500;
+
+    private readonly int[] _frameSteps;
+    private readonly int _count, _size, _scale, _columns;
+    private AnimatedPngWriter? _writer;
+    private int _next;
+
+    /// <param name="steps">The sampler's number of steps.</param>
+    /// <param name="frames">How many frames, evenly spaced over the steps; by default every step, at most <see cref="MaxDefaultFrames"/>.</param>
+    /// <param name="columns">Sprites per row, as for <see cref="SpriteImages.Grid"/>.</param>
+    public DenoisingAnimation(int steps, int? frames, int count, int size, int scale = 4, int? columns = null)
+    {
+        if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "a trajectory has at least one step.");
+        int k = frames ?? Math.Min(steps, MaxDefaultFrames);
+        if (k < 1 || k > steps)
+            throw new UserError($"--frames must be between 1 and {steps}, the number of sampling steps (got {k}); leave it out for {Math.Min(steps, MaxDefaultFrames)}.");
+        _frameSteps = FrameSteps(steps, k);
+        FrameDelayMs = Math.Clamp((int)Math.Round((double)PlaybackMs / k), MinDelayMs, MaxDelayMs);
+        _count = count;
+        _size = size;
+        _scale = scale;
+        _columns = columns ?? SpriteImages.GridColumns(count);
+    }
+
+    public int FrameCount => _frameSteps.Length;
+    public int FrameDelayMs { get; }
+    public int Width => _writer?.Width ?? 0;
+    public int Height => _writer?.Height ?? 0;
+
+    /// <summary>
+    /// The 0-based step after which each frame is taken: ceil((k + 1) steps / frames) - 1 for frame
+    /// k, so frames are as evenly spaced as whole steps allow and the last is always the final step.
+    /// </summary>
+    public static int[] FrameSteps(int steps, int frames)
+    {
+        if (frames < 1 || frames > steps) throw new ArgumentOutOfRangeException(nameof(frames), frames, $"must be 1 to {steps} frames.");
+        var result = new int[frames];
+        for (int k = 0; k < frames; k++)
+            result[k] = (int)(((long)(k + 1) * steps + frames - 1) / frames) - 1;
+        return result;
+    }
+
+    /// <summary>A <see cref="Diffusion.StepObserver"/>: x holds the whole batch after step <paramref name="index"/>.</summary>
+    public void Observe(int index, ReadOnlySpan<float> x)
+    {
+        if (_next == _frameSteps.Length || index != _frameSteps[_next]) return;
+        var frame = SpriteImages.Grid(x, _count, _size, _scale, _columns);
+        _writer ??= new AnimatedPngWriter(frame.Width, frame.Height, _frameSteps.Length);
+        bool last = _next == _frameSteps.Length - 1;
+        _writer.AddFrame(frame, last ? Math.Max(FinalHoldMs, FrameDelayMs) : FrameDelayMs);
+        _next++;
+    }
+
+    public void Save(string path)
+    {
+        if (_writer is null || _next != _frameSteps.Length)
+            throw new InvalidOperationException($"the sampling loop showed {_next} of the {_frameSteps.Length} frames; save after it has finished.");
+        _writer.Save(path);
+    }
+}
