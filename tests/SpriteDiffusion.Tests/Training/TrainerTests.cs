@@ -95,6 +95,34 @@ public class TrainerTests
     }
 
     [Fact]
+    public void CosineUnconditionalRunsWithoutAnAverageRecordWhatTheyAre()
+    {
+        using var dir = new TempDir();
+        string run = dir.File("run");
+        var options = Tiny(run) with { Epochs = 1, Schedule = "cosine", Conditional = false, EmaDecay = 0 };
+        new Trainer(options, new Quiet()).Run(CancellationToken.None);
+        var file = SafetensorsFile.Read(Path.Combine(run, Trainer.BestFile));
+        Assert.Equal(158, file.Names.Count);
+        var (_, info) = Checkpoint.Load(Path.Combine(run, Trainer.BestFile));
+        Assert.Equal("cosine", info.Schedule);
+        Assert.False(info.Conditional);
+        Assert.Null(info.EmaDecay);
+        Assert.Equal("cosine", new SpriteDiffusion.Diffusion.SpriteGenerator(new SpriteDiffusion.Model.UNet(info.Model), info).Schedule.Name);
+        Assert.DoesNotContain("val_loss_ema=", File.ReadAllText(Path.Combine(run, Trainer.LogFile)));
+    }
+
+    [Fact]
+    public void TheSeedPresetIsUnconditionalWithoutAnAverageAndBadNewOptionsAreRefused()
+    {
+        Assert.False(TrainingOptions.SeedPreset.Conditional);
+        Assert.Equal(0, TrainingOptions.SeedPreset.EmaDecay);
+        Assert.True(TrainingOptions.Cpu.Conditional);
+        Assert.Throws<UserError>(() => (TrainingOptions.Cpu with { EmaDecay = 1 }).Validate());
+        Assert.Throws<UserError>(() => (TrainingOptions.Cpu with { ContextDropout = 1.5 }).Validate());
+        Assert.Contains("cosine", Assert.Throws<UserError>(() => (TrainingOptions.Cpu with { Schedule = "sigmoid" }).Validate()).Message);
+    }
+
+    [Fact]
     public void ConfigFilesOverlayPresetsAndRejectUnknownKeys()
     {
         using var dir = new TempDir();
