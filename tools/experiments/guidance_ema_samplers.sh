@@ -8,16 +8,18 @@
 # UNCOND_RUN and COND_RUN are run folders of `sprites train --conditional false` and
 # `sprites train` (both with the default EMA). N generated sprites per row (default 1000; the real
 # side is the 378-image validation split). Every row uses seed 0. Prints a Markdown table and
-# keeps each report.json under OUT (default runs/evidence).
+# keeps each report.json under OUT (default runs/evidence). ROWS=REGEX runs only the rows whose
+# name matches (e.g. ROWS=dpm).
 set -euo pipefail
 uncond="$1"; cond="$2"; n="${3:-1000}"; out="${4:-runs/evidence}"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-sprites="$root/src/SpriteDiffusion.Cli/bin/Release/net10.0/sprites"
+sprites="${SPRITES:-$root/src/SpriteDiffusion.Cli/bin/Release/net10.0/sprites}"
 [ -x "$sprites" ] || dotnet build -c Release "$root" > /dev/null
 mkdir -p "$out"
 
 row() { # name, checkpoint, evaluate flags...
   local name="$1" ckpt="$2"; shift 2
+  [[ "$name" =~ ${ROWS:-.} ]] || return 0
   "$sprites" evaluate --checkpoint "$ckpt" --n "$n" --seed 0 --out "$out/$name" "$@" > "$out/$name.log" 2>&1 \
     || { cat "$out/$name.log" >&2; exit 1; }
   python3 - "$out/$name/report.json" "$name" "$*" <<'PY' 2>/dev/null || jq -r --arg name "$name" --arg flags "$*" \

@@ -24,6 +24,7 @@ internal static class EvaluateCommand
         var guidance = new Option<double?>("--guidance") { Description = "Conditional checkpoints: classifier-free guidance scale, each sprite drawn for the class of a real image (default: unconditional)." };
         var weights = new Option<string>("--weights") { Description = "ema (the weight average, when the checkpoint holds one) or raw.", DefaultValueFactory = _ => "ema" };
         weights.AcceptOnlyFromAmong("ema", "raw");
+        var clip = new Option<bool>("--clip-denoised") { Description = "Clamp each step's predicted clean image to [-1, 1], as `sprites sample` does by default.", DefaultValueFactory = _ => true };
         var features = new Option<string>("--features") { Description = "Feature network: resnet18 (bundled, ImageNet) or onnx:PATH.", DefaultValueFactory = _ => FeatureNetworks.ResNet18 };
         var featureInput = new Option<string?>("--feature-input") { Description = "onnx:PATH only: input name (default: the model's only input)." };
         var featureOutput = new Option<string?>("--feature-output") { Description = "onnx:PATH only: feature output name (default: the model's only output)." };
@@ -36,7 +37,7 @@ internal static class EvaluateCommand
         var keepImages = new Option<bool>("--keep-images") { Description = "Keep the compared images as PNGs in OUT/real and OUT/generated." };
 
         var command = new Command("evaluate", "FID and KID over pretrained image features (ResNet-18 by default) between real and generated sprites.");
-        foreach (var option in new Option[] { checkpoint, data, realDir, fakeDir, n, method, steps, eta, seed, threads, guidance, weights, features, featureInput, featureOutput,
+        foreach (var option in new Option[] { checkpoint, data, realDir, fakeDir, n, method, steps, eta, seed, threads, guidance, weights, clip, features, featureInput, featureOutput,
                      featureSize, featureRange, featureBatch, kidSubsets, kidSubsetSize, output, keepImages })
             command.Options.Add(option);
 
@@ -47,7 +48,7 @@ internal static class EvaluateCommand
                 parse.GetValue(data), parse.GetValue(realDir), parse.GetValue(fakeDir),
                 parse.GetValue(n), parse.GetResult(n) is { Implicit: false },
                 ResolveSampler(parse.GetValue(method)!, parse.GetValue(steps), parse.GetValue(eta), parse.GetValue(seed)) with
-                    { Guidance = parse.GetValue(guidance), Weights = parse.GetValue(weights)! },
+                    { Guidance = parse.GetValue(guidance), Weights = parse.GetValue(weights)!, ClipDenoised = parse.GetValue(clip) },
                 parse.GetValue(threads),
                 parse.GetValue(features)!, parse.GetValue(featureInput), parse.GetValue(featureOutput), parse.GetValue(featureSize),
                 parse.GetValue(featureRange)!, parse.GetValue(featureBatch), parse.GetValue(kidSubsets), parse.GetValue(kidSubsetSize),
@@ -119,7 +120,7 @@ internal static class EvaluateCommand
             clock.Restart();
             var request = new GenerationRequest(s.Checkpoint!, s.Sampler.Method, s.Sampler.Steps, s.Sampler.Eta, s.Sampler.Seed, s.N)
             {
-                Threads = s.Threads, Guidance = s.Sampler.Guidance, Classes = labels,
+                Threads = s.Threads, Guidance = s.Sampler.Guidance, Classes = labels, ClipDenoised = s.Sampler.ClipDenoised,
                 Weights = s.Sampler.Weights == "raw" ? SpriteDiffusion.IO.WeightChoice.Raw : SpriteDiffusion.IO.WeightChoice.Ema,
             };
             WithProgress(ctx =>
@@ -211,7 +212,7 @@ internal static class EvaluateCommand
         Row("Generated images", $"{report.GeneratedCount} from {report.GeneratedSource}");
         if (report.Sampler is { } sampler)
             Row("Sampler", $"{sampler.Method.ToUpperInvariant()}, {(sampler.Steps is int k ? $"{k}" : "all T")} steps, eta {F(sampler.Eta, "G")}, seed {sampler.Seed}, "
-                + $"{(sampler.Guidance is double w ? $"guidance {F(w, "G")} over the real classes" : "unconditional")}, {sampler.Weights} weights");
+                + $"{(sampler.Guidance is double w ? $"guidance {F(w, "G")} over the real classes" : "unconditional")}, {sampler.Weights} weights{(sampler.ClipDenoised ? ", x0 clipped" : "")}");
         var t = report.Seconds;
         if (t.ReadImages is double load) Row("Reading images", $"{F(load, "F1")} s");
         if (t.Generation is double generation) Row("Generation", $"{F(generation, "F1")} s");

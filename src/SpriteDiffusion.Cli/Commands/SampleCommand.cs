@@ -29,9 +29,10 @@ internal static class SampleCommand
         var perClass = new Option<int?>("--per-class") { Description = "A grid of K sprites for every class, one labelled row per class." };
         var weights = new Option<string>("--weights") { Description = "ema (the weight average, when the checkpoint holds one) or raw (the trained weights).", DefaultValueFactory = _ => "ema" };
         weights.AcceptOnlyFromAmong("ema", "raw");
+        var clip = new Option<bool>("--clip-denoised") { Description = "Clamp each step's predicted clean image to [-1, 1] (as diffusers' clip_sample; false: SPEC section 3 exactly).", DefaultValueFactory = _ => true };
         var command = new Command("sample", "Generate sprites from a trained checkpoint with DDPM or DDIM, optionally by class with guidance.")
         {
-            checkpoint, method, steps, eta, n, seed, output, scale, each, noise, outNpy, threads, classOption, guidance, perClass, weights,
+            checkpoint, method, steps, eta, n, seed, output, scale, each, noise, outNpy, threads, classOption, guidance, perClass, weights, clip,
         };
         var animation = new SampleAnimation.Options();
         animation.AddTo(command);
@@ -46,6 +47,7 @@ internal static class SampleCommand
             {
                 Class = r.GetValue(classOption), Guidance = r.GetValue(guidance), PerClass = r.GetValue(perClass),
                 Weights = r.GetValue(weights) == "raw" ? WeightChoice.Raw : WeightChoice.Ema,
+                ClipDenoised = r.GetValue(clip),
                 Animation = animation.Read(r),
                 Interpolation = interpolation.Read(r),
             };
@@ -62,6 +64,7 @@ internal static class SampleCommand
         public double? Guidance { get; init; }
         public int? PerClass { get; init; }
         public WeightChoice Weights { get; init; } = WeightChoice.Ema;
+        public bool ClipDenoised { get; init; } = true;
         public AnimationRequest Animation { get; init; } = AnimationRequest.None;
         public InterpolationRequest Interpolation { get; init; } = InterpolationRequest.None;
     }
@@ -81,7 +84,7 @@ internal static class SampleCommand
         SampleAnimation.Validate(q);
         SampleInterpolation.Validate(q);
         var (model, info) = Checkpoint.Load(q.Checkpoint, q.Weights);
-        var generator = new SpriteGenerator(model, info) { Guidance = q.Guidance ?? SpriteGenerator.DefaultGuidance };
+        var generator = new SpriteGenerator(model, info) { Guidance = q.Guidance ?? SpriteGenerator.DefaultGuidance, ClipDenoised = q.ClipDenoised };
         var sampler = generator.CreateSampler(q.Method, q.Steps, q.Eta);
 
         float[]? start = null;

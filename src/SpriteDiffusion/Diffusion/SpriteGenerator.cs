@@ -35,6 +35,15 @@ public sealed class SpriteGenerator
     /// </summary>
     public double Guidance { get; set; } = 1.0;
 
+    /// <summary>
+    /// Clamp each step's implied clean image x0_hat = (x_t - sqrt(1 - alpha_bar) eps_hat) / sqrt(alpha_bar)
+    /// to [-1, 1] and hand the sampler the noise consistent with it (diffusers' clip_sample). Off, the
+    /// samplers are SPEC section 3 exactly; on, an imperfect model's noise estimate at large t can no
+    /// longer blow x0_hat up by 1 / sqrt(alpha_bar) (150x at t = 999), which a deterministic DDIM run
+    /// otherwise carries into the final sprites as saturated speckle.
+    /// </summary>
+    public bool ClipDenoised { get; set; }
+
     /// <summary>The guidance scale `sprites sample` and `evaluate` use when a class is asked for and no scale is given.</summary>
     public const double DefaultGuidance = 3.0;
 
@@ -156,11 +165,27 @@ public sealed class SpriteGenerator
             }
             var y = _model.Forward(_x, _t, _c, training: false).Span;
             var target = eps.Slice(start * per, b * per);
-            if (!guided) { y[..(b * per)].CopyTo(target); continue; }
-            var conditional = y[..(b * per)];
-            var unconditional = y.Slice(b * per, b * per);
-            TensorPrimitives.Subtract(conditional, unconditional, target);
-            TensorPrimitives.MultiplyAdd(target, (float)Guidance, unconditional, target);
+            if (!guided) y[..(b * per)].CopyTo(target);
+            else
+            {
+                var conditional = y[..(b * per)];
+                var unconditional = y.Slice(b * per, b * per);
+                TensorPrimitives.Subtract(conditional, unconditional, target);
+                TensorPrimitives.MultiplyAdd(target, (float)Guidance, unconditional, target);
+            }
+            if (ClipDenoised) ClipImpliedImage(images, target, Schedule.AlphaBar[step]);
+        }
+    }
+
+    /// <summary>Replaces eps by (x - sqrt(ab) clamp(x0_hat)) / sqrt(1 - ab) wherever x0_hat leaves [-1, 1].</summary>
+    private static void ClipImpliedImage(ReadOnlySpan<float> x, Span<float> eps, double alphaBar)
+    {
+        double signal = Math.Sqrt(alphaBar), noise = Math.Sqrt(1 - alphaBar);
+        for (int i = 0; i < eps.Length; i++)
+        {
+            double x0 = (x[i] - noise * eps[i]) / signal;
+            if (x0 is >= -1 and <= 1) continue;
+            eps[i] = (float)((x[i] - signal * Math.Clamp(x0, -1, 1)) / noise);
         }
     }
 }

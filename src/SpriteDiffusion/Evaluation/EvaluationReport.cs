@@ -11,6 +11,8 @@ public sealed record SamplerSettings(string Method, int? Steps, double Eta, ulon
     public double? Guidance { get; init; }
     /// <summary>"ema" (the weight average where the checkpoint holds one) or "raw".</summary>
     public string Weights { get; init; } = "ema";
+    /// <summary>Whether each step's predicted clean image was clamped to [-1, 1].</summary>
+    public bool ClipDenoised { get; init; }
 }
 
 /// <summary>Wall-clock seconds of each phase of an evaluation (ReadImages: PNG folders or the data set); null where a phase did not run.</summary>

@@ -13,6 +13,8 @@ public sealed record GenerationRequest(string CheckpointPath, string Method, int
 {
     public int? Threads { get; init; }
     public WeightChoice Weights { get; init; } = WeightChoice.Ema;
+    /// <summary>Clamp each step's predicted clean image to [-1, 1] (see <see cref="SpriteGenerator.ClipDenoised"/>).</summary>
+    public bool ClipDenoised { get; init; }
     /// <summary>Classifier-free guidance scale; null samples unconditionally (the null context).</summary>
     public double? Guidance { get; init; }
     /// <summary>With guidance: sprite i is drawn for class Classes[i mod length] (e.g. the real set's labels).</summary>
@@ -42,7 +44,7 @@ public static class GeneratedImages
         if (request.Count < 1) throw new UserError($"--n must be at least 1 (got {request.Count}).");
         if (request.Threads is int t) Workers.Threads = t;
         var (model, info) = Checkpoint.Load(request.CheckpointPath, request.Weights);
-        var generator = new SpriteGenerator(model, info);
+        var generator = new SpriteGenerator(model, info) { ClipDenoised = request.ClipDenoised };
         var sampler = generator.CreateSampler(request.Method, request.Steps, request.Eta, DefaultDdimSteps);
         int[]? classes = null;
         if (request.Guidance is double w)
