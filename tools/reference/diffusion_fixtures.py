@@ -144,9 +144,61 @@ def write_forward():
     return save("forward", tensors, "x_t = sqrt(alpha_bar[t]) x0 + sqrt(1 - alpha_bar[t]) eps per image at T = 1000")
 
 
+def dpm_solver_2m(schedule, x_T, eps_hats, timesteps):
+    """DPM-Solver++(2M), Lu et al. 2022 (Algorithm 2), from x_T over `timesteps` and then to t = -1.
+
+    Returns x after each step. eps_hats[i] is the noise prediction at timesteps[i] (the caller's
+    fixed numbers, not a model). The first step has no earlier x0 prediction, and the step into the
+    last timestep spans a lambda interval several times the previous one, so both take the first-order
+    update; the step to t = -1 (sigma = 0, lambda = +inf) evaluates the first-order update at its
+    limit (exp(-inf) = 0), where it leaves x0_hat.
+    """
+    _, _, alpha_bar = schedule
+    alpha = lambda t: torch.sqrt(ab_at(alpha_bar, t))  # noqa: E731
+    sigma = lambda t: torch.sqrt(1 - ab_at(alpha_bar, t))  # noqa: E731
+    lam = lambda t: torch.log(alpha(t)) - torch.log(sigma(t))  # noqa: E731
+    path = list(timesteps) + [-1]
+    x, x0_prev, xs = x_T, None, []
+    for i, eps in enumerate(eps_hats):
+        t, s = path[i], path[i + 1]
+        x0 = (x - sigma(t) * eps) / alpha(t)
+        h = lam(s) - lam(t)
+        if x0_prev is None or s == path[-2] or s < 0:
+            d = x0
+        else:
+            r = (lam(t) - lam(path[i - 1])) / h
+            d = (1 + 1 / (2 * r)) * x0 - 1 / (2 * r) * x0_prev
+        x = sigma(s) / sigma(t) * x - alpha(s) * (torch.exp(-h) - 1) * d
+        x0_prev = x0
+        xs.append(x)
+    return xs
+
+
+def write_dpm_solver():
+    g = torch.Generator().manual_seed(4)
+    u, e = torch.randn(2, 3, 4, 4, generator=g), torch.randn(2, 3, 4, 4, generator=g)
+    later_eps = [torch.randn(2, 3, 4, 4, generator=g) for _ in range(4)]  # float32
+    tensors = {f"eps_hat{i + 1}": eps for i, eps in enumerate(later_eps)}
+    for n in (5, 1):
+        tensors[f"timesteps_n{n}"] = torch.tensor(exact_timesteps(1000, n), dtype=torch.int64)
+    for sched_name, schedule in (("linear", linear_schedule(1000)), ("cosine", cosine_schedule(1000))):
+        # Unscaled, x0_hat at T - 1 would be of size 1/alpha (1e4 for cosine) and swamp every later
+        # step's contribution; scaled, it is u - e, of size 1 as a model's is.
+        a, s = torch.sqrt(schedule[2][-1]), torch.sqrt(1 - schedule[2][-1])
+        x_T, eps0 = (a * u.double()).float(), (a / s * e.double()).float()
+        tensors[f"{sched_name}/x_T"], tensors[f"{sched_name}/eps_hat0"] = x_T, eps0
+        eps_hats = [eps0] + later_eps
+        for n in (5, 1):
+            steps = tensors[f"timesteps_n{n}"].tolist()
+            xs = dpm_solver_2m(schedule, x_T.double(), [eps.double() for eps in eps_hats[:n]], steps)
+            for k, x in enumerate(xs):
+                tensors[f"{sched_name}/n{n}/x{k + 1}"] = x
+    return save("dpm_solver", tensors, "DPM-Solver++(2M) runs of 5 and 1 steps at T = 1000 from fixed x_T and eps_hat per step")
+
+
 def main():
     root = os.path.join(HERE, "..", "..")
-    for path in (write_schedules(), write_ddpm(), write_ddim(), write_forward()):
+    for path in (write_schedules(), write_ddpm(), write_ddim(), write_forward(), write_dpm_solver()):
         back, _ = safetensors_io.load(path)
         assert all(np.all(np.isfinite(v)) for v in back.values()), path
         print(f"{os.path.relpath(path, root)}: {os.path.getsize(path)} bytes, {len(back)} tensors")

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Spectre.Console;
+using SpriteDiffusion.Diffusion;
 using SpriteDiffusion.Evaluation;
 
 namespace SpriteDiffusion.Cli.Commands;
@@ -15,9 +16,9 @@ internal static class EvaluateCommand
         var realDir = new Option<string?>("--real-dir") { Description = "Folder of real PNG images (with --fake-dir: compare two folders, like pytorch-fid)." };
         var fakeDir = new Option<string?>("--fake-dir") { Description = "Folder of generated PNG images." };
         var n = new Option<int>("--n") { Description = "Images per set (folders: the first N by name; default there: all).", DefaultValueFactory = _ => 3000 };
-        var method = new Option<string>("--method") { Description = "Sampler: ddim or ddpm.", DefaultValueFactory = _ => "ddim" };
-        method.AcceptOnlyFromAmong("ddim", "ddpm");
-        var steps = new Option<int?>("--steps") { Description = $"Sampling steps (default: {GeneratedImages.DefaultDdimSteps} for DDIM, as the seed's FID; T for DDPM)." };
+        var method = new Option<string>("--method") { Description = "Sampler: ddim, dpm++2m or ddpm.", DefaultValueFactory = _ => "ddim" };
+        method.AcceptOnlyFromAmong([.. Samplers.Names]);
+        var steps = new Option<int?>("--steps") { Description = $"Sampling steps (default: {GeneratedImages.DefaultDdimSteps} for DDIM, as the seed's FID; {DpmSolverSampler.DefaultSteps} for dpm++2m; T for DDPM)." };
         var eta = new Option<double>("--eta") { Description = "DDIM stochasticity, 0 (deterministic) to 1.", DefaultValueFactory = _ => 0.0 };
         var seed = new Option<ulong>("--seed") { Description = "Sampling seed: the same seed gives the same images.", DefaultValueFactory = _ => 0UL };
         var threads = new Option<int?>("--threads") { Description = "Sampler worker threads (default: all cores)." };
@@ -76,7 +77,7 @@ internal static class EvaluateCommand
         if (s.N < 2) throw new UserError($"--n must be at least 2 (got {s.N}); FID needs a covariance, and numbers worth comparing need thousands.");
         if (s.Sampler.Steps is < 1) throw new UserError($"--steps must be at least 1 (got {s.Sampler.Steps}).");
         if (s.Sampler.Eta is < 0 or > 1) throw new UserError($"--eta must be between 0 and 1 (got {s.Sampler.Eta}).");
-        if (s.Sampler.Method == "ddpm" && s.Sampler.Eta != 0) throw new UserError("--eta applies to DDIM only; DDPM's noise is fixed by its schedule.");
+        if (s.Sampler.Method != "ddim" && s.Sampler.Eta != 0) throw new UserError("--eta applies to DDIM only; DDPM's noise is fixed by its schedule and DPM-Solver++ adds none.");
         if (s.Sampler.Guidance is double w && !(w >= 0 && w <= 50)) throw new UserError($"--guidance must be between 0 and 50 (got {w}); 1 is the plain conditional model.");
         if (folders && (s.Sampler.Guidance is not null || s.Sampler.Weights != "ema"))
             throw new UserError("--guidance and --weights choose how a checkpoint samples; they do not apply to --real-dir/--fake-dir.");
@@ -170,7 +171,7 @@ internal static class EvaluateCommand
     /// <summary>The seed measures FID on DDIM samples of 100 steps (SPEC section 6).</summary>
 
     private static SamplerSettings ResolveSampler(string method, int? steps, double eta, ulong seed) =>
-        new(method, steps ?? (method == "ddim" ? GeneratedImages.DefaultDdimSteps : null), eta, seed);
+        new(method, steps ?? (method == "ddim" ? GeneratedImages.DefaultDdimSteps : method == DpmSolverSampler.SamplerName ? DpmSolverSampler.DefaultSteps : null), eta, seed);
 
     private static IFeatureExtractor OpenFeatures(EvaluateSettings s)
     {

@@ -12,9 +12,9 @@ internal static class SampleCommand
     public static Command Create()
     {
         var checkpoint = new Option<string?>("--checkpoint") { Description = "A .safetensors checkpoint (default: the bundled pretrained model, models/twemoji16)." };
-        var method = new Option<string>("--method") { Description = "Sampler: ddim (few steps, deterministic at eta 0) or ddpm (all T steps).", DefaultValueFactory = _ => "ddim" };
-        method.AcceptOnlyFromAmong("ddim", "ddpm");
-        var steps = new Option<int?>("--steps") { Description = "Sampling steps (default: 50 for DDIM, T for DDPM)." };
+        var method = new Option<string>("--method") { Description = "Sampler: ddim (few steps, deterministic at eta 0), dpm++2m (DPM-Solver++ 2M, deterministic: 20 steps land closer to the exact ODE solution than DDIM's 50) or ddpm (all T steps).", DefaultValueFactory = _ => "ddim" };
+        method.AcceptOnlyFromAmong([.. Samplers.Names]);
+        var steps = new Option<int?>("--steps") { Description = "Sampling steps (default: 50 for DDIM, 20 for dpm++2m, T for DDPM)." };
         var eta = new Option<double>("--eta") { Description = "DDIM stochasticity, 0 (deterministic) to 1.", DefaultValueFactory = _ => 0.0 };
         var n = new Option<int?>("--n") { Description = "Number of sprites (default 16, or the count in --noise)." };
         var seed = new Option<ulong>("--seed") { Description = "Random seed: the same seed gives the same PNG bytes.", DefaultValueFactory = _ => 0UL };
@@ -30,7 +30,7 @@ internal static class SampleCommand
         var weights = new Option<string>("--weights") { Description = "ema (the weight average, when the checkpoint holds one) or raw (the trained weights).", DefaultValueFactory = _ => "ema" };
         weights.AcceptOnlyFromAmong("ema", "raw");
         var clip = new Option<bool>("--clip-denoised") { Description = "Clamp each step's predicted clean image to [-1, 1] (as diffusers' clip_sample; false: SPEC section 3 exactly).", DefaultValueFactory = _ => true };
-        var command = new Command("sample", "Generate sprites from a trained checkpoint with DDPM or DDIM, optionally by class with guidance.")
+        var command = new Command("sample", "Generate sprites from a trained checkpoint with DDPM, DDIM or DPM-Solver++, optionally by class with guidance.")
         {
             checkpoint, method, steps, eta, n, seed, output, scale, each, noise, outNpy, threads, classOption, guidance, perClass, weights, clip,
         };

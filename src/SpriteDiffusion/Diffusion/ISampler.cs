@@ -8,7 +8,7 @@ namespace SpriteDiffusion.Diffusion;
 /// </summary>
 public interface ISampler
 {
-    /// <summary>"ddpm" or "ddim".</summary>
+    /// <summary>"ddpm", "ddim" or "dpm++2m".</summary>
     string Name { get; }
 
     NoiseSchedule Schedule { get; }
@@ -22,7 +22,8 @@ public interface ISampler
     /// <summary>
     /// One step from x at Timesteps[index] to the next x (x_0 after the last), given the model's
     /// predicted noise for the whole batch. Noise is drawn from <paramref name="rng"/> only when the
-    /// step is stochastic. <paramref name="xNext"/> may be <paramref name="xt"/> itself.
+    /// step is stochastic. <paramref name="xNext"/> may be <paramref name="xt"/> itself. A sampler that
+    /// remembers earlier steps (DPM-Solver++) takes a run's steps in order, index 0 starting a new run.
     /// </summary>
     void Step(int index, ReadOnlySpan<float> xt, ReadOnlySpan<float> epsHat, Span<float> xNext, Rng rng);
 }

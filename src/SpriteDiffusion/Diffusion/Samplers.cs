@@ -3,11 +3,12 @@ namespace SpriteDiffusion.Diffusion;
 /// <summary>Samplers by name, so the command line and checkpoints can name one.</summary>
 public static class Samplers
 {
-    public static IReadOnlyList<string> Names { get; } = [DdpmSampler.SamplerName, DdimSampler.SamplerName];
+    public static IReadOnlyList<string> Names { get; } = [DdpmSampler.SamplerName, DdimSampler.SamplerName, DpmSolverSampler.SamplerName];
 
     /// <summary>
     /// The sampler called <paramref name="name"/> with its timesteps set. DDPM takes all T steps,
-    /// so <paramref name="steps"/> = null means T for it; DDIM needs an explicit count. DDPM has no eta.
+    /// so <paramref name="steps"/> = null means T for it; DDIM and DPM-Solver++ need an explicit
+    /// count. Only DDIM has an eta.
     /// </summary>
     public static ISampler Create(string name, NoiseSchedule schedule, int? steps = null, double eta = 0.0)
     {
@@ -23,6 +24,12 @@ public static class Samplers
                 if (steps is null)
                     throw new UserError($"DDIM needs a step count: give --steps between 1 and {schedule.T}.");
                 return new DdimSampler(schedule, steps.Value, eta);
+            case DpmSolverSampler.SamplerName:
+                if (eta != 0.0)
+                    throw new UserError($"--eta applies to DDIM only; DPM-Solver++ solves the deterministic ODE and takes no noise (got eta {eta}).");
+                if (steps is null)
+                    throw new UserError($"DPM-Solver++ needs a step count: give --steps between 1 and {schedule.T} ({DpmSolverSampler.DefaultSteps} is a good start).");
+                return new DpmSolverSampler(schedule, steps.Value);
             default:
                 throw new UserError($"unknown sampler '{name}': use one of {string.Join(", ", Names)}.");
         }

@@ -85,12 +85,19 @@ public sealed class SpriteGenerator
     }
 
     /// <summary>
-    /// The named sampler over this model's schedule; without a step count DDPM takes all T steps
-    /// and DDIM <paramref name="defaultDdimSteps"/> (50 for sample grids, 100 for FID, as the seed).
+    /// The named sampler over this model's schedule; without a step count DDPM takes all T steps,
+    /// DDIM <paramref name="defaultDdimSteps"/> (50 for sample grids, 100 for FID, as the seed) and
+    /// DPM-Solver++ <see cref="DpmSolverSampler.DefaultSteps"/>.
     /// </summary>
     public ISampler CreateSampler(string method, int? steps, double eta, int defaultDdimSteps = 50) =>
-        Samplers.Create(method, Schedule,
-            steps ?? (method == DdimSampler.SamplerName ? Math.Min(defaultDdimSteps, Schedule.T) : Schedule.T), eta);
+        Samplers.Create(method, Schedule, steps ?? DefaultSteps(method, defaultDdimSteps), eta);
+
+    private int DefaultSteps(string method, int defaultDdimSteps) => method.Trim().ToLowerInvariant() switch
+    {
+        DdimSampler.SamplerName => Math.Min(defaultDdimSteps, Schedule.T),
+        DpmSolverSampler.SamplerName => Math.Min(DpmSolverSampler.DefaultSteps, Schedule.T),
+        _ => Schedule.T,
+    };
 
     public static NoiseSchedule CreateSchedule(CheckpointInfo info) =>
         info.Schedule == NoiseSchedule.LinearName

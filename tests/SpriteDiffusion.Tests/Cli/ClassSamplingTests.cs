@@ -46,6 +46,7 @@ public class ClassSamplingTests
             ["flags.png"] = [.. Common("flags.png"), "--class", "flags"],
             ["dogs_w1.png"] = [.. Common("dogs_w1.png"), "--class", "dogs", "--guidance", "1"],
             ["dogs_raw.png"] = [.. Common("dogs_raw.png"), "--class", "dogs", "--weights", "raw"],
+            ["dogs_noclip.png"] = [.. Common("dogs_noclip.png"), "--class", "dogs", "--clip-denoised", "false"],
         };
         foreach (var (name, args) in outputs)
         {
@@ -57,6 +58,7 @@ public class ClassSamplingTests
         Assert.NotEqual(Bytes("dogs.png"), Bytes("flags.png"));
         Assert.NotEqual(Bytes("dogs.png"), Bytes("dogs_w1.png"));
         Assert.NotEqual(Bytes("dogs.png"), Bytes("dogs_raw.png"));
+        Assert.NotEqual(Bytes("dogs.png"), Bytes("dogs_noclip.png"));
     }
 
     [Theory]

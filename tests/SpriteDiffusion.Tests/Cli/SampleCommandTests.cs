@@ -54,11 +54,29 @@ public class SampleCommandTests
         Assert.NotEqual(noise, a);
     }
 
+    [Fact]
+    public void DpmSolverSamplesTheBundledModel()
+    {
+        using var dir = new TempDir();
+        var r = SpritesProcess.Run(dir.Path, "sample", "--method", "dpm++2m", "--steps", "10", "--n", "4", "--out", "dpm.png");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("dpm++2m", r.Out);
+        var grid = Png.Read(dir.File("dpm.png"));
+        Assert.Equal(2 * 16 * 4 + 3, grid.Width);
+
+        var help = SpritesProcess.Run(dir.Path, "sample", "--help");
+        Assert.Equal(0, help.Code);
+        Assert.Contains("dpm++2m", help.Out);
+        Assert.Contains("20 for dpm++2m", help.Out);
+    }
+
     [Theory]
     [InlineData("--steps 0", "--steps")]
     [InlineData("--eta -1", "--eta")]
     [InlineData("--steps 2000", "--steps")]
     [InlineData("--method ddpm --steps 10", "DDPM")]
+    [InlineData("--method dpm++2m --eta 0.5", "--eta")]
+    [InlineData("--method dpm++2m --steps 1001", "DPM-Solver++")]
     [InlineData("--n 0", "--n")]
     [InlineData("--scale 0", "--scale")]
     public void ImpossibleFlagsFailCleanlyAndWriteNothing(string flags, string mentioned)

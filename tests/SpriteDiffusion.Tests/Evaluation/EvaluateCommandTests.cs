@@ -83,6 +83,24 @@ public class EvaluateCommandTests
     }
 
     [Fact]
+    public void DpmSolverTakesItsOwnDefaultStepCount()
+    {
+        using var temp = new TempDir();
+        string checkpoint = Path.Combine(temp.Path, "model.safetensors");
+        var model = new SpriteDiffusion.Model.UNet(new SpriteDiffusion.Model.UNetConfig(NFeat: 8), seed: 2);
+        SpriteDiffusion.IO.Checkpoint.Save(checkpoint, model, new SpriteDiffusion.IO.CheckpointInfo { Model = model.Config });
+        var (code, stdout, stderr) = SpritesProcess.Run(temp.Path, "evaluate", "--checkpoint", checkpoint, "--method", "dpm++2m",
+            "--n", "8", "--out", Folder(temp, "out"));
+        Assert.True(code == 0, stderr);
+        Assert.Contains("FID (ResNet-18 features)", stdout);
+        var sampler = EvaluationReport.FromJson(File.ReadAllText(temp.File("out", "report.json"))).Sampler!;
+        Assert.Equal(("dpm++2m", 20), (sampler.Method, sampler.Steps));
+
+        var eta = SpritesProcess.Run(temp.Path, "evaluate", "--checkpoint", checkpoint, "--method", "dpm++2m", "--eta", "0.5");
+        SpritesProcess.AssertCleanFailure(eta, "--eta applies to DDIM only");
+    }
+
+    [Fact]
     public void CheckpointModeReportsACorruptCheckpointByName()
     {
         using var temp = new TempDir();
