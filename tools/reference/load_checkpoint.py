@@ -14,7 +14,7 @@ PyTorch, from the tensor shapes (with the linear schedule, T = 1000 and time inp
 With --noise (float32 N x C x H x W .npy, x_T) it runs DDIM at eta 0, which makes x_0 a function
 of the checkpoint and the noise alone, with the context zero as `sprites sample` uses it. So
 
-    sprites sample --checkpoint C --noise x_T.npy --steps 50 --out-npy ours.npy
+    sprites sample --checkpoint C --noise x_T.npy --steps 50 --clip-denoised false --out-npy ours.npy
     /usr/bin/python3 tools/reference/load_checkpoint.py C --noise x_T.npy --steps 50 \
         --out-npy torch.npy --compare ours.npy
 
@@ -126,8 +126,10 @@ def _tensor(value, dtype):
 
 
 @torch.no_grad()
-def ddim_sample(model, x_T, config, steps, context=None):
-    """DDIM at eta 0 from x_T, SPEC section 3 as written (x0_hat first), in the model's dtype."""
+def ddim_sample(model, x_T, config, steps, context=None, clip=False):
+    """DDIM at eta 0 from x_T, SPEC section 3 as written (x0_hat first), in the model's dtype.
+    clip: clamp x0_hat to [-1, 1] and continue with the noise consistent with it, as
+    `sprites sample` does by default (--clip-denoised)."""
     dtype = next(model.parameters()).dtype
     ab = alpha_bar(config).to(dtype)
     x = _tensor(x_T, dtype)
@@ -140,6 +142,9 @@ def ddim_sample(model, x_T, config, steps, context=None):
         ab_s = ab[s] if s >= 0 else torch.tensor(1.0, dtype=dtype)
         eps = model(x, torch.full((n, 1), time_value(t, config), dtype=dtype), c)
         x0_hat = (x - torch.sqrt(1 - ab_t) * eps) / torch.sqrt(ab_t)
+        if clip:
+            x0_hat = x0_hat.clamp(-1, 1)
+            eps = (x - torch.sqrt(ab_t) * x0_hat) / torch.sqrt(1 - ab_t)
         x = torch.sqrt(ab_s) * x0_hat + torch.sqrt(1 - ab_s) * eps
     return x
 
@@ -176,6 +181,8 @@ def main():
     parser.add_argument("--compare", help="a .npy of samples (e.g. from `sprites sample --out-npy`) to compare with")
     parser.add_argument("--weights", choices=["ema", "raw"], default="ema",
                         help="the weight average where the checkpoint holds one (default), or the raw weights")
+    parser.add_argument("--clip-denoised", action="store_true",
+                        help="clamp x0_hat to [-1, 1] each step, as `sprites sample` does by default")
     parser.add_argument("--float32", action="store_true", help="sample in float32 instead of float64")
     args = parser.parse_args()
 
@@ -195,7 +202,7 @@ def main():
     noise = read_noise(args.noise, config)
     if not args.float32:
         model.double()
-    x0 = ddim_sample(model, noise, config, args.steps).numpy()
+    x0 = ddim_sample(model, noise, config, args.steps, clip=args.clip_denoised).numpy()
     print(f"DDIM eta 0, {args.steps} steps, {noise.shape[0]} samples, {'float32' if args.float32 else 'float64'}, "
           f"time input {config['time_input']}: x_0 in [{x0.min():.4f}, {x0.max():.4f}]")
     if args.out_npy:
