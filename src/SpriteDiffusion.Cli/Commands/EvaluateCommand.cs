@@ -79,8 +79,8 @@ internal static class EvaluateCommand
         if (s.Sampler.Eta is < 0 or > 1) throw new UserError($"--eta must be between 0 and 1 (got {s.Sampler.Eta}).");
         if (s.Sampler.Method != "ddim" && s.Sampler.Eta != 0) throw new UserError("--eta applies to DDIM only; DDPM's noise is fixed by its schedule and DPM-Solver++ adds none.");
         if (s.Sampler.Guidance is double w && !(w >= 0 && w <= 50)) throw new UserError($"--guidance must be between 0 and 50 (got {w}); 1 is the plain conditional model.");
-        if (folders && (s.Sampler.Guidance is not null || s.Sampler.Weights != "ema"))
-            throw new UserError("--guidance and --weights choose how a checkpoint samples; they do not apply to --real-dir/--fake-dir.");
+        if (folders && (s.Sampler.Guidance is not null || s.Sampler.Weights != "ema" || !s.Sampler.ClipDenoised))
+            throw new UserError("--guidance, --weights and --clip-denoised choose how a checkpoint samples; they do not apply to --real-dir/--fake-dir.");
         if (s.Threads is < 1) throw new UserError($"--threads must be at least 1 (got {s.Threads}).");
         if (s.KidSubsetSize < 2) throw new UserError($"--kid-subset-size must be at least 2 (got {s.KidSubsetSize}).");
 

@@ -76,6 +76,8 @@ internal static class SampleCommand
         if (q.PerClass is < 1 or > 64) throw new UserError($"--per-class must be between 1 and 64 (got {q.PerClass}).");
         if (q.PerClass is not null && (q.Class is not null || q.Count is not null))
             throw new UserError("--per-class chooses both the classes and the count; drop --class and --n, or drop --per-class.");
+        if (q.PerClass is not null && q.Animation.Path is not null)
+            throw new UserError("--animate shows one grid without labels; animate one class with --class instead of --per-class.");
         if (q.PerClass is not null && q.Interpolation.Enabled)
             throw new UserError("--interpolate draws one row between two seeds; use --class with it instead of --per-class.");
         if (q.Guidance is double w && !(w >= 0 && w <= 50)) throw new UserError($"--guidance must be between 0 and 50 (got {w}); 1 is the plain conditional model.");

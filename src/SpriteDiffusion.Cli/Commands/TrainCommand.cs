@@ -47,7 +47,7 @@ internal static class TrainCommand
             {
                 string saved = Path.Combine(resumeDir, Trainer.ConfigFile);
                 if (!File.Exists(saved)) throw new UserError($"{resumeDir}: not a run folder (no {Trainer.ConfigFile}); nothing to resume.");
-                options = TrainingOptions.Cpu.Overlay(saved) with { Output = resumeDir };
+                options = TrainingOptions.ResumeBase.Overlay(saved) with { Output = resumeDir };
             }
             else
             {

@@ -203,10 +203,14 @@ public sealed class Trainer
         Checkpoint.SaveResumable(path, model, adam, info, rng.GetState(), ema);
     }
 
-    private static (int Epoch, int Batch, double Best, double Partial) Resume(string path, UNet model, Adam adam, Rng rng, WeightAverage? ema)
+    private (int Epoch, int Batch, double Best, double Partial) Resume(string path, UNet model, Adam adam, Rng rng, WeightAverage? ema)
     {
         if (!File.Exists(path))
             throw new UserError($"{path}: nothing to resume (no resume checkpoint in this output folder). Start a new run without --resume.");
+        var saved = Checkpoint.ReadInfo(SafetensorsFile.Read(path));
+        if (saved.Conditional != _o.Conditional || (saved.EmaDecay is not null) != (ema is not null))
+            throw new UserError($"{path}: the run was trained {(saved.Conditional ? "conditional" : "unconditional")} {(saved.EmaDecay is null ? "without" : "with")} a weight average; "
+                + "resume it with the same --conditional and --ema-decay (the run's config.json has them).");
         var (info, rngState) = Checkpoint.LoadResumable(path, model, adam, ema);
         rng.SetState(rngState);
         double Get(string key) => double.Parse(info.Extra[key], CultureInfo.InvariantCulture);

@@ -48,6 +48,12 @@ public sealed record TrainingOptions
         ValidationFraction = 0.1, SplitSeed = 42, DdimSteps = 50, Conditional = false, EmaDecay = 0,
     };
 
+    /// <summary>
+    /// What a resumed run's config.json is laid over: a config written before conditional training
+    /// and the weight average existed lacks their keys, and its run had neither.
+    /// </summary>
+    public static TrainingOptions ResumeBase { get; } = Cpu with { Conditional = false, EmaDecay = 0 };
+
     public static TrainingOptions FromPreset(string name) => name switch
     {
         "cpu" => Cpu,

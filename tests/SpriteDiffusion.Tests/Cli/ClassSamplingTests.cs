@@ -16,7 +16,7 @@ public class ClassSamplingTests
         var nudge = new float[model.Store.Values.Length];
         new SpriteDiffusion.Engine.Rng(1).FillUniform(nudge, -0.05f, 0.05f);
         System.Numerics.Tensors.TensorPrimitives.Add(model.Store.Values.Span, nudge, model.Store.Values.Span);
-        SpriteDiffusion.IO.Checkpoint.Save(path, model, new CheckpointInfo { Model = model.Config, Conditional = conditional, ClassNames = ["cats", "dogs", "flags"] }, ema);
+        SpriteDiffusion.IO.Checkpoint.Save(path, model, new CheckpointInfo { Model = model.Config, Conditional = conditional, ContextDropout = conditional ? 0.1 : 0, ClassNames = ["cats", "dogs", "flags"] }, ema);
         return path;
     }
 
@@ -67,6 +67,7 @@ public class ClassSamplingTests
     [InlineData(true, "--per-class 2 --n 4", "--per-class")]
     [InlineData(true, "--class cats --guidance -1", "--guidance")]
     [InlineData(true, "--per-class 0", "--per-class")]
+    [InlineData(true, "--per-class 2 --animate a.png", "--animate")]
     [InlineData(false, "--class cats", "unconditional")]
     [InlineData(false, "--per-class 2", "unconditional")]
     public void ImpossibleClassRequestsFailCleanlyAndWriteNothing(bool conditional, string flags, string mentioned)

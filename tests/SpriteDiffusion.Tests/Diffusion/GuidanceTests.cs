@@ -7,13 +7,13 @@ namespace SpriteDiffusion.Tests.Diffusion;
 
 public class GuidanceTests
 {
-    private static SpriteGenerator Generator(bool conditional = true)
+    private static SpriteGenerator Generator(bool conditional = true, double dropout = 0.1)
     {
         var model = new UNet(new UNetConfig(NFeat: 8, NCFeat: 4), seed: 21);
         // Random non-trivial running statistics, so eval mode is not the identity normalisation.
         foreach (var e in model.Store.Entries.Where(e => e.Kind == StateKind.Buffer))
             new Rng(22).FillUniform(e.Value.Span, 0.5f, 1.5f);
-        return new SpriteGenerator(model, new CheckpointInfo { Model = model.Config, Conditional = conditional, ClassNames = ["a", "b", "c", "d"] });
+        return new SpriteGenerator(model, new CheckpointInfo { Model = model.Config, Conditional = conditional, ContextDropout = dropout, ClassNames = ["a", "b", "c", "d"] });
     }
 
     private static float[] Run(SpriteGenerator g, double guidance, int[]? classes, int count = 3)
@@ -53,5 +53,13 @@ public class GuidanceTests
         Assert.Contains("'a'", e.Message);
         Assert.Throws<UserError>(() => g.ResolveClass("4"));
         Assert.Throws<UserError>(() => Generator(conditional: false).ResolveClass("a"));
+    }
+
+    [Fact]
+    public void GuidanceIsRefusedWhenTheNullContextWasNeverTrained()
+    {
+        var g = Generator(dropout: 0);
+        Assert.Contains("--guidance 1", Assert.Throws<UserError>(() => Run(g, 3.0, [0, 1, 2])).Message);
+        Assert.Equal(3 * g.ImageLength, Run(g, 1.0, [0, 1, 2]).Length);
     }
 }

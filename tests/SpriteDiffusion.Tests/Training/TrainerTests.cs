@@ -123,6 +123,24 @@ public class TrainerTests
     }
 
     [Fact]
+    public void ResumingWithAnotherConditioningOrAverageIsRefusedAndOldConfigsResumeAsTheyRan()
+    {
+        using var dir = new TempDir();
+        string run = dir.File("run");
+        using var cts = new CancellationTokenSource();
+        new Trainer(Tiny(run), new CancelAfter(2, cts)).Run(cts.Token);
+        var noAverage = Assert.Throws<UserError>(() => new Trainer(Tiny(run) with { EmaDecay = 0 }, new Quiet()).Run(CancellationToken.None, resume: true));
+        Assert.Contains("--ema-decay", noAverage.Message);
+        Assert.Throws<UserError>(() => new Trainer(Tiny(run) with { Conditional = false }, new Quiet()).Run(CancellationToken.None, resume: true));
+
+        // A config.json from before conditional training and the average lacks both keys.
+        File.WriteAllText(dir.File("old.json"), "{\"n_feat\": 8, \"epochs\": 3}");
+        var old = TrainingOptions.ResumeBase.Overlay(dir.File("old.json"));
+        Assert.False(old.Conditional);
+        Assert.Equal(0, old.EmaDecay);
+    }
+
+    [Fact]
     public void ConfigFilesOverlayPresetsAndRejectUnknownKeys()
     {
         using var dir = new TempDir();
