@@ -14,9 +14,8 @@ public sealed class SpriteGenerator
     private const int MaxForwardBatch = 128;
     private readonly UNet _model;
     private readonly TimeConvention _time;
-    private Tensor? _x, _t, _c;
-    private Tensor? _xStorage, _tStorage, _cStorage;
-    private readonly Dictionary<int, (Tensor X, Tensor T, Tensor C)> _inputs = [];
+    // Storage grows to the largest chunk and is reused, so sampling does not reallocate per step.
+    private readonly Activation _x = new(), _t = new(), _c = new();
 
     public SpriteGenerator(UNet model, CheckpointInfo info)
     {
@@ -154,22 +153,23 @@ public sealed class SpriteGenerator
     private void Predict(ReadOnlySpan<float> xt, int step, Span<float> eps, float[] contexts, bool guided)
     {
         int per = ImageLength, ncf = _model.Config.NCFeat, total = xt.Length / per, h = _model.Config.Height;
+        int channels = _model.Config.InChannels;
         float tValue = TimeInput.Value(step, Schedule.T, _time);
         int chunk = guided ? MaxForwardBatch / 2 : MaxForwardBatch;
         for (int start = 0; start < total; start += chunk)
         {
             int b = Math.Min(chunk, total - start), rows = guided ? 2 * b : b;
-            (_x, _t, _c) = Inputs(rows);
+            Tensor x = _x.Get(rows, channels, h, h), t = _t.Get(rows, 1), c = _c.Get(rows, ncf);
             var images = xt.Slice(start * per, b * per);
-            images.CopyTo(_x.Span);
-            _t!.Span.Fill(tValue);
-            contexts.AsSpan(start * ncf, b * ncf).CopyTo(_c!.Span);
+            images.CopyTo(x.Span);
+            t.Span.Fill(tValue);
+            contexts.AsSpan(start * ncf, b * ncf).CopyTo(c.Span);
             if (guided)
             {
-                images.CopyTo(_x.Span[(b * per)..]);
-                _c.Span[(b * ncf)..].Clear();
+                images.CopyTo(x.Span[(b * per)..]);
+                c.Span[(b * ncf)..].Clear();
             }
-            var y = _model.Forward(_x, _t, _c, training: false).Span;
+            var y = _model.Forward(x, t, c, training: false).Span;
             var target = eps.Slice(start * per, b * per);
             if (!guided) y[..(b * per)].CopyTo(target);
             else
@@ -181,23 +181,6 @@ public sealed class SpriteGenerator
             }
             if (ClipDenoised) ClipImpliedImage(images, target, Schedule.AlphaBar[step]);
         }
-    }
-
-    /// <summary>
-    /// The model's input tensors for a batch of <paramref name="rows"/>, as views of storage sized for
-    /// the largest batch, so a run whose chunks alternate in size (72 guided sprites: 64 and 8) does
-    /// not reallocate every step.
-    /// </summary>
-    private (Tensor X, Tensor T, Tensor C) Inputs(int rows)
-    {
-        if (_inputs.TryGetValue(rows, out var cached)) return cached;
-        int h = _model.Config.Height, c = _model.Config.InChannels, ncf = _model.Config.NCFeat;
-        _xStorage ??= Tensor.Zeros(MaxForwardBatch * c * h * h);
-        _tStorage ??= Tensor.Zeros(MaxForwardBatch);
-        _cStorage ??= Tensor.Zeros(MaxForwardBatch * ncf);
-        var views = (_xStorage.View(0, rows, c, h, h), _tStorage.View(0, rows, 1), _cStorage.View(0, rows, ncf));
-        _inputs[rows] = views;
-        return views;
     }
 
     /// <summary>Replaces eps by (x - sqrt(ab) clamp(x0_hat)) / sqrt(1 - ab) wherever x0_hat leaves [-1, 1].</summary>
