@@ -89,31 +89,25 @@ internal static class SampleCommand
         var generator = new SpriteGenerator(model, info) { Guidance = q.Guidance ?? SpriteGenerator.DefaultGuidance, ClipDenoised = q.ClipDenoised };
         var sampler = generator.CreateSampler(q.Method, q.Steps, q.Eta);
 
+        // The count comes from --per-class, --noise, --interpolate or --n; the classes follow it.
+        int? classIndex = q.Class is string name ? generator.ResolveClass(name) : null;
+        if (q.PerClass is not null) generator.RequireClasses();
+        int? asked = q.PerClass is int k ? model.Config.NCFeat * k : q.Count;
+        int count = asked ?? 16;
         float[]? start = null;
-        int[]? classes = null;
-        if (q.PerClass is int k)
-        {
-            generator.RequireClasses();
-            classes = Enumerable.Range(0, model.Config.NCFeat * k).Select(i => i / k).ToArray();
-        }
-        else if (q.Class is string name)
-        {
-            int c = generator.ResolveClass(name);
-            classes = Enumerable.Repeat(c, q.Count ?? 16).ToArray();
-        }
-        int count = classes?.Length ?? q.Count ?? 16;
         if (q.Noise is not null)
         {
             start = Npy.ReadFloat32(q.Noise, out var shape);
             int h = model.Config.Height;
             if (shape.Length != 4 || shape[1] != model.Config.InChannels || shape[2] != h || shape[3] != h)
                 throw new UserError($"{q.Noise}: noise of shape [{string.Join(", ", shape)}] does not fit this model; it needs N x {model.Config.InChannels} x {h} x {h}.");
-            if ((q.PerClass is null ? q.Count : count) is int c && c != shape[0])
+            if (asked is int c && c != shape[0])
                 throw new UserError($"{q.Noise} holds {shape[0]} starting images but {(q.PerClass is null ? "--n" : "--per-class")} asks for {c}; make them agree.");
             count = shape[0];
         }
         if (q.Interpolation.Enabled) start = SampleInterpolation.StartingNoise(q, generator, out count);
-        if (classes is not null && classes.Length != count) classes = Enumerable.Repeat(classes[0], count).ToArray();
+        int[]? classes = q.PerClass is int perClass ? Enumerable.Range(0, count).Select(i => i / perClass).ToArray()
+            : classIndex is int one ? Enumerable.Repeat(one, count).ToArray() : null;
         int columns = q.Interpolation.Enabled ? count : q.PerClass ?? SpriteImages.GridColumns(count);
         var animation = SampleAnimation.Start(q, sampler, count, model.Config.Height, columns);
 
