@@ -56,7 +56,7 @@ public static class Checkpoint
     {
         var writer = new SafetensorsWriter();
         AddState(writer, model.Store);
-        AddAverage(writer, model.Store, ema);
+        AddAverage(writer, ema);
         WriteMetadata(writer.Metadata, info with { EmaDecay = ema?.Decay });
         writer.Save(path);
     }
@@ -66,7 +66,7 @@ public static class Checkpoint
     {
         var writer = new SafetensorsWriter();
         AddState(writer, model.Store);
-        AddAverage(writer, model.Store, ema);
+        AddAverage(writer, ema);
         info = info with { EmaDecay = ema?.Decay };
         foreach (var e in model.Store.Entries.Where(e => e.Kind == StateKind.Parameter))
         {
@@ -108,13 +108,10 @@ public static class Checkpoint
             Copy(file, EmaPrefix + e.Name, e.Shape, e.Value.Span);
     }
 
-    private static void AddAverage(SafetensorsWriter writer, ParameterStore store, WeightAverage? ema)
+    private static void AddAverage(SafetensorsWriter writer, WeightAverage? ema)
     {
         if (ema is null) return;
-        foreach (var e in store.Entries.Where(e => e.Kind == StateKind.Parameter))
-            writer.Add(EmaPrefix + e.Name, ema.Parameters.Span.Slice(Offset(store, e), e.Length), e.Shape);
-        for (int i = 0; i < ema.BufferEntries.Count; i++)
-            writer.Add(EmaPrefix + ema.BufferEntries[i].Name, ema.Buffers[i].Span, ema.BufferEntries[i].Shape);
+        foreach (var (e, average) in ema.Averages) writer.Add(EmaPrefix + e.Name, average.Span, e.Shape);
     }
 
     /// <summary>
@@ -137,15 +134,10 @@ public static class Checkpoint
             Copy(file, OptimizerPrefix + "exp_avg_sq." + e.Name, e.Shape, optimizer.V.Span.Slice(offset, e.Length));
         }
         optimizer.Step = file[OptimizerPrefix + "step"].ToInt64()[0];
+        if (HasAverage(file) != (ema is not null))
+            throw new UserError($"{path}: the run was trained {(HasAverage(file) ? "with" : "without")} a weight average; resume it with the same --ema-decay (the run's config.json has it).");
         if (ema is not null)
-        {
-            if (!HasAverage(file))
-                throw new UserError($"{path}: this run's options ask for a weight average but the checkpoint holds none; resume with the run's own config.json.");
-            foreach (var e in model.Store.Entries.Where(e => e.Kind == StateKind.Parameter))
-                Copy(file, EmaPrefix + e.Name, e.Shape, ema.Parameters.Span.Slice(Offset(model.Store, e), e.Length));
-            for (int i = 0; i < ema.BufferEntries.Count; i++)
-                Copy(file, EmaPrefix + ema.BufferEntries[i].Name, ema.BufferEntries[i].Shape, ema.Buffers[i].Span);
-        }
+            foreach (var (e, average) in ema.Averages) Copy(file, EmaPrefix + e.Name, e.Shape, average.Span);
         return (info, file["rng.state"].ToInt64().Select(v => unchecked((ulong)v)).ToArray());
     }
 

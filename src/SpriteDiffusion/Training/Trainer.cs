@@ -207,11 +207,9 @@ public sealed class Trainer
     {
         if (!File.Exists(path))
             throw new UserError($"{path}: nothing to resume (no resume checkpoint in this output folder). Start a new run without --resume.");
-        var saved = Checkpoint.ReadInfo(SafetensorsFile.Read(path));
-        if (saved.Conditional != _o.Conditional || (saved.EmaDecay is not null) != (ema is not null))
-            throw new UserError($"{path}: the run was trained {(saved.Conditional ? "conditional" : "unconditional")} {(saved.EmaDecay is null ? "without" : "with")} a weight average; "
-                + "resume it with the same --conditional and --ema-decay (the run's config.json has them).");
         var (info, rngState) = Checkpoint.LoadResumable(path, model, adam, ema);
+        if (info.Conditional != _o.Conditional)
+            throw new UserError($"{path}: the run was trained {(info.Conditional ? "conditional" : "unconditional")}; resume it with the same --conditional (the run's config.json has it).");
         rng.SetState(rngState);
         double Get(string key) => double.Parse(info.Extra[key], CultureInfo.InvariantCulture);
         return ((int)Get("resume_epoch"), (int)Get("resume_batch"), Get("best_validation_loss"), Get("partial_loss_sum"));

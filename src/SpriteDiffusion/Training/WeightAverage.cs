@@ -11,7 +11,7 @@ namespace SpriteDiffusion.Training;
 /// that averages. The decay warms up as min(decay, (1 + n) / (10 + n)) after n updates, so the early
 /// average is not dominated by the random initial weights.
 /// </summary>
-public sealed class WeightAverage
+public sealed unsafe class WeightAverage
 {
     private readonly ParameterStore _store;
     private readonly StateEntry[] _buffers;
@@ -25,6 +25,11 @@ public sealed class WeightAverage
         _buffers = store.Entries.Where(e => e.Kind == StateKind.Buffer).ToArray();
         Parameters = Tensor.Zeros(store.Values.Length);
         Buffers = _buffers.Select(e => Tensor.Zeros(e.Shape)).ToArray();
+        var averages = new List<(StateEntry, Tensor)>();
+        foreach (var e in store.Entries.Where(e => e.Kind == StateKind.Parameter))
+            averages.Add((e, Parameters.View((int)(e.Value.Data - store.Values.Data), e.Shape)));
+        for (int i = 0; i < _buffers.Length; i++) averages.Add((_buffers[i], Buffers[i]));
+        Averages = averages;
         Reset();
     }
 
@@ -35,6 +40,9 @@ public sealed class WeightAverage
 
     /// <summary>The averaged running statistics, one per buffer entry of the store, in store order.</summary>
     public IReadOnlyList<Tensor> Buffers { get; }
+
+    /// <summary>Every averaged state entry (parameters, then buffers) with its average, shaped like the entry.</summary>
+    public IReadOnlyList<(StateEntry Entry, Tensor Average)> Averages { get; }
 
     /// <summary>The store's buffer entries, matching <see cref="Buffers"/>.</summary>
     public IReadOnlyList<StateEntry> BufferEntries => _buffers;
