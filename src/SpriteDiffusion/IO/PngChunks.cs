@@ -15,8 +15,6 @@ public static class PngChunks
 {
     public static ReadOnlySpan<byte> Signature => [137, 80, 78, 71, 13, 10, 26, 10];
 
-    private static readonly uint[] CrcTable = BuildCrcTable();
-
     /// <summary>Every chunk of a PNG file in order, with its CRC checked.</summary>
     public static List<PngChunk> Read(ReadOnlySpan<byte> png, string nameForErrors)
     {
@@ -58,22 +56,5 @@ public static class PngChunks
     }
 
     /// <summary>The CRC-32 of PNG (and zlib, gzip): polynomial 0xEDB88320 reflected, all ones in and out.</summary>
-    public static uint Crc(ReadOnlySpan<byte> bytes)
-    {
-        uint c = 0xFFFFFFFFu;
-        foreach (byte b in bytes) c = CrcTable[(c ^ b) & 0xFF] ^ (c >> 8);
-        return c ^ 0xFFFFFFFFu;
-    }
-
-    private static uint[] BuildCrcTable()
-    {
-        var table = new uint[256];
-        for (uint n = 0; n < 256; n++)
-        {
-            uint c = n;
-            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[n] = c;
-        }
-        return table;
-    }
+    public static uint Crc(ReadOnlySpan<byte> bytes) => System.IO.Hashing.Crc32.HashToUInt32(bytes);
 }
