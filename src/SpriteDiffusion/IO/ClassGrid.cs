@@ -28,8 +28,7 @@ public static class ClassGrid
         {
             var gap = ImageGrid.DefaultGapColor;
             canvas.Clear(new SKColor(gap.R, gap.G, gap.B));
-            using var sprites = new SKBitmap(new SKImageInfo(grid.Width, grid.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
-            System.Runtime.InteropServices.Marshal.Copy(grid.Pixels, 0, sprites.GetPixels(), grid.Pixels.Length);
+            using var sprites = Png.ToBitmap(grid);
             canvas.DrawBitmap(sprites, labelWidth, 0);
             for (int r = 0; r < labels.Count; r++)
             {

@@ -46,11 +46,18 @@ public static class Png
     /// </summary>
     public static byte[] Encode(RgbaImage image, bool opaque = false)
     {
-        var info = new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, opaque ? SKAlphaType.Opaque : SKAlphaType.Unpremul);
-        using var bitmap = new SKBitmap(info);
-        System.Runtime.InteropServices.Marshal.Copy(image.Pixels, 0, bitmap.GetPixels(), image.Pixels.Length);
+        using var bitmap = ToBitmap(image, opaque);
         using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
         return data.ToArray();
+    }
+
+    /// <summary>The image as a SkiaSharp bitmap (unpremultiplied RGBA, or opaque), e.g. to draw on.</summary>
+    public static SKBitmap ToBitmap(RgbaImage image, bool opaque = false)
+    {
+        var info = new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, opaque ? SKAlphaType.Opaque : SKAlphaType.Unpremul);
+        var bitmap = new SKBitmap(info);
+        System.Runtime.InteropServices.Marshal.Copy(image.Pixels, 0, bitmap.GetPixels(), image.Pixels.Length);
+        return bitmap;
     }
 
     public static void Write(string path, RgbaImage image) => AtomicFile.WriteAllBytes(path, Encode(image));
