@@ -8,7 +8,7 @@ namespace SpriteDiffusion.Engine;
 /// </summary>
 public static unsafe class Scratch
 {
-    private const int Slots = 4;
+    private const int Slots = 6;
     [ThreadStatic] private static float[]?[]? _buffers;
 
     public static float* Get(int slot, long length)

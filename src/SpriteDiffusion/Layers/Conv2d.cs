@@ -6,9 +6,10 @@ namespace SpriteDiffusion.Layers;
 
 /// <summary>
 /// Conv2d with a square odd kernel, stride 1, "same" padding (k / 2), with bias: the 3x3 and 1x1
-/// convolutions of the seed U-Net. Lowered per image to one product through im2col columns.
+/// convolutions of the seed U-Net. Lowered per image to one product through im2col columns, or,
+/// for 3x3 kernels between enough channels, computed with Winograd's F(2x2, 3x3) (Conv2d.Winograd.cs).
 /// </summary>
-public sealed unsafe class Conv2d
+public sealed unsafe partial class Conv2d
 {
     private static readonly int PForward = Profiler.Register("conv.forward");
     private static readonly int PBackward = Profiler.Register("conv.backward");
@@ -28,11 +29,23 @@ public sealed unsafe class Conv2d
     public StateEntry Weight { get; }
     public StateEntry Bias { get; }
 
+    /// <summary>How this layer computes; Auto picks per layer (tests force each path).</summary>
+    public ConvAlgorithm Algorithm { get; set; } = ConvAlgorithm.Auto;
+
     private int ColRows => In * Kernel * Kernel;
+
+    // Below 16 channels on either side the 16 transformed products are too thin to pay for the transforms.
+    private bool UsesWinograd => Kernel == 3 && Algorithm switch
+    {
+        ConvAlgorithm.Winograd => true,
+        ConvAlgorithm.Im2Col => false,
+        _ => In >= 16 && Out >= 16,
+    };
 
     public void Forward(Tensor x, Tensor y)
     {
         using var profile = Profiler.Measure(PForward);
+        if (UsesWinograd) { WinogradForward(x, y); return; }
         var body = new ForwardBody
         {
             X = x.Data, Y = y.Data, W = Weight.Value.Data, B = Bias.Value.Data,
@@ -45,6 +58,7 @@ public sealed unsafe class Conv2d
     public void Backward(Tensor x, Tensor gy, Tensor? gx, bool accumulate = false)
     {
         using var profile = Profiler.Measure(PBackward);
+        if (UsesWinograd) { WinogradBackward(x, gy, gx, accumulate); return; }
         int parts = Math.Min(Workers.Threads, x.Dim(0));
         int wLen = Out * ColRows;
         float* partial = Scratch.Get(3, (long)parts * (wLen + Out) + wLen); // owned by this (calling) thread
@@ -162,3 +176,6 @@ public sealed unsafe class Conv2d
         }
     }
 }
+
+/// <summary>How a <see cref="Conv2d"/> computes its products.</summary>
+public enum ConvAlgorithm { Auto, Im2Col, Winograd }

@@ -15,11 +15,23 @@ public class LayerGradientTests(ITestOutputHelper output) : GradientCheckTests(o
     [Theory, MemberData(nameof(Seeds))]
     public void Conv2d1x1(int seed) => CheckConv2d(seed, 1);
 
-    private void CheckConv2d(int seed, int k)
+    // Conv2d3x3's shapes (Auto picks im2col below 16 channels) through Winograd, odd sizes
+    // included (half-used tiles).
+    [Theory, MemberData(nameof(Seeds))]
+    public void Conv2d3x3Winograd(int seed) => CheckConv2d(seed, 3, ConvAlgorithm.Winograd);
+
+    // The seed U-Net's sizes (16, 8, 4 and odd neighbours) with enough channels for Auto to pick
+    // Winograd, so the 8- and 4-wide vector paths and the chunking over images run.
+    [Theory, MemberData(nameof(Seeds))]
+    public void Conv2d3x3Wide(int seed) => CheckConv2d(seed, 3, ConvAlgorithm.Auto, wide: true);
+
+    private void CheckConv2d(int seed, int k, ConvAlgorithm algorithm = ConvAlgorithm.Auto, bool wide = false)
     {
-        var rng = Rng.Derive((ulong)seed, (ulong)(100 + k));
+        var rng = Rng.Derive((ulong)seed, (ulong)(100 + k + (wide ? 1000 : 0)));
+        int[] sizes = [16, 8, 4, 15, 9, 6];
         int b = Draw(rng, 1, 4), cin = Draw(rng, 1, 9), cout = Draw(rng, 1, 9), h = Draw(rng, 1, 9), w = Draw(rng, 1, 9);
-        string what = $"Conv2d {k}x{k} seed {seed} x[{b},{cin},{h},{w}] -> {cout}";
+        if (wide) (b, cin, cout, h, w) = (Draw(rng, 1, 3), Draw(rng, 16, 24), Draw(rng, 16, 24), sizes[Draw(rng, 0, 5)], sizes[Draw(rng, 0, 5)]);
+        string what = $"Conv2d {k}x{k} {algorithm} seed {seed} x[{b},{cin},{h},{w}] -> {cout}";
         double bound = 1 / Math.Sqrt(cin * k * k);
         var x = Normal(rng, b * cin * h * w);
         var weight = Uniform(rng, cout * cin * k * k, -bound, bound);
@@ -31,7 +43,7 @@ public class LayerGradientTests(ITestOutputHelper output) : GradientCheckTests(o
             () => Conv64.Conv2d(x, weight, bias, b, cin, cout, h, w, k), gy, [gx, gw, gb], rng);
 
         var store = new ParameterStore();
-        var conv = new Conv2d(store, "conv", cin, cout, k);
+        var conv = new Conv2d(store, "conv", cin, cout, k) { Algorithm = algorithm };
         store.Allocate(new Rng(1));
         Load(conv.Weight.Value, weight);
         Load(conv.Bias.Value, bias);

@@ -1,0 +1,132 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using SpriteDiffusion.Engine;
+
+namespace SpriteDiffusion.Layers;
+
+/// <summary>
+/// The 3x3 convolution through Winograd's F(2x2, 3x3) (<see cref="Winograd"/>): per chunk of
+/// images, the input tiles are transformed once, the 16 tile positions become 16 channel
+/// products, and the result is transformed back. The backward pass differentiates the same
+/// factorisation: the weight gradient is G^T (sum over tiles of gM V^T) G with gM = A gy A^T, and
+/// the input gradient is the forward algorithm run on gy with the flipped, transposed kernel.
+/// </summary>
+public sealed unsafe partial class Conv2d
+{
+    // Tiles per product: enough columns for the kernels to stream, few enough for the
+    // transformed chunk (16 x channels x tiles) to stay in the caches.
+    private const int ChunkTiles = 256;
+
+    private static int ImagesPerChunk(int batch, int h, int w)
+    {
+        int perImage = Winograd.TilesAlong(h) * Winograd.TilesAlong(w);
+        int perThread = (batch + Workers.Threads - 1) / Workers.Threads;
+        return Math.Clamp(ChunkTiles / perImage, 1, Math.Max(1, perThread));
+    }
+
+    private void WinogradForward(Tensor x, Tensor y)
+    {
+        int batch = x.Dim(0), h = x.Dim(2), w = x.Dim(3);
+        float* u = Scratch.Get(4, (long)Winograd.Positions * Out * In); // owned by this (calling) thread
+        Winograd.TransformWeights(Weight.Value.Data, u, Out, In);
+        int perChunk = ImagesPerChunk(batch, h, w);
+        var body = new WinogradProduct
+        {
+            X = x.Data, Y = y.Data, U = u, Bias = Bias.Value.Data, Accumulate = false,
+            Batch = batch, In = In, Out = Out, H = h, W = w, PerChunk = perChunk,
+        };
+        Workers.For((batch + perChunk - 1) / perChunk, ref body);
+    }
+
+    private void WinogradBackward(Tensor x, Tensor gy, Tensor? gx, bool accumulate)
+    {
+        int batch = x.Dim(0), h = x.Dim(2), w = x.Dim(3);
+        int parts = Math.Min(Workers.Threads, batch);
+        long uLen = (long)Winograd.Positions * Out * In, partLen = uLen + Out;
+        float* partial = Scratch.Get(3, parts * partLen + uLen + (long)Out * In * 9); // owned by this (calling) thread
+        float* uFlipped = partial + parts * partLen;
+        if (gx is not null)
+        {
+            float* flipped = uFlipped + uLen;
+            FlipTranspose(Weight.Value.Data, flipped, In, Out, Kernel);
+            Winograd.TransformWeights(flipped, uFlipped, In, Out);
+        }
+        var body = new WinogradBackwardBody
+        {
+            X = x.Data, GY = gy.Data, GX = gx is null ? null : gx.Data, UFlipped = uFlipped, Partial = partial,
+            Accumulate = accumulate, Parts = parts,
+            Batch = batch, In = In, Out = Out, H = h, W = w, PerChunk = ImagesPerChunk(batch, h, w),
+        };
+        Workers.For(parts, ref body);
+        // Parts are summed in order before the (linear) back-transform, so the result depends on the thread count only.
+        for (int p = 1; p < parts; p++)
+            TensorPrimitives.Add(new ReadOnlySpan<float>(partial, (int)partLen), new ReadOnlySpan<float>(partial + p * partLen, (int)partLen),
+                new Span<float>(partial, (int)partLen));
+        Winograd.AddWeightGradient(partial, Weight.Grad!.Data, Out, In);
+        var gb = Bias.Grad!.Span;
+        TensorPrimitives.Add(gb, new ReadOnlySpan<float>(partial + uLen, Out), gb);
+    }
+
+    /// <summary>One chunk of the forward algorithm: y (+)= conv(x) with transformed weights U (+ bias).</summary>
+    private struct WinogradProduct : IParallelBody
+    {
+        public float* X, Y, U, Bias;
+        public bool Accumulate;
+        public int Batch, In, Out, H, W, PerChunk;
+
+        public void Run(int chunk)
+        {
+            int first = chunk * PerChunk, images = Math.Min(PerChunk, Batch - first);
+            int tiles = images * Winograd.TilesAlong(H) * Winograd.TilesAlong(W);
+            float* v = Scratch.Get(0, (long)Winograd.Positions * In * tiles);
+            float* m = Scratch.Get(1, (long)Winograd.Positions * Out * tiles);
+            float* plane = Scratch.Get(5, Winograd.PlaneLength(H, W));
+            long hw = (long)H * W;
+            Winograd.TransformInput(X + first * In * hw, images, In, H, W, v, tiles, plane);
+            for (int e = 0; e < Winograd.Positions; e++)
+                Sgemm.Multiply(false, false, Out, tiles, In, U + (long)e * Out * In, In,
+                    v + (long)e * In * tiles, tiles, m + (long)e * Out * tiles, tiles, accumulate: false);
+            Winograd.TransformOutput(m, tiles, Y + first * Out * hw, images, Out, H, W, Bias, Accumulate, plane);
+        }
+    }
+
+    private struct WinogradBackwardBody : IParallelBody
+    {
+        public float* X, GY, GX, UFlipped, Partial;
+        public bool Accumulate;
+        public int Parts, Batch, In, Out, H, W, PerChunk;
+
+        public void Run(int part)
+        {
+            long uLen = (long)Winograd.Positions * Out * In;
+            float* gu = Partial + part * (uLen + Out);
+            float* gb = gu + uLen;
+            new Span<float>(gu, (int)(uLen + Out)).Clear();
+            var (start, end) = Partition.Range(Batch, Parts, part);
+            int perImage = Winograd.TilesAlong(H) * Winograd.TilesAlong(W), wide = Math.Max(In, Out);
+            long hw = (long)H * W;
+            for (int first = start; first < end; first += PerChunk)
+            {
+                int images = Math.Min(PerChunk, end - first), tiles = images * perImage;
+                float* v = Scratch.Get(0, (long)Winograd.Positions * wide * tiles);
+                float* m = Scratch.Get(1, (long)Winograd.Positions * wide * tiles);
+                float* plane = Scratch.Get(5, Winograd.PlaneLength(H, W));
+                float* gy = GY + first * Out * hw;
+                Winograd.TransformInput(X + first * In * hw, images, In, H, W, v, tiles, plane);
+                Winograd.TransformOutputGradient(gy, images, Out, H, W, m, tiles, plane);
+                for (int e = 0; e < Winograd.Positions; e++)
+                    Sgemm.Multiply(false, true, Out, In, tiles, m + (long)e * Out * tiles, tiles,
+                        v + (long)e * In * tiles, tiles, gu + e * (long)Out * In, In, accumulate: true);
+                for (int i = 0; i < images; i++)
+                for (int o = 0; o < Out; o++)
+                    gb[o] += TensorPrimitives.Sum(new ReadOnlySpan<float>(gy + (i * Out + o) * hw, (int)hw));
+                if (GX == null) continue;
+                var data = new WinogradProduct
+                {
+                    X = gy, Y = GX + first * In * hw, U = UFlipped, Bias = null, Accumulate = Accumulate,
+                    Batch = images, In = Out, Out = In, H = H, W = W, PerChunk = images,
+                };
+                data.Run(0);
+            }
+        }
+    }
+}
