@@ -10,7 +10,8 @@ namespace SpriteDiffusion.Engine;
 /// channel products (one per tile position e) with 16 multiplies per 4 outputs instead of 36.
 /// <para>
 /// Layouts: transformed weights u[e][out][in]; transformed tiles v[e][channel][t] with
-/// t = image * tilesPerImage + tileRow * tilesAcross + tileColumn, ld elements per channel row.
+/// t = image * tilesPerImage + tileRow * tilesAcross + tileColumn, ld elements per channel row
+/// and <see cref="PositionStride"/> elements per position.
 /// Odd sizes get a last, half-used tile row or column (zero input, discarded output).
 /// </para>
 /// </summary>
@@ -19,6 +20,13 @@ internal static unsafe class Winograd
     public const int Positions = 16;
 
     public static int TilesAlong(int size) => (size + 1) / 2;
+
+    /// <summary>
+    /// Floats between tile positions e in v and m: the channel rows, rounded up and then offset by
+    /// 256 bytes, because the transforms touch all 16 positions of a tile at once and 16 streams a
+    /// multiple of 4 KiB apart would all compete for one set of the L1 cache.
+    /// </summary>
+    public static long PositionStride(int channels, int ld) => ((long)channels * ld + 1023) / 1024 * 1024 + 64;
 
     /// <summary>Floats of the per-thread plane buffer that the transforms of an h x w map need.</summary>
     public static int PlaneLength(int h, int w) => (2 * TilesAlong(h) + 2) * (2 * TilesAlong(w) + 2);
@@ -90,7 +98,7 @@ internal static unsafe class Winograd
         int pw = 2 * tilesAcross + 2;
         // The zero border is the convolution's padding (and the missing half of an odd size's last tile).
         new Span<float>(plane, PlaneLength(h, w)).Clear();
-        long eStride = (long)channels * ld;
+        long eStride = PositionStride(channels, ld);
         for (int image = 0; image < images; image++)
         for (int c = 0; c < channels; c++)
         {
@@ -153,7 +161,7 @@ internal static unsafe class Winograd
         // An odd size writes whole tiles into the plane and keeps the part that exists.
         bool direct = h % 2 == 0 && w % 2 == 0;
         int pw = direct ? w : 2 * tilesAcross;
-        long eStride = (long)channels * ld;
+        long eStride = PositionStride(channels, ld);
         for (int image = 0; image < images; image++)
         for (int o = 0; o < channels; o++)
         {
@@ -229,7 +237,7 @@ internal static unsafe class Winograd
         bool direct = h % 2 == 0 && w % 2 == 0;
         int pw = direct ? w : 2 * tilesAcross;
         if (!direct) new Span<float>(plane, PlaneLength(h, w)).Clear();
-        long eStride = (long)channels * ld;
+        long eStride = PositionStride(channels, ld);
         for (int image = 0; image < images; image++)
         for (int o = 0; o < channels; o++)
         {

@@ -12,15 +12,15 @@ namespace SpriteDiffusion.Layers;
 /// </summary>
 public sealed unsafe partial class Conv2d
 {
-    // Tiles per product: enough columns for the kernels to stream, few enough for the
-    // transformed chunk (16 x channels x tiles) to stay in the caches.
-    private const int ChunkTiles = 256;
+    // Floats of one chunk's transformed tiles (16 x channels x tiles): the tiles and the products
+    // made from them should stay in the core's L2 between the transform and the 16 products.
+    private const int ChunkFloats = 65536;
 
-    private static int ImagesPerChunk(int batch, int h, int w)
+    private static int ImagesPerChunk(int batch, int channels, int h, int w)
     {
         int perImage = Winograd.TilesAlong(h) * Winograd.TilesAlong(w);
         int perThread = (batch + Workers.Threads - 1) / Workers.Threads;
-        return Math.Clamp(ChunkTiles / perImage, 1, Math.Max(1, perThread));
+        return Math.Clamp(ChunkFloats / (Winograd.Positions * channels * perImage), 1, Math.Max(1, perThread));
     }
 
     private void WinogradForward(Tensor x, Tensor y)
@@ -28,7 +28,7 @@ public sealed unsafe partial class Conv2d
         int batch = x.Dim(0), h = x.Dim(2), w = x.Dim(3);
         float* u = Scratch.Get(4, (long)Winograd.Positions * Out * In); // owned by this (calling) thread
         Winograd.TransformWeights(Weight.Value.Data, u, Out, In);
-        int perChunk = ImagesPerChunk(batch, h, w);
+        int perChunk = ImagesPerChunk(batch, Math.Max(In, Out), h, w);
         var body = new WinogradProduct
         {
             X = x.Data, Y = y.Data, U = u, Bias = Bias.Value.Data, Accumulate = false,
@@ -54,7 +54,7 @@ public sealed unsafe partial class Conv2d
         {
             X = x.Data, GY = gy.Data, GX = gx is null ? null : gx.Data, UFlipped = uFlipped, Partial = partial,
             Accumulate = accumulate, Parts = parts,
-            Batch = batch, In = In, Out = Out, H = h, W = w, PerChunk = ImagesPerChunk(batch, h, w),
+            Batch = batch, In = In, Out = Out, H = h, W = w, PerChunk = ImagesPerChunk(batch, Math.Max(In, Out), h, w),
         };
         Workers.For(parts, ref body);
         // Parts are summed in order before the (linear) back-transform, so the result depends on the thread count only.
@@ -77,14 +77,15 @@ public sealed unsafe partial class Conv2d
         {
             int first = chunk * PerChunk, images = Math.Min(PerChunk, Batch - first);
             int tiles = images * Winograd.TilesAlong(H) * Winograd.TilesAlong(W);
-            float* v = Scratch.Get(0, (long)Winograd.Positions * In * tiles);
-            float* m = Scratch.Get(1, (long)Winograd.Positions * Out * tiles);
+            long vStride = Winograd.PositionStride(In, tiles), mStride = Winograd.PositionStride(Out, tiles);
+            float* v = Scratch.Get(0, Winograd.Positions * vStride);
+            float* m = Scratch.Get(1, Winograd.Positions * mStride);
             float* plane = Scratch.Get(5, Winograd.PlaneLength(H, W));
             long hw = (long)H * W;
             Winograd.TransformInput(X + first * In * hw, images, In, H, W, v, tiles, plane);
             for (int e = 0; e < Winograd.Positions; e++)
                 Sgemm.Multiply(false, false, Out, tiles, In, U + (long)e * Out * In, In,
-                    v + (long)e * In * tiles, tiles, m + (long)e * Out * tiles, tiles, accumulate: false);
+                    v + e * vStride, tiles, m + e * mStride, tiles, accumulate: false);
             Winograd.TransformOutput(m, tiles, Y + first * Out * hw, images, Out, H, W, Bias, Accumulate, plane);
         }
     }
@@ -107,15 +108,17 @@ public sealed unsafe partial class Conv2d
             for (int first = start; first < end; first += PerChunk)
             {
                 int images = Math.Min(PerChunk, end - first), tiles = images * perImage;
-                float* v = Scratch.Get(0, (long)Winograd.Positions * wide * tiles);
-                float* m = Scratch.Get(1, (long)Winograd.Positions * wide * tiles);
+                long vStride = Winograd.PositionStride(In, tiles), mStride = Winograd.PositionStride(Out, tiles);
+                long wideStride = Winograd.PositionStride(wide, tiles);
+                float* v = Scratch.Get(0, Winograd.Positions * wideStride);
+                float* m = Scratch.Get(1, Winograd.Positions * wideStride);
                 float* plane = Scratch.Get(5, Winograd.PlaneLength(H, W));
                 float* gy = GY + first * Out * hw;
                 Winograd.TransformInput(X + first * In * hw, images, In, H, W, v, tiles, plane);
                 Winograd.TransformOutputGradient(gy, images, Out, H, W, m, tiles, plane);
                 for (int e = 0; e < Winograd.Positions; e++)
-                    Sgemm.Multiply(false, true, Out, In, tiles, m + (long)e * Out * tiles, tiles,
-                        v + (long)e * In * tiles, tiles, gu + e * (long)Out * In, In, accumulate: true);
+                    Sgemm.Multiply(false, true, Out, In, tiles, m + e * mStride, tiles,
+                        v + e * vStride, tiles, gu + e * (long)Out * In, In, accumulate: true);
                 for (int i = 0; i < images; i++)
                 for (int o = 0; o < Out; o++)
                     gb[o] += TensorPrimitives.Sum(new ReadOnlySpan<float>(gy + (i * Out + o) * hw, (int)hw));
