@@ -34,13 +34,22 @@ public sealed unsafe partial class Conv2d
 
     private int ColRows => In * Kernel * Kernel;
 
-    // Below 16 channels on either side the 16 transformed products are too thin to pay for the transforms.
     private bool UsesWinograd => Kernel == 3 && Algorithm switch
     {
         ConvAlgorithm.Winograd => true,
         ConvAlgorithm.Im2Col => false,
-        _ => In >= 16 && Out >= 16,
+        _ => AutoPicksWinograd(In, Out, Kernel),
     };
+
+    // Below 16 channels on either side the 16 transformed products are too thin to pay for the transforms.
+    private static bool AutoPicksWinograd(int inChannels, int outChannels, int kernel) =>
+        kernel == 3 && inChannels >= 16 && outChannels >= 16;
+
+    /// <summary>Multiply-adds one image costs with the Auto algorithm (Winograd: 16 per 2x2 tile and channel pair instead of 36).</summary>
+    public static double MultiplyAdds(int inChannels, int outChannels, int kernel, int h, int w) =>
+        AutoPicksWinograd(inChannels, outChannels, kernel)
+            ? 16.0 * inChannels * outChannels * Winograd.TilesAlong(h) * Winograd.TilesAlong(w)
+            : (double)inChannels * outChannels * kernel * kernel * h * w;
 
     public void Forward(Tensor x, Tensor y)
     {

@@ -1,3 +1,5 @@
+using SpriteDiffusion.Layers;
+
 namespace SpriteDiffusion.Model;
 
 /// <summary>The seed U-Net's hyper-parameters (SPEC section 2).</summary>
@@ -14,19 +16,26 @@ public sealed record UNetConfig(int InChannels = 3, int NFeat = 64, int NCFeat =
 
 public static class UNetCost
 {
-    /// <summary>Multiply-adds of one forward pass for one image (convolutions and linear layers).</summary>
-    public static double ForwardMultiplyAdds(UNetConfig c)
+    /// <summary>
+    /// Multiply-adds of one forward pass for one image (convolutions and linear layers), counted
+    /// as direct convolutions: the work PyTorch's figure refers to.
+    /// </summary>
+    public static double ForwardMultiplyAdds(UNetConfig c) => Sum(c, (i, o, k, size) => (double)i * o * k * k * size * size);
+
+    /// <summary>The multiply-adds our engine performs for the same pass (3x3 layers through Winograd do fewer).</summary>
+    public static double ExecutedMultiplyAdds(UNetConfig c) => Sum(c, (i, o, k, size) => Conv2d.MultiplyAdds(i, o, k, size, size));
+
+    private static double Sum(UNetConfig c, Func<int, int, int, int, double> conv)
     {
-        double nf = c.NFeat, s2 = (double)c.Height * c.Height, h2 = s2 / 4, q2 = s2 / 16, inC = c.InChannels;
-        double conv3 = 9;
-        double init = inC * nf * conv3 * s2 + nf * nf * conv3 * s2 + inC * nf * s2;
-        double down1 = 4 * nf * nf * conv3 * s2;
-        double down2 = (nf * 2 * nf + 3 * 4 * nf * nf) * conv3 * h2;
-        double up0 = 4 * nf * nf * q2;
-        double up1 = 4 * nf * nf * 4 * q2 + 4 * nf * nf * conv3 * h2;
-        double up2 = 2 * nf * nf * 4 * h2 + 4 * nf * nf * conv3 * s2;
-        double outc = 2 * nf * nf * conv3 * s2 + nf * inC * conv3 * s2;
-        double embed = (1 * 2 * nf + 4 * nf * nf) + (nf + nf * nf) + (c.NCFeat * 2 * nf + 4 * nf * nf) + (c.NCFeat * nf + nf * nf);
+        int nf = c.NFeat, s = c.Height, h = s / 2, q = s / 4, inC = c.InChannels;
+        double init = conv(inC, nf, 3, s) + conv(nf, nf, 3, s) + conv(inC, nf, 1, s);
+        double down1 = 4 * conv(nf, nf, 3, s);
+        double down2 = conv(nf, 2 * nf, 3, h) + 3 * conv(2 * nf, 2 * nf, 3, h);
+        double up0 = 4.0 * nf * nf * q * q;
+        double up1 = 4.0 * nf * nf * 4 * q * q + 4 * conv(nf, nf, 3, h);
+        double up2 = 2.0 * nf * nf * 4 * h * h + 4 * conv(nf, nf, 3, s);
+        double outc = conv(2 * nf, nf, 3, s) + conv(nf, inC, 3, s);
+        double embed = (1 * 2 * nf + 4.0 * nf * nf) + (nf + nf * nf) + (c.NCFeat * 2 * nf + 4.0 * nf * nf) + (c.NCFeat * nf + nf * nf);
         return init + down1 + down2 + up0 + up1 + up2 + outc + embed;
     }
 }

@@ -15,6 +15,18 @@ public class UNetStructureTests
         Assert.Equal(158, model.Store.Entries.Count);
     }
 
+    // The SPEC's forward cost (the bench's effective GFLOP/s); Winograd does 16 multiplies per
+    // 2x2 tile where a direct 3x3 does 36, on every 3x3 layer but the first and the last.
+    [Theory]
+    [InlineData(64, 150.7, 69.4)]
+    [InlineData(128, 600.8, 275.7)]
+    public void MultiplyAddsMatchTheSpec(int nFeat, double forwardMillions, double executedMillions)
+    {
+        var config = new UNetConfig(NFeat: nFeat);
+        Assert.Equal(forwardMillions, UNetCost.ForwardMultiplyAdds(config) / 1e6, 1);
+        Assert.Equal(executedMillions, UNetCost.ExecutedMultiplyAdds(config) / 1e6, 1);
+    }
+
     [Fact]
     public void ForwardAndBackwardRunAtSeveralBatchSizes()
     {
