@@ -92,53 +92,77 @@ internal static unsafe class Winograd
     /// v[e][c][t] = (B^T d B)[e] for every tile d of images [0, images) of x (channels planes of
     /// h x w each); plane is a scratch of <see cref="PlaneLength"/> floats.
     /// </summary>
-    public static void TransformInput(float* x, int images, int channels, int h, int w, float* v, int ld, float* plane)
+    public static void TransformInput(float* x, int images, int channels, int h, int w, float* v, int ld, float* plane) =>
+        ToTiles<InputTiles>(x, images, channels, h, w, v, ld, plane, border: 1);
+
+    /// <summary>
+    /// gm[e][o][t] = (A gy A^T)[e] for every 2x2 block of gy: the gradient of M in the forward
+    /// pass y = A^T M A, for images [0, images); plane is a scratch of <see cref="PlaneLength"/> floats.
+    /// </summary>
+    public static void TransformOutputGradient(float* gy, int images, int channels, int h, int w, float* gm, int ld, float* plane) =>
+        ToTiles<GradientTiles>(gy, images, channels, h, w, gm, ld, plane, border: 0);
+
+    /// <summary>Transforms of a run of tiles along one tile row: reads rows (pw apart), writes the 16 positions eStride apart.</summary>
+    interface ITileRow
+    {
+        static abstract int Run<L, TV>(float* rows, int pw, int tx, int end, float* dst, long eStride)
+            where L : ILanes<TV> where TV : struct;
+    }
+
+    /// <summary>Runs a tile transform over every tile of every channel plane, into dst[e][c][t].</summary>
+    static void ToTiles<K>(float* src, int images, int channels, int h, int w, float* dst, int ld, float* plane, int border)
+        where K : struct, ITileRow
     {
         int tilesDown = TilesAlong(h), tilesAcross = TilesAlong(w), tilesPerImage = tilesDown * tilesAcross;
-        int pw = 2 * tilesAcross + 2;
-        // The zero border is the convolution's padding (and the missing half of an odd size's last tile).
-        new Span<float>(plane, PlaneLength(h, w)).Clear();
+        // Tiles read a copy with a zero border (the convolution's padding, and the missing half of
+        // an odd size's last tile) unless the plane itself already has whole tiles and no border.
+        bool direct = border == 0 && h % 2 == 0 && w % 2 == 0;
+        int pw = direct ? w : 2 * tilesAcross + 2;
+        if (!direct) new Span<float>(plane, PlaneLength(h, w)).Clear();
         long eStride = PositionStride(channels, ld);
         for (int image = 0; image < images; image++)
         for (int c = 0; c < channels; c++)
         {
-            float* src = x + ((long)image * channels + c) * h * w;
-            for (int r = 0; r < h; r++)
-                new ReadOnlySpan<float>(src + r * w, w).CopyTo(new Span<float>(plane + (r + 1) * pw + 1, w));
-            float* vc = v + (long)c * ld + image * tilesPerImage;
+            float* map = src + ((long)image * channels + c) * h * w;
+            if (!direct) CopyPlane(map, w, plane + border * pw + border, pw, h, w);
+            float* source = direct ? map : plane;
+            float* dc = dst + (long)c * ld + image * tilesPerImage;
             for (int ty = 0; ty < tilesDown; ty++)
             {
-                float* rows = plane + 2 * ty * pw;
-                float* vt = vc + ty * tilesAcross;
+                float* rows = source + 2 * ty * pw;
+                float* dt = dc + ty * tilesAcross;
                 int tx = 0;
-                if (Lanes8.Supported) tx = InputTiles<Lanes8, Vector256<float>>(rows, pw, tx, tilesAcross, vt, eStride);
-                if (Lanes4.Supported) tx = InputTiles<Lanes4, Vector128<float>>(rows, pw, tx, tilesAcross, vt, eStride);
-                InputTiles<Lanes1, float>(rows, pw, tx, tilesAcross, vt, eStride);
+                if (Lanes8.Supported) tx = K.Run<Lanes8, Vector256<float>>(rows, pw, tx, tilesAcross, dt, eStride);
+                if (Lanes4.Supported) tx = K.Run<Lanes4, Vector128<float>>(rows, pw, tx, tilesAcross, dt, eStride);
+                K.Run<Lanes1, float>(rows, pw, tx, tilesAcross, dt, eStride);
             }
         }
     }
 
     // B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], down the columns and then along the rows.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static int InputTiles<L, TV>(float* rows, int pw, int tx, int end, float* v, long eStride)
-        where L : ILanes<TV> where TV : struct
+    struct InputTiles : ITileRow
     {
-        for (; tx + L.Count <= end; tx += L.Count)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Run<L, TV>(float* rows, int pw, int tx, int end, float* v, long eStride)
+            where L : ILanes<TV> where TV : struct
         {
-            float* p = rows + 2 * tx;
-            L.LoadPairs(p, out var d00, out var d01); L.LoadPairs(p + 2, out var d02, out var d03);
-            p += pw;
-            L.LoadPairs(p, out var d10, out var d11); L.LoadPairs(p + 2, out var d12, out var d13);
-            p += pw;
-            L.LoadPairs(p, out var d20, out var d21); L.LoadPairs(p + 2, out var d22, out var d23);
-            p += pw;
-            L.LoadPairs(p, out var d30, out var d31); L.LoadPairs(p + 2, out var d32, out var d33);
-            Row<L, TV>(L.Sub(d00, d20), L.Sub(d01, d21), L.Sub(d02, d22), L.Sub(d03, d23), v + tx, eStride);
-            Row<L, TV>(L.Add(d10, d20), L.Add(d11, d21), L.Add(d12, d22), L.Add(d13, d23), v + 4 * eStride + tx, eStride);
-            Row<L, TV>(L.Sub(d20, d10), L.Sub(d21, d11), L.Sub(d22, d12), L.Sub(d23, d13), v + 8 * eStride + tx, eStride);
-            Row<L, TV>(L.Sub(d10, d30), L.Sub(d11, d31), L.Sub(d12, d32), L.Sub(d13, d33), v + 12 * eStride + tx, eStride);
+            for (; tx + L.Count <= end; tx += L.Count)
+            {
+                float* p = rows + 2 * tx;
+                L.LoadPairs(p, out var d00, out var d01); L.LoadPairs(p + 2, out var d02, out var d03);
+                p += pw;
+                L.LoadPairs(p, out var d10, out var d11); L.LoadPairs(p + 2, out var d12, out var d13);
+                p += pw;
+                L.LoadPairs(p, out var d20, out var d21); L.LoadPairs(p + 2, out var d22, out var d23);
+                p += pw;
+                L.LoadPairs(p, out var d30, out var d31); L.LoadPairs(p + 2, out var d32, out var d33);
+                Row<L, TV>(L.Sub(d00, d20), L.Sub(d01, d21), L.Sub(d02, d22), L.Sub(d03, d23), v + tx, eStride);
+                Row<L, TV>(L.Add(d10, d20), L.Add(d11, d21), L.Add(d12, d22), L.Add(d13, d23), v + 4 * eStride + tx, eStride);
+                Row<L, TV>(L.Sub(d20, d10), L.Sub(d21, d11), L.Sub(d22, d12), L.Sub(d23, d13), v + 8 * eStride + tx, eStride);
+                Row<L, TV>(L.Sub(d10, d30), L.Sub(d11, d31), L.Sub(d12, d32), L.Sub(d13, d33), v + 12 * eStride + tx, eStride);
+            }
+            return tx;
         }
-        return tx;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -227,52 +251,25 @@ internal static unsafe class Winograd
         return tx;
     }
 
-    /// <summary>
-    /// gm[e][o][t] = (A gy A^T)[e] for every 2x2 block of gy: the gradient of M in the forward
-    /// pass y = A^T M A, for images [0, images); plane is a scratch of <see cref="PlaneLength"/> floats.
-    /// </summary>
-    public static void TransformOutputGradient(float* gy, int images, int channels, int h, int w, float* gm, int ld, float* plane)
-    {
-        int tilesDown = TilesAlong(h), tilesAcross = TilesAlong(w), tilesPerImage = tilesDown * tilesAcross;
-        bool direct = h % 2 == 0 && w % 2 == 0;
-        int pw = direct ? w : 2 * tilesAcross;
-        if (!direct) new Span<float>(plane, PlaneLength(h, w)).Clear();
-        long eStride = PositionStride(channels, ld);
-        for (int image = 0; image < images; image++)
-        for (int o = 0; o < channels; o++)
-        {
-            float* src = gy + ((long)image * channels + o) * h * w;
-            if (!direct) CopyPlane(src, w, plane, pw, h, w);
-            float* source = direct ? src : plane;
-            float* go = gm + (long)o * ld + image * tilesPerImage;
-            for (int ty = 0; ty < tilesDown; ty++)
-            {
-                float* rows = source + 2 * ty * pw;
-                float* gt = go + ty * tilesAcross;
-                int tx = 0;
-                if (Lanes8.Supported) tx = GradientTiles<Lanes8, Vector256<float>>(rows, pw, tx, tilesAcross, gt, eStride);
-                if (Lanes4.Supported) tx = GradientTiles<Lanes4, Vector128<float>>(rows, pw, tx, tilesAcross, gt, eStride);
-                GradientTiles<Lanes1, float>(rows, pw, tx, tilesAcross, gt, eStride);
-            }
-        }
-    }
-
     // A = [1 0; 1 1; 1 -1; 0 -1], down the columns and then along the rows.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static int GradientTiles<L, TV>(float* rows, int pw, int tx, int end, float* gm, long eStride)
-        where L : ILanes<TV> where TV : struct
+    struct GradientTiles : ITileRow
     {
-        for (; tx + L.Count <= end; tx += L.Count)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Run<L, TV>(float* rows, int pw, int tx, int end, float* gm, long eStride)
+            where L : ILanes<TV> where TV : struct
         {
-            L.LoadPairs(rows + 2 * tx, out var g00, out var g01);
-            L.LoadPairs(rows + pw + 2 * tx, out var g10, out var g11);
-            float* p = gm + tx;
-            GradientRow<L, TV>(g00, g01, p, eStride);
-            GradientRow<L, TV>(L.Add(g00, g10), L.Add(g01, g11), p + 4 * eStride, eStride);
-            GradientRow<L, TV>(L.Sub(g00, g10), L.Sub(g01, g11), p + 8 * eStride, eStride);
-            GradientRow<L, TV>(L.Neg(g10), L.Neg(g11), p + 12 * eStride, eStride);
+            for (; tx + L.Count <= end; tx += L.Count)
+            {
+                L.LoadPairs(rows + 2 * tx, out var g00, out var g01);
+                L.LoadPairs(rows + pw + 2 * tx, out var g10, out var g11);
+                float* p = gm + tx;
+                GradientRow<L, TV>(g00, g01, p, eStride);
+                GradientRow<L, TV>(L.Add(g00, g10), L.Add(g01, g11), p + 4 * eStride, eStride);
+                GradientRow<L, TV>(L.Sub(g00, g10), L.Sub(g01, g11), p + 8 * eStride, eStride);
+                GradientRow<L, TV>(L.Neg(g10), L.Neg(g11), p + 12 * eStride, eStride);
+            }
+            return tx;
         }
-        return tx;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
