@@ -20,12 +20,14 @@ public sealed unsafe partial class Conv2d
     {
         int perImage = Winograd.TilesAlong(h) * Winograd.TilesAlong(w);
         int perThread = (batch + Workers.Threads - 1) / Workers.Threads;
-        return Math.Clamp(ChunkFloats / (Winograd.Positions * channels * perImage), 1, Math.Max(1, perThread));
+        long perImageFloats = (long)Winograd.Positions * channels * perImage;
+        return (int)Math.Clamp(ChunkFloats / perImageFloats, 1, Math.Max(1, perThread));
     }
 
     private void WinogradForward(Tensor x, Tensor y)
     {
         int batch = x.Dim(0), h = x.Dim(2), w = x.Dim(3);
+        if (batch == 0) return;
         float* u = Scratch.Get(4, (long)Winograd.Positions * Out * In); // owned by this (calling) thread
         Winograd.TransformWeights(Weight.Value.Data, u, Out, In);
         int perChunk = ImagesPerChunk(batch, Math.Max(In, Out), h, w);
@@ -40,6 +42,8 @@ public sealed unsafe partial class Conv2d
     private void WinogradBackward(Tensor x, Tensor gy, Tensor? gx, bool accumulate)
     {
         int batch = x.Dim(0), h = x.Dim(2), w = x.Dim(3);
+        // No parts would clear the partial sums, and an empty batch adds nothing.
+        if (batch == 0) return;
         int parts = Math.Min(Workers.Threads, batch);
         long uLen = (long)Winograd.Positions * Out * In, partLen = uLen + Out;
         float* partial = Scratch.Get(3, parts * partLen + uLen + (long)Out * In * 9); // owned by this (calling) thread
