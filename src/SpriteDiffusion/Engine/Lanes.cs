@@ -25,7 +25,7 @@ internal unsafe interface ILanes<TV> where TV : struct
 
 internal unsafe struct Lanes8 : ILanes<Vector256<float>>
 {
-    public static bool Supported => Avx2.IsSupported;
+    public static bool Supported { get; } = Avx2.IsSupported && !Sgemm.ScalarOnly;
     public static int Count => 8;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Load(float* p) => Avx.LoadVector256(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector256<float> v, float* p) => Avx.Store(p, v);
@@ -56,7 +56,7 @@ internal unsafe struct Lanes8 : ILanes<Vector256<float>>
 
 internal unsafe struct Lanes4 : ILanes<Vector128<float>>
 {
-    public static bool Supported => Sse.IsSupported;
+    public static bool Supported { get; } = Sse.IsSupported && !Sgemm.ScalarOnly;
     public static int Count => 4;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Load(float* p) => Sse.LoadVector128(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector128<float> v, float* p) => Sse.Store(p, v);

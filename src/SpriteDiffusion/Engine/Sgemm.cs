@@ -12,8 +12,10 @@ namespace SpriteDiffusion.Engine;
 /// </summary>
 public static unsafe class Sgemm
 {
-    // SPRITEDIFFUSION_GEMM=avx2 or =scalar caps the instruction set, to compare kernels on one machine.
+    // SPRITEDIFFUSION_GEMM=avx2 or =scalar caps the instruction set, to compare kernels on one machine
+    // (scalar also turns off the vector paths of the Winograd transforms).
     static readonly string? Cap = Environment.GetEnvironmentVariable("SPRITEDIFFUSION_GEMM")?.Trim().ToLowerInvariant();
+    internal static bool ScalarOnly => Cap == "scalar";
     static readonly bool HasAvx2 = Avx2.IsSupported && Fma.IsSupported && Cap != "scalar";
     static readonly bool HasAvx512 = HasAvx2 && Vector512.IsHardwareAccelerated && Avx512F.IsSupported && Cap != "avx2";
 
