@@ -75,11 +75,12 @@ internal static class BenchCommand
 
         Step(); // warm-up: grows every buffer to its final size and lets the JIT settle
         Step();
+        // Allocated before the count starts, so that allocated_bytes is the steps' own.
+        var times = new double[steps];
         int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
         long allocated = GC.GetTotalAllocatedBytes(precise: true);
         Profiler.Enabled = profile;
         Profiler.Reset();
-        var times = new double[steps];
         long started = Stopwatch.GetTimestamp();
         for (int i = 0; i < steps; i++)
         {
