@@ -7,7 +7,8 @@ namespace SpriteDiffusion.Layers;
 /// <summary>
 /// ConvTranspose2d with kernel = stride and no padding (the seed's 2x2 up-sampling and its 4x4
 /// expansion of the 1x1 bottleneck). Output tiles do not overlap, so each image is one product
-/// W^T X into a [out*k*k, HW] scratch that is scattered into place.
+/// W^T X into a [out*k*k, HW] scratch that is scattered into place; a 1x1 input makes the whole
+/// batch one product.
 /// </summary>
 public sealed unsafe class ConvTranspose2d
 {
@@ -32,6 +33,7 @@ public sealed unsafe class ConvTranspose2d
     public void Forward(Tensor x, Tensor y)
     {
         using var profile = Profiler.Measure(PForward);
+        if (x.Dim(2) * x.Dim(3) == 1) { ForwardOnePixel(x, y); return; }
         var body = new ForwardBody { X = x.Data, Y = y.Data, W = Weight.Value.Data, B = Bias.Value.Data, In = In, Out = Out, K = Kernel, H = x.Dim(2), Wd = x.Dim(3) };
         Workers.For(x.Dim(0), ref body);
     }
@@ -39,6 +41,7 @@ public sealed unsafe class ConvTranspose2d
     public void Backward(Tensor x, Tensor gy, Tensor? gx)
     {
         using var profile = Profiler.Measure(PBackward);
+        if (x.Dim(2) * x.Dim(3) == 1) { BackwardOnePixel(x, gy, gx); return; }
         int parts = Math.Min(Workers.Threads, x.Dim(0));
         int wLen = In * Out * Kernel * Kernel;
         float* partial = Scratch.Get(3, (long)parts * (wLen + Out));
@@ -49,6 +52,92 @@ public sealed unsafe class ConvTranspose2d
         };
         Workers.For(parts, ref body);
         Partition.AddParts(partial, parts, Weight.Grad!.Data, wLen, Bias.Grad!.Data, Out);
+    }
+
+    // A 1x1 input (the bottleneck's k x k expansion) makes each image's product a vector times
+    // W, which would stream all of W once per image. The batch is one product instead,
+    // Y[batch x out*k*k] = X[batch x in] W[in x out*k*k], whose rows are the images' outputs in
+    // NCHW order already; its rows are split between the threads.
+    private void ForwardOnePixel(Tensor x, Tensor y)
+    {
+        int batch = x.Dim(0);
+        var body = new OnePixelForward
+        {
+            X = x.Data, Y = y.Data, W = Weight.Value.Data, B = Bias.Value.Data,
+            Batch = batch, Parts = Math.Min(Workers.Threads, batch), In = In, Out = Out, KK = Kernel * Kernel,
+        };
+        Workers.For(body.Parts, ref body);
+    }
+
+    // gW[in x out*k*k] += X^T G with its columns split between the threads (no partial sums to
+    // add, so the result does not depend on the thread count); then gx = G W^T by rows of the batch.
+    private void BackwardOnePixel(Tensor x, Tensor gy, Tensor? gx)
+    {
+        int batch = x.Dim(0), rows = Out * Kernel * Kernel;
+        var weights = new OnePixelWeightGradient
+        {
+            X = x.Data, GY = gy.Data, GW = Weight.Grad!.Data, GB = Bias.Grad!.Data,
+            Batch = batch, Parts = Math.Min(Workers.Threads, Out), In = In, Out = Out, KK = Kernel * Kernel,
+        };
+        Workers.For(weights.Parts, ref weights);
+        if (gx is null) return;
+        var input = new OnePixelInputGradient
+        {
+            GY = gy.Data, GX = gx.Data, W = Weight.Value.Data,
+            Batch = batch, Parts = Math.Min(Workers.Threads, batch), In = In, Rows = rows,
+        };
+        Workers.For(input.Parts, ref input);
+    }
+
+    private struct OnePixelForward : IParallelBody
+    {
+        public float* X, Y, W, B;
+        public int Batch, Parts, In, Out, KK;
+
+        public void Run(int part)
+        {
+            var (start, end) = Partition.Range(Batch, Parts, part);
+            int rows = Out * KK;
+            Sgemm.Multiply(false, false, end - start, rows, In, X + (long)start * In, In, W, rows, Y + (long)start * rows, rows, accumulate: false);
+            for (int b = start; b < end; b++)
+            for (int o = 0; o < Out; o++)
+            {
+                var yo = new Span<float>(Y + (long)b * rows + o * KK, KK);
+                TensorPrimitives.Add(yo, B[o], yo);
+            }
+        }
+    }
+
+    private struct OnePixelWeightGradient : IParallelBody
+    {
+        public float* X, GY, GW, GB;
+        public int Batch, Parts, In, Out, KK;
+
+        public void Run(int part)
+        {
+            // Whole output channels per part, so each part also owns its bias entries.
+            var (first, last) = Partition.Range(Out, Parts, part);
+            int rows = Out * KK, column = first * KK, columns = (last - first) * KK;
+            Sgemm.Multiply(true, false, In, columns, Batch, X, In, GY + column, rows, GW + column, rows, accumulate: true);
+            for (int o = first; o < last; o++)
+            {
+                float sum = 0;
+                for (int b = 0; b < Batch; b++) sum += TensorPrimitives.Sum(new ReadOnlySpan<float>(GY + (long)b * rows + o * KK, KK));
+                GB[o] += sum;
+            }
+        }
+    }
+
+    private struct OnePixelInputGradient : IParallelBody
+    {
+        public float* GY, GX, W;
+        public int Batch, Parts, In, Rows;
+
+        public void Run(int part)
+        {
+            var (start, end) = Partition.Range(Batch, Parts, part);
+            Sgemm.Multiply(false, true, end - start, In, Rows, GY + (long)start * Rows, Rows, W, Rows, GX + (long)start * In, In, accumulate: false);
+        }
     }
 
     private struct ForwardBody : IParallelBody

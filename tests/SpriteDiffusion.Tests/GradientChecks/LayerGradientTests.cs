@@ -70,11 +70,17 @@ public class LayerGradientTests(ITestOutputHelper output) : GradientCheckTests(o
     }
 
     [Theory, MemberData(nameof(Seeds))]
-    public void ConvTranspose2d(int seed)
+    public void ConvTranspose2d(int seed) => CheckConvTranspose2d(seed, onePixel: false);
+
+    // A 1x1 input takes the batched path (the U-Net's up0); batches up to 5 split it between threads.
+    [Theory, MemberData(nameof(Seeds))]
+    public void ConvTranspose2dOnePixel(int seed) => CheckConvTranspose2d(seed, onePixel: true);
+
+    private void CheckConvTranspose2d(int seed, bool onePixel)
     {
-        var rng = Rng.Derive((ulong)seed, 200);
-        int k = Draw(rng, 1, 4), b = Draw(rng, 1, 4), cin = Draw(rng, 1, 9), cout = Draw(rng, 1, 9);
-        int h = Draw(rng, 1, Math.Max(1, 9 / k)), w = Draw(rng, 1, Math.Max(1, 9 / k));
+        var rng = Rng.Derive((ulong)seed, onePixel ? 201UL : 200UL);
+        int k = Draw(rng, 1, 4), b = Draw(rng, 1, onePixel ? 5 : 4), cin = Draw(rng, 1, 9), cout = Draw(rng, 1, 9);
+        int h = onePixel ? 1 : Draw(rng, 1, Math.Max(1, 9 / k)), w = onePixel ? 1 : Draw(rng, 1, Math.Max(1, 9 / k));
         string what = $"ConvTranspose2d k=s={k} seed {seed} x[{b},{cin},{h},{w}] -> {cout}";
         double bound = 1 / Math.Sqrt(cout * k * k);
         var x = Normal(rng, b * cin * h * w);
