@@ -42,15 +42,13 @@ public sealed unsafe class BatchNorm2d
     public void Forward(Tensor x, Tensor y, bool training)
     {
         using var profile = Profiler.Measure(PForward);
-        int batch = x.Dim(0), hw = x.Dim(2) * x.Dim(3);
+        SetStatistics(x, training);
         var body = new ForwardBody
         {
-            X = x.Data, Y = y.Data, Gamma = Weight.Value.Data, Beta = Bias.Value.Data,
-            Mean = _mean.Data, Rstd = _rstd.Data, RunMean = RunningMean.Value.Data, RunVar = RunningVar.Value.Data,
-            Batch = batch, C = Channels, HW = hw, Training = training,
+            X = x.Data, Y = y.Data, Gamma = Weight.Value.Data, Beta = Bias.Value.Data, Mean = _mean.Data, Rstd = _rstd.Data,
+            Batch = x.Dim(0), C = Channels, HW = x.Dim(2) * x.Dim(3),
         };
         Workers.For(Channels, ref body);
-        if (training) BatchesTracked.Count++;
     }
 
     /// <summary>x is the forward input; gx may alias gy.</summary>
@@ -67,46 +65,79 @@ public sealed unsafe class BatchNorm2d
     }
 
     /// <summary>
-    /// The mean and 1/sqrt(var + eps) that channel c is normalised with: the batch's (biased
-    /// variance), also moving the running statistics toward the mean and unbiased variance, in
-    /// training; the running statistics otherwise.
+    /// Sets the mean and 1/sqrt(var + eps) each channel is normalised with (BatchMean, BatchRstd).
+    /// In training: the batch's, with the biased variance, moving the running statistics toward
+    /// the mean and the unbiased variance and counting the batch. Otherwise: the running statistics.
+    /// The batch's come from each (image, channel) plane's sum and squared deviation, taken in
+    /// memory order on every thread (a channel's planes lie a whole image apart), then combined per
+    /// channel in image order (Chan et al., in double), so they do not depend on the thread count.
     /// </summary>
-    internal static void Statistics(float* x, int batch, int channels, int hw, int c, bool training,
-        float* runningMean, float* runningVar, out float mean, out float rstd)
+    internal void SetStatistics(Tensor x, bool training)
     {
-        long stride = (long)channels * hw;
+        float* mean = _mean.Data, rstd = _rstd.Data, runningMean = RunningMean.Value.Data, runningVar = RunningVar.Value.Data;
         if (!training)
         {
-            mean = runningMean[c];
-            rstd = (float)(1.0 / Math.Sqrt(runningVar[c] + (double)Eps));
+            for (int c = 0; c < Channels; c++)
+            {
+                mean[c] = runningMean[c];
+                rstd[c] = (float)(1.0 / Math.Sqrt(runningVar[c] + (double)Eps));
+            }
             return;
         }
-        double sum = 0;
-        for (int b = 0; b < batch; b++) sum += Reductions.Sum(x + b * stride + (long)c * hw, hw);
+        int batch = x.Dim(0), hw = x.Dim(2) * x.Dim(3);
+        float* planes = Scratch.Get(3, 2L * batch * Channels); // owned by this (calling) thread
+        var body = new PlaneStatistics { X = x.Data, Partial = planes, HW = hw, Runs = new PlaneRuns(batch * Channels, hw) };
+        Workers.For(body.Runs.Count, ref body);
         long n = (long)batch * hw;
-        mean = (float)(sum / n);
-        double sq = 0;
-        for (int b = 0; b < batch; b++) sq += Reductions.SumSquaredDeviation(x + b * stride + (long)c * hw, hw, mean);
-        double biased = sq / n;
-        rstd = (float)(1.0 / Math.Sqrt(biased + Eps));
-        double unbiased = n > 1 ? sq / (n - 1) : biased;
-        runningMean[c] = (float)((1 - Momentum) * runningMean[c] + Momentum * (sum / n));
-        runningVar[c] = (float)((1 - Momentum) * runningVar[c] + Momentum * unbiased);
+        for (int c = 0; c < Channels; c++)
+        {
+            double sum = 0;
+            for (int b = 0; b < batch; b++) sum += planes[2 * ((long)b * Channels + c)];
+            double m = sum / n, sq = 0;
+            for (int b = 0; b < batch; b++)
+            {
+                float* p = planes + 2 * ((long)b * Channels + c);
+                double d = (double)p[0] / hw - m;
+                sq += p[1] + hw * d * d;
+            }
+            double biased = sq / n, unbiased = n > 1 ? sq / (n - 1) : biased;
+            mean[c] = (float)m;
+            rstd[c] = (float)(1.0 / Math.Sqrt(biased + Eps));
+            runningMean[c] = (float)((1 - Momentum) * runningMean[c] + Momentum * m);
+            runningVar[c] = (float)((1 - Momentum) * runningVar[c] + Momentum * unbiased);
+        }
+        BatchesTracked.Count++;
+    }
+
+    /// <summary>Each plane's sum and its squared deviation from its own mean.</summary>
+    private struct PlaneStatistics : IParallelBody
+    {
+        public float* X, Partial;
+        public int HW;
+        public PlaneRuns Runs;
+
+        public void Run(int run)
+        {
+            var (start, end) = Runs[run];
+            for (int plane = start; plane < end; plane++)
+            {
+                float* x = X + (long)plane * HW;
+                float sum = (float)Reductions.Sum(x, HW);
+                Partial[2 * plane] = sum;
+                Partial[2 * plane + 1] = (float)Reductions.SumSquaredDeviation(x, HW, sum / HW);
+            }
+        }
     }
 
     private struct ForwardBody : IParallelBody
     {
-        public float* X, Y, Gamma, Beta, Mean, Rstd, RunMean, RunVar;
+        public float* X, Y, Gamma, Beta, Mean, Rstd;
         public int Batch, C, HW;
-        public bool Training;
 
         public void Run(int c)
         {
             long stride = (long)C * HW;
-            Statistics(X, Batch, C, HW, c, Training, RunMean, RunVar, out float mean, out float rstd);
-            Mean[c] = mean;
-            Rstd[c] = rstd;
-            float scale = Gamma[c] * rstd, shift = Beta[c] - mean * scale;
+            float scale = Gamma[c] * Rstd[c], shift = Beta[c] - Mean[c] * scale;
             for (int b = 0; b < Batch; b++)
             {
                 float* p = X + b * stride + (long)c * HW;
@@ -155,4 +186,24 @@ public sealed unsafe class BatchNorm2d
             }
         }
     }
+}
+
+/// <summary>
+/// Planes [0, planes) of hw floats each (the (image, channel) maps of an NCHW tensor, in memory
+/// order), cut into Count runs of whole planes: enough floats per run for the dispatch to vanish,
+/// few enough to balance the two cores.
+/// </summary>
+internal readonly struct PlaneRuns
+{
+    private const int RunFloats = 8192;
+    private readonly int _planes, _perRun;
+
+    public PlaneRuns(int planes, int hw)
+    {
+        _planes = planes;
+        _perRun = Math.Max(1, RunFloats / Math.Max(1, hw));
+    }
+
+    public int Count => (_planes + _perRun - 1) / _perRun;
+    public (int Start, int End) this[int run] => (run * _perRun, Math.Min(_planes, (run + 1) * _perRun));
 }

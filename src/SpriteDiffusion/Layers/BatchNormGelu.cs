@@ -6,79 +6,29 @@ namespace SpriteDiffusion.Layers;
 /// <summary>
 /// BatchNorm2d followed by GELU in two passes over memory instead of four: the normalised value
 /// is never stored, since backward recomputes it from the convolution output and the statistics.
-/// Every pass walks whole (image, channel) planes in memory order, split between the threads
-/// in runs of planes: a channel's planes lie a whole image apart, and walking them channel by
-/// channel defeated the prefetchers and left the second core idle. Per-plane partial sums are
-/// combined per channel in image order, so results do not depend on the thread count.
+/// Every pass walks whole (image, channel) planes in memory order, split between the threads in
+/// runs of planes (<see cref="PlaneRuns"/>): a channel's planes lie a whole image apart, and
+/// walking them channel by channel defeated the prefetchers and left the second core idle.
+/// Per-plane partial sums are combined per channel in image order, so results do not depend on
+/// the thread count.
 /// </summary>
 public static unsafe class BatchNormGelu
 {
     private static readonly int PForward = Profiler.Register("bn+gelu.forward");
     private static readonly int PBackward = Profiler.Register("bn+gelu.backward");
 
-    // Floats per work item: enough for the dispatch to vanish, small enough to balance the two cores.
-    private const int ItemFloats = 8192;
-
     /// <summary>a = GELU(BN(z)); updates the running statistics in training.</summary>
     public static void Forward(BatchNorm2d bn, Tensor z, Tensor a, bool training)
     {
         using var profile = Profiler.Measure(PForward);
-        int batch = z.Dim(0), c = bn.Channels, hw = z.Dim(2) * z.Dim(3);
-        float* mean = bn.BatchMean.Data, rstd = bn.BatchRstd.Data;
-        // Per channel: scale, shift; then per plane: sum, squared deviation from the plane's mean.
-        float* coefficients = Scratch.Get(3, 2L * c + 2L * batch * c); // owned by this (calling) thread
-        float* planes = coefficients + 2 * c;
-        var runs = new PlaneRuns(batch * c, hw);
-        if (training)
+        bn.SetStatistics(z, training);
+        int hw = z.Dim(2) * z.Dim(3);
+        var body = new ForwardBody
         {
-            var stats = new StatisticsBody { Z = z.Data, Partial = planes, HW = hw, Runs = runs };
-            Workers.For(runs.Count, ref stats);
-            for (int ch = 0; ch < c; ch++)
-                CombineStatistics(planes, batch, c, hw, ch, bn.RunningMean.Value.Data, bn.RunningVar.Value.Data, out mean[ch], out rstd[ch]);
-            bn.BatchesTracked.Count++;
-        }
-        else
-        {
-            for (int ch = 0; ch < c; ch++)
-            {
-                mean[ch] = bn.RunningMean.Value.Data[ch];
-                rstd[ch] = (float)(1.0 / Math.Sqrt(bn.RunningVar.Value.Data[ch] + (double)BatchNorm2d.Eps));
-            }
-        }
-        float* gamma = bn.Weight.Value.Data, beta = bn.Bias.Value.Data;
-        for (int ch = 0; ch < c; ch++)
-        {
-            float scale = gamma[ch] * rstd[ch];
-            coefficients[2 * ch] = scale;
-            coefficients[2 * ch + 1] = beta[ch] - mean[ch] * scale;
-        }
-        var body = new ForwardBody { Z = z.Data, A = a.Data, Coefficients = coefficients, C = c, HW = hw, Runs = runs };
-        Workers.For(runs.Count, ref body);
-    }
-
-    /// <summary>
-    /// The batch statistics of channel c from its planes' sums and squared deviations (Chan et
-    /// al.'s pairwise combination, in double), moving the running statistics as PyTorch does.
-    /// </summary>
-    private static void CombineStatistics(float* planes, int batch, int channels, int hw, int c,
-        float* runningMean, float* runningVar, out float mean, out float rstd)
-    {
-        double sum = 0;
-        for (int b = 0; b < batch; b++) sum += planes[2 * ((long)b * channels + c)];
-        long n = (long)batch * hw;
-        double m = sum / n, sq = 0;
-        for (int b = 0; b < batch; b++)
-        {
-            float* p = planes + 2 * ((long)b * channels + c);
-            double d = (double)p[0] / hw - m;
-            sq += p[1] + hw * d * d;
-        }
-        mean = (float)m;
-        double biased = sq / n;
-        rstd = (float)(1.0 / Math.Sqrt(biased + BatchNorm2d.Eps));
-        double unbiased = n > 1 ? sq / (n - 1) : biased;
-        runningMean[c] = (float)((1 - BatchNorm2d.Momentum) * runningMean[c] + BatchNorm2d.Momentum * m);
-        runningVar[c] = (float)((1 - BatchNorm2d.Momentum) * runningVar[c] + BatchNorm2d.Momentum * unbiased);
+            Z = z.Data, A = a.Data, Norm = Normalisation.Of(bn), C = bn.Channels, HW = hw,
+            Runs = new PlaneRuns(z.Dim(0) * bn.Channels, hw),
+        };
+        Workers.For(body.Runs.Count, ref body);
     }
 
     /// <summary>From d loss / d a (overwritten) to d loss / d z, written into gz (which may be z).</summary>
@@ -86,18 +36,12 @@ public static unsafe class BatchNormGelu
     {
         using var profile = Profiler.Measure(PBackward);
         int batch = z.Dim(0), c = bn.Channels, hw = z.Dim(2) * z.Dim(3);
-        float* mean = bn.BatchMean.Data, rstd = bn.BatchRstd.Data, gamma = bn.Weight.Value.Data, beta = bn.Bias.Value.Data;
-        // Per channel: scale, shift, mean, rstd, then k, mean(gu), mean(gu * xhat); per plane: the two sums.
-        float* coefficients = Scratch.Get(3, 7L * c + 2L * batch * c); // owned by this (calling) thread
-        float* planes = coefficients + 7 * c;
-        for (int ch = 0; ch < c; ch++)
-        {
-            float scale = gamma[ch] * rstd[ch];
-            float* k = coefficients + 7 * ch;
-            (k[0], k[1], k[2], k[3]) = (scale, beta[ch] - mean[ch] * scale, mean[ch], rstd[ch]);
-        }
+        // Per channel: mean(gu) and mean(gu * xhat); per plane: the two sums.
+        float* means = Scratch.Get(3, 2L * c + 2L * batch * c); // owned by this (calling) thread
+        float* planes = means + 2 * c;
+        var norm = Normalisation.Of(bn);
         var runs = new PlaneRuns(batch * c, hw);
-        var first = new GeluBackwardBody { Z = z.Data, GA = ga.Data, Coefficients = coefficients, Partial = planes, C = c, HW = hw, Runs = runs };
+        var first = new GeluBackwardBody { Z = z.Data, GA = ga.Data, Norm = norm, Partial = planes, C = c, HW = hw, Runs = runs };
         Workers.For(runs.Count, ref first);
         float* gGamma = bn.Weight.Grad!.Data, gBeta = bn.Bias.Grad!.Data;
         long n = (long)batch * hw;
@@ -112,50 +56,39 @@ public static unsafe class BatchNormGelu
             }
             gGamma[ch] += (float)sumGX;
             gBeta[ch] += (float)sumG;
-            float* k = coefficients + 7 * ch;
-            (k[4], k[5], k[6]) = (gamma[ch] * rstd[ch], (float)(sumG / n), (float)(sumGX / n));
+            means[2 * ch] = (float)(sumG / n);
+            means[2 * ch + 1] = (float)(sumGX / n);
         }
-        var second = new NormBackwardBody { Z = z.Data, GA = ga.Data, GZ = gz.Data, Coefficients = coefficients, C = c, HW = hw, Runs = runs, Training = training };
+        var second = new NormBackwardBody { Z = z.Data, GA = ga.Data, GZ = gz.Data, Norm = norm, Means = means, C = c, HW = hw, Runs = runs, Training = training };
         Workers.For(runs.Count, ref second);
     }
 
-    /// <summary>Planes [0, planes) of hw floats each, cut into Count runs of whole planes.</summary>
-    private readonly struct PlaneRuns
+    /// <summary>A BatchNorm's per-channel affine map, u = z * scale + shift with scale = gamma * rstd.</summary>
+    private readonly struct Normalisation
     {
-        private readonly int _planes, _perRun;
+        private readonly float* _gamma, _beta, _mean, _rstd;
 
-        public PlaneRuns(int planes, int hw)
+        private Normalisation(float* gamma, float* beta, float* mean, float* rstd)
         {
-            _planes = planes;
-            _perRun = Math.Max(1, ItemFloats / Math.Max(1, hw));
+            _gamma = gamma;
+            _beta = beta;
+            _mean = mean;
+            _rstd = rstd;
         }
 
-        public int Count => (_planes + _perRun - 1) / _perRun;
-        public (int Start, int End) this[int run] => (run * _perRun, Math.Min(_planes, (run + 1) * _perRun));
-    }
+        public static Normalisation Of(BatchNorm2d bn) =>
+            new(bn.Weight.Value.Data, bn.Bias.Value.Data, bn.BatchMean.Data, bn.BatchRstd.Data);
 
-    private struct StatisticsBody : IParallelBody
-    {
-        public float* Z, Partial;
-        public int HW;
-        public PlaneRuns Runs;
-
-        public void Run(int run)
-        {
-            var (start, end) = Runs[run];
-            for (int plane = start; plane < end; plane++)
-            {
-                float* z = Z + (long)plane * HW;
-                float sum = (float)Reductions.Sum(z, HW);
-                Partial[2 * plane] = sum;
-                Partial[2 * plane + 1] = (float)Reductions.SumSquaredDeviation(z, HW, sum / HW);
-            }
-        }
+        public float Mean(int c) => _mean[c];
+        public float Rstd(int c) => _rstd[c];
+        public float Scale(int c) => _gamma[c] * _rstd[c];
+        public float Shift(int c) => _beta[c] - _mean[c] * Scale(c);
     }
 
     private struct ForwardBody : IParallelBody
     {
-        public float* Z, A, Coefficients;
+        public float* Z, A;
+        public Normalisation Norm;
         public int C, HW;
         public PlaneRuns Runs;
 
@@ -164,7 +97,7 @@ public static unsafe class BatchNormGelu
             var (start, end) = Runs[run];
             for (int plane = start; plane < end; plane++)
             {
-                float scale = Coefficients[2 * (plane % C)], shift = Coefficients[2 * (plane % C) + 1];
+                float scale = Norm.Scale(plane % C), shift = Norm.Shift(plane % C);
                 float* z = Z + (long)plane * HW;
                 float* a = A + (long)plane * HW;
                 int i = 0;
@@ -185,7 +118,8 @@ public static unsafe class BatchNormGelu
     /// <summary>ga becomes d loss / d BN(z); per plane, its sum and its sum against the normalised z.</summary>
     private struct GeluBackwardBody : IParallelBody
     {
-        public float* Z, GA, Coefficients, Partial;
+        public float* Z, GA, Partial;
+        public Normalisation Norm;
         public int C, HW;
         public PlaneRuns Runs;
 
@@ -194,8 +128,8 @@ public static unsafe class BatchNormGelu
             var (start, end) = Runs[run];
             for (int plane = start; plane < end; plane++)
             {
-                float* k = Coefficients + 7 * (plane % C);
-                float scale = k[0], shift = k[1], mean = k[2], rstd = k[3];
+                int c = plane % C;
+                float scale = Norm.Scale(c), shift = Norm.Shift(c), mean = Norm.Mean(c), rstd = Norm.Rstd(c);
                 float* z = Z + (long)plane * HW;
                 float* g = GA + (long)plane * HW;
                 int i = 0;
@@ -235,7 +169,8 @@ public static unsafe class BatchNormGelu
     /// <summary>d loss / d z from d loss / d BN(z): through the batch statistics in training, a plain scale in evaluation.</summary>
     private struct NormBackwardBody : IParallelBody
     {
-        public float* Z, GA, GZ, Coefficients;
+        public float* Z, GA, GZ, Means;
+        public Normalisation Norm;
         public int C, HW;
         public PlaneRuns Runs;
         public bool Training;
@@ -245,8 +180,8 @@ public static unsafe class BatchNormGelu
             var (start, end) = Runs[run];
             for (int plane = start; plane < end; plane++)
             {
-                float* c = Coefficients + 7 * (plane % C);
-                float mean = c[2], rstd = c[3], k = c[4], mG = c[5], mGX = c[6];
+                int c = plane % C;
+                float mean = Norm.Mean(c), rstd = Norm.Rstd(c), k = Norm.Scale(c), mG = Means[2 * c], mGX = Means[2 * c + 1];
                 float* z = Z + (long)plane * HW;
                 float* g = GA + (long)plane * HW;
                 float* o = GZ + (long)plane * HW;
