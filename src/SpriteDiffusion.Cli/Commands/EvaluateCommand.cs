@@ -78,7 +78,7 @@ internal static class EvaluateCommand
         if (s.Sampler.Steps is < 1) throw new UserError($"--steps must be at least 1 (got {s.Sampler.Steps}).");
         if (s.Sampler.Eta is < 0 or > 1) throw new UserError($"--eta must be between 0 and 1 (got {s.Sampler.Eta}).");
         if (s.Sampler.Method != "ddim" && s.Sampler.Eta != 0) throw new UserError("--eta applies to DDIM only; DDPM's noise is fixed by its schedule and DPM-Solver++ adds none.");
-        if (s.Sampler.Guidance is double w && !(w >= 0 && w <= 50)) throw new UserError($"--guidance must be between 0 and 50 (got {w}); 1 is the plain conditional model.");
+        if (s.Sampler.Guidance is double w) SpriteGenerator.CheckGuidance(w);
         if (folders && (s.Sampler.Guidance is not null || s.Sampler.Weights != "ema" || !s.Sampler.ClipDenoised))
             throw new UserError("--guidance, --weights and --clip-denoised choose how a checkpoint samples; they do not apply to --real-dir/--fake-dir.");
         if (s.Threads is < 1) throw new UserError($"--threads must be at least 1 (got {s.Threads}).");
@@ -171,7 +171,7 @@ internal static class EvaluateCommand
     /// <summary>The seed measures FID on DDIM samples of 100 steps (SPEC section 6).</summary>
 
     private static SamplerSettings ResolveSampler(string method, int? steps, double eta, ulong seed) =>
-        new(method, steps ?? (method == "ddim" ? GeneratedImages.DefaultDdimSteps : method == DpmSolverSampler.SamplerName ? DpmSolverSampler.DefaultSteps : null), eta, seed);
+        new(method, steps ?? Samplers.DefaultSteps(method, GeneratedImages.DefaultDdimSteps), eta, seed);
 
     private static IFeatureExtractor OpenFeatures(EvaluateSettings s)
     {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Spectre.Console;
+using SpriteDiffusion.Data;
 using SpriteDiffusion.Diffusion;
 using SpriteDiffusion.Engine;
 using SpriteDiffusion.IO;
@@ -80,7 +81,7 @@ internal static class SampleCommand
             throw new UserError("--animate shows one grid without labels; animate one class with --class instead of --per-class.");
         if (q.PerClass is not null && q.Interpolation.Enabled)
             throw new UserError("--interpolate draws one row between two seeds; use --class with it instead of --per-class.");
-        if (q.Guidance is double w && !(w >= 0 && w <= 50)) throw new UserError($"--guidance must be between 0 and 50 (got {w}); 1 is the plain conditional model.");
+        if (q.Guidance is double w) SpriteGenerator.CheckGuidance(w);
         if (q.Guidance is not null && q.Class is null && q.PerClass is null)
             throw new UserError("--guidance steers towards a class: give --class NAME or --per-class K with it.");
         SampleAnimation.Validate(q);
@@ -122,7 +123,8 @@ internal static class SampleCommand
         int size = model.Config.Height;
         if (q.PerClass is int perRow)
         {
-            var labels = Enumerable.Range(0, model.Config.NCFeat).Select(i => i < info.ClassNames.Length ? info.ClassNames[i] : $"class {i}").ToList();
+            var defaults = ClassNamesFile.Default(model.Config.NCFeat);
+            var labels = defaults.Select((name, i) => i < info.ClassNames.Length ? info.ClassNames[i] : name).ToList();
             ClassGrid.Write(q.Output, samples, labels, perRow, size, q.Scale);
         }
         else SpriteImages.WriteGrid(q.Output, samples, count, size, q.Scale, columns);

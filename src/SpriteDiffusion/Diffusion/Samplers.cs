@@ -6,6 +6,18 @@ public static class Samplers
     public static IReadOnlyList<string> Names { get; } = [DdpmSampler.SamplerName, DdimSampler.SamplerName, DpmSolverSampler.SamplerName];
 
     /// <summary>
+    /// The steps a sampler takes when none are asked for: DDIM <paramref name="ddimSteps"/> (50 for
+    /// sample grids, 100 for FID, as the seed), DPM-Solver++ <see cref="DpmSolverSampler.DefaultSteps"/>,
+    /// DDPM all T (null).
+    /// </summary>
+    public static int? DefaultSteps(string name, int ddimSteps) => name.Trim().ToLowerInvariant() switch
+    {
+        DdimSampler.SamplerName => ddimSteps,
+        DpmSolverSampler.SamplerName => DpmSolverSampler.DefaultSteps,
+        _ => null,
+    };
+
+    /// <summary>
     /// The sampler called <paramref name="name"/> with its timesteps set. DDPM takes all T steps,
     /// so <paramref name="steps"/> = null means T for it; DDIM and DPM-Solver++ need an explicit
     /// count. Only DDIM has an eta.

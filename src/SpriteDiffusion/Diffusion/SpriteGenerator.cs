@@ -48,6 +48,12 @@ public sealed class SpriteGenerator
     /// <summary>The guidance scale `sprites sample` and `evaluate` use when a class is asked for and no scale is given.</summary>
     public const double DefaultGuidance = 3.0;
 
+    /// <summary>Throws for a guidance scale outside [0, 50], before any work is done.</summary>
+    public static void CheckGuidance(double w)
+    {
+        if (!(w >= 0 && w <= 50)) throw new UserError($"--guidance must be between 0 and 50 (got {w}); 1 is the plain conditional model.");
+    }
+
     /// <summary>
     /// The class index a user names: a class name of the checkpoint (case-insensitive) or an
     /// index; throws a <see cref="UserError"/> naming the choices otherwise.
@@ -86,19 +92,11 @@ public sealed class SpriteGenerator
     }
 
     /// <summary>
-    /// The named sampler over this model's schedule; without a step count DDPM takes all T steps,
-    /// DDIM <paramref name="defaultDdimSteps"/> (50 for sample grids, 100 for FID, as the seed) and
-    /// DPM-Solver++ <see cref="DpmSolverSampler.DefaultSteps"/>.
+    /// The named sampler over this model's schedule; without a step count, its
+    /// <see cref="Samplers.DefaultSteps"/> (at most T).
     /// </summary>
     public ISampler CreateSampler(string method, int? steps, double eta, int defaultDdimSteps = 50) =>
-        Samplers.Create(method, Schedule, steps ?? DefaultSteps(method, defaultDdimSteps), eta);
-
-    private int DefaultSteps(string method, int defaultDdimSteps) => method.Trim().ToLowerInvariant() switch
-    {
-        DdimSampler.SamplerName => Math.Min(defaultDdimSteps, Schedule.T),
-        DpmSolverSampler.SamplerName => Math.Min(DpmSolverSampler.DefaultSteps, Schedule.T),
-        _ => Schedule.T,
-    };
+        Samplers.Create(method, Schedule, steps ?? (Samplers.DefaultSteps(method, defaultDdimSteps) is int d ? Math.Min(d, Schedule.T) : null), eta);
 
     public static NoiseSchedule CreateSchedule(CheckpointInfo info) =>
         info.Schedule == NoiseSchedule.LinearName
@@ -131,6 +129,12 @@ public sealed class SpriteGenerator
         bool guided = !context.IsEmpty && Guidance != 1.0;
         if (guided && Info.Conditional && Info.ContextDropout == 0)
             throw new UserError("this checkpoint never trained on the null context (context dropout 0), so guidance has nothing to steer against; sample with --guidance 1, or train with --context-dropout 0.1.");
+        // w = 0 is the null context alone: one pass instead of two with the class half weighted 0.
+        if (guided && Guidance == 0)
+        {
+            Array.Clear(contexts);
+            guided = false;
+        }
         Sampling.Run(sampler, (xt, t, eps) => Predict(xt, t, eps, contexts, guided), x, rng, progress, onStep);
         return x;
     }

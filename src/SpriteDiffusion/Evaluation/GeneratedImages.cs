@@ -73,11 +73,9 @@ public static class GeneratedImages
 
     /// <summary>
     /// Up to <paramref name="maxCount"/> images of the validation split (10 %, seed 42, as the
-    /// trainer draws it) of the data set in <paramref name="dataDirectory"/> (null: the bundled one).
+    /// trainer draws it) of the data set in <paramref name="dataDirectory"/> (null: the bundled
+    /// one), with their class labels.
     /// </summary>
-    public static ImageSet ValidationImages(string? dataDirectory, int maxCount) => ValidationSplit(dataDirectory, maxCount).Images;
-
-    /// <summary>The validation images of <see cref="ValidationImages"/> with their class labels.</summary>
     public static (ImageSet Images, int[] Labels) ValidationSplit(string? dataDirectory, int maxCount)
     {
         var data = SpriteDataset.LoadDirectory(dataDirectory ?? BundledData.DefaultDirectory);

@@ -111,7 +111,7 @@ public class EvaluationErrorTests
         Assert.Equal(16, a.Size);
         Assert.Equal(a.Chw, b.Chw);
         Assert.NotEqual(a.Chw, GeneratedImages.FromCheckpoint(request with { Seed = 8 }).Chw);
-        var real = GeneratedImages.ValidationImages(null, 50);
+        var real = GeneratedImages.ValidationSplit(null, 50).Images;
         Assert.Equal(50, real.Count);
     }
 }
