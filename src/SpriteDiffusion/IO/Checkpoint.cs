@@ -70,7 +70,7 @@ public static class Checkpoint
         info = info with { EmaDecay = ema?.Decay };
         foreach (var e in model.Store.Entries.Where(e => e.Kind == StateKind.Parameter))
         {
-            int offset = Offset(model.Store, e);
+            int offset = model.Store.OffsetOf(e);
             writer.Add(OptimizerPrefix + "exp_avg." + e.Name, optimizer.M.Span.Slice(offset, e.Length), e.Shape);
             writer.Add(OptimizerPrefix + "exp_avg_sq." + e.Name, optimizer.V.Span.Slice(offset, e.Length), e.Shape);
         }
@@ -93,20 +93,12 @@ public static class Checkpoint
         var file = SafetensorsFile.Read(path);
         var info = ReadInfo(file);
         var model = new UNet(info.Model);
-        LoadState(file, model.Store);
-        if (weights == WeightChoice.Ema && HasAverage(file)) LoadAverage(file, model.Store);
+        LoadState(file, model.Store, weights == WeightChoice.Ema && HasAverage(file) ? EmaPrefix : "");
         return (model, info);
     }
 
     /// <summary>Whether the file holds a weight average beside the raw weights.</summary>
-    public static bool HasAverage(SafetensorsFile file) => file.Contains(EmaPrefix + "init_conv.conv1.0.weight");
-
-    /// <summary>Copies the file's weight average into the store's parameters and running statistics.</summary>
-    private static void LoadAverage(SafetensorsFile file, ParameterStore store)
-    {
-        foreach (var e in store.Entries.Where(e => e.Kind != StateKind.Counter))
-            Copy(file, EmaPrefix + e.Name, e.Shape, e.Value.Span);
-    }
+    public static bool HasAverage(SafetensorsFile file) => file.Names.Any(n => n.StartsWith(EmaPrefix, StringComparison.Ordinal));
 
     private static void AddAverage(SafetensorsWriter writer, WeightAverage? ema)
     {
@@ -129,7 +121,7 @@ public static class Checkpoint
         LoadState(file, model.Store);
         foreach (var e in model.Store.Entries.Where(e => e.Kind == StateKind.Parameter))
         {
-            int offset = Offset(model.Store, e);
+            int offset = model.Store.OffsetOf(e);
             Copy(file, OptimizerPrefix + "exp_avg." + e.Name, e.Shape, optimizer.M.Span.Slice(offset, e.Length));
             Copy(file, OptimizerPrefix + "exp_avg_sq." + e.Name, e.Shape, optimizer.V.Span.Slice(offset, e.Length));
         }
@@ -234,7 +226,12 @@ public static class Checkpoint
         }
     }
 
-    private static void LoadState(SafetensorsFile file, ParameterStore store)
+    /// <summary>
+    /// Checks the file's names against the store and copies every parameter and buffer from the
+    /// tensor of its name with <paramref name="prefix"/> (the weight average's with "ema."); batch
+    /// counters always from their own names.
+    /// </summary>
+    private static void LoadState(SafetensorsFile file, ParameterStore store, string prefix = "")
     {
         var expected = store.Entries.Select(e => e.Name).ToHashSet();
         var unexpected = file.Names.Where(n => !expected.Contains(n) && !n.StartsWith(OptimizerPrefix, StringComparison.Ordinal)
@@ -249,7 +246,7 @@ public static class Checkpoint
                 e.Count = file.Contains(e.Name) ? file[e.Name].ToInt64().FirstOrDefault() : 0;
                 continue;
             }
-            Copy(file, e.Name, e.Shape, e.Value.Span);
+            Copy(file, prefix + e.Name, e.Shape, e.Value.Span);
         }
     }
 
@@ -265,5 +262,4 @@ public static class Checkpoint
             if (!float.IsFinite(v)) throw new UserError($"{file.Path}: tensor '{name}' holds NaN or infinite values; the checkpoint is damaged.");
     }
 
-    private static unsafe int Offset(ParameterStore store, StateEntry e) => (int)(e.Value.Data - store.Values.Data);
 }

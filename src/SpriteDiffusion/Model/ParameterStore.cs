@@ -45,6 +45,11 @@ public sealed class ParameterStore
     public Tensor Grads { get; private set; } = null!;
     public int ParameterCount { get; private set; }
 
+    /// <summary>Where a parameter's values start in <see cref="Values"/> (and its gradient in <see cref="Grads"/>).</summary>
+    public unsafe int OffsetOf(StateEntry parameter) =>
+        parameter.Kind == StateKind.Parameter ? (int)(parameter.Value.Data - Values.Data)
+            : throw new ArgumentException($"'{parameter.Name}' is not a parameter, so it has no place in Values.", nameof(parameter));
+
     public StateEntry this[string name] =>
         _byName.TryGetValue(name, out var e) ? e : throw new KeyNotFoundException($"no state entry named '{name}'");
 

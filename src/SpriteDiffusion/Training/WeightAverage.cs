@@ -11,7 +11,7 @@ namespace SpriteDiffusion.Training;
 /// that averages. The decay warms up as min(decay, (1 + n) / (10 + n)) after n updates, so the early
 /// average is not dominated by the random initial weights.
 /// </summary>
-public sealed unsafe class WeightAverage
+public sealed class WeightAverage
 {
     private readonly ParameterStore _store;
     private readonly StateEntry[] _buffers;
@@ -27,7 +27,7 @@ public sealed unsafe class WeightAverage
         Buffers = _buffers.Select(e => Tensor.Zeros(e.Shape)).ToArray();
         var averages = new List<(StateEntry, Tensor)>();
         foreach (var e in store.Entries.Where(e => e.Kind == StateKind.Parameter))
-            averages.Add((e, Parameters.View((int)(e.Value.Data - store.Values.Data), e.Shape)));
+            averages.Add((e, Parameters.View(store.OffsetOf(e), e.Shape)));
         for (int i = 0; i < _buffers.Length; i++) averages.Add((_buffers[i], Buffers[i]));
         Averages = averages;
         Reset();

@@ -34,7 +34,7 @@ public class GuidanceTests
         var w0 = Run(g, 0.0, classes);
         var w1 = Run(g, 1.0, classes);
         var w3 = Run(g, 3.0, classes);
-        // w = 0 is the null context, computed in the guided (doubled) batch.
+        // w = 0 is the null context alone.
         for (int i = 0; i < w0.Length; i++) Assert.Equal(unconditional[i], w0[i], 5);
         Assert.NotEqual(unconditional, w1);
         // One DDIM step at eta 0 is affine in eps_hat, and eps_hat is affine in w.
