@@ -87,7 +87,7 @@ public class SampleAnimationTests
     public void Impossible_animation_and_interpolation_flags_fail_cleanly_and_write_nothing(string flags, string mentioned)
     {
         using var dir = new TempDir();
-        string ckpt = SampleCommandTests.TinyCheckpoint(dir);
+        string ckpt = TestCheckpoints.Tiny(dir);
         SpritesProcess.AssertCleanFailure(
             SpritesProcess.Run(dir.Path, ["sample", "--checkpoint", ckpt, "--out", "out.png", .. flags.Split(' ')]), mentioned);
         Assert.Equal([ckpt], Directory.GetFiles(dir.Path));

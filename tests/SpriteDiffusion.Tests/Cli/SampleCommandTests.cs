@@ -7,19 +7,11 @@ namespace SpriteDiffusion.Tests.Cli;
 
 public class SampleCommandTests
 {
-    internal static string TinyCheckpoint(TempDir dir)
-    {
-        string path = dir.File("tiny.safetensors");
-        var model = new UNet(new UNetConfig(NFeat: 8), seed: 5);
-        Checkpoint.Save(path, model, new CheckpointInfo { Model = model.Config, ClassNames = ["a", "b", "c", "d", "e"] });
-        return path;
-    }
-
     [Fact]
     public void TheSameSeedGivesTheSamePngBytes()
     {
         using var dir = new TempDir();
-        string ckpt = TinyCheckpoint(dir);
+        string ckpt = TestCheckpoints.Tiny(dir);
         var first = SpritesProcess.Run(dir.Path, "sample", "--checkpoint", ckpt, "--steps", "5", "--n", "4", "--seed", "3", "--out", "a.png", "--eta", "0.5");
         Assert.True(first.Code == 0, first.Err);
         Assert.Contains("a.png", first.Out);
@@ -37,7 +29,7 @@ public class SampleCommandTests
     public void DdimAtEtaZeroIsDeterminedByTheNoiseFile()
     {
         using var dir = new TempDir();
-        string ckpt = TinyCheckpoint(dir);
+        string ckpt = TestCheckpoints.Tiny(dir);
         var noise = new float[3 * 3 * 16 * 16];
         new Rng(9).FillGaussian(noise);
         Npy.WriteFloat32(dir.File("noise.npy"), noise, [3, 3, 16, 16]);
@@ -82,7 +74,7 @@ public class SampleCommandTests
     public void ImpossibleFlagsFailCleanlyAndWriteNothing(string flags, string mentioned)
     {
         using var dir = new TempDir();
-        string ckpt = TinyCheckpoint(dir);
+        string ckpt = TestCheckpoints.Tiny(dir);
         var args = new List<string> { "sample", "--checkpoint", ckpt, "--out", "out.png" };
         args.AddRange(flags.Split(' '));
         SpritesProcess.AssertCleanFailure(SpritesProcess.Run(dir.Path, args.ToArray()), mentioned);
@@ -105,7 +97,7 @@ public class SampleCommandTests
         writer.Save(dir.File("mismatch.safetensors"));
         SpritesProcess.AssertCleanFailure(SpritesProcess.Run(dir.Path, "sample", "--checkpoint", "mismatch.safetensors"), "shape");
 
-        string ckpt = TinyCheckpoint(dir);
+        string ckpt = TestCheckpoints.Tiny(dir);
         Npy.WriteFloat32(dir.File("noise.npy"), new float[2 * 3 * 8 * 8], [2, 3, 8, 8]);
         SpritesProcess.AssertCleanFailure(SpritesProcess.Run(dir.Path, "sample", "--checkpoint", ckpt, "--noise", "noise.npy", "--out", "o.png"), "noise.npy");
         Assert.False(File.Exists(dir.File("o.png")));

@@ -52,9 +52,7 @@ public class EvaluateCommandTests
     public void CheckpointModeGeneratesAndReports()
     {
         using var temp = new TempDir();
-        string checkpoint = Path.Combine(temp.Path, "model.safetensors");
-        var model = new SpriteDiffusion.Model.UNet(new SpriteDiffusion.Model.UNetConfig(NFeat: 8), seed: 2);
-        SpriteDiffusion.IO.Checkpoint.Save(checkpoint, model, new SpriteDiffusion.IO.CheckpointInfo { Model = model.Config });
+        string checkpoint = TestCheckpoints.Tiny(temp);
         var (code, stdout, stderr) = SpritesProcess.Run(temp.Path, "evaluate", "--checkpoint", checkpoint, "--method", "ddim", "--steps", "3", "--eta", "0.5",
             "--seed", "3", "--n", "24", "--out", Folder(temp, "out"), "--keep-images");
         Assert.True(code == 0, stderr);
@@ -86,9 +84,7 @@ public class EvaluateCommandTests
     public void DpmSolverTakesItsOwnDefaultStepCount()
     {
         using var temp = new TempDir();
-        string checkpoint = Path.Combine(temp.Path, "model.safetensors");
-        var model = new SpriteDiffusion.Model.UNet(new SpriteDiffusion.Model.UNetConfig(NFeat: 8), seed: 2);
-        SpriteDiffusion.IO.Checkpoint.Save(checkpoint, model, new SpriteDiffusion.IO.CheckpointInfo { Model = model.Config });
+        string checkpoint = TestCheckpoints.Tiny(temp);
         var (code, stdout, stderr) = SpritesProcess.Run(temp.Path, "evaluate", "--checkpoint", checkpoint, "--method", "dpm++2m",
             "--n", "8", "--out", Folder(temp, "out"));
         Assert.True(code == 0, stderr);

@@ -101,9 +101,7 @@ public class EvaluationErrorTests
     public void GeneratedImagesAreReproducibleAndShaped()
     {
         using var temp = new TempDir();
-        string path = System.IO.Path.Combine(temp.Path, "tiny.safetensors");
-        var model = new SpriteDiffusion.Model.UNet(new SpriteDiffusion.Model.UNetConfig(NFeat: 8), seed: 2);
-        SpriteDiffusion.IO.Checkpoint.Save(path, model, new SpriteDiffusion.IO.CheckpointInfo { Model = model.Config });
+        string path = TestCheckpoints.Tiny(temp);
         var request = new GenerationRequest(path, "ddim", 3, 0, 7, 5);
         var a = GeneratedImages.FromCheckpoint(request);
         var b = GeneratedImages.FromCheckpoint(request);
