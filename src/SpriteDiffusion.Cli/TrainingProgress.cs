@@ -1,5 +1,6 @@
 using Spectre.Console;
 using SpriteDiffusion.Training;
+using SpriteDiffusion.Runs;
 
 namespace SpriteDiffusion.Cli;
 

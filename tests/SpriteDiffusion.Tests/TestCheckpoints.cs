@@ -1,6 +1,7 @@
 using SpriteDiffusion.IO;
 using SpriteDiffusion.Model;
 using SpriteDiffusion.Tests.Data;
+using SpriteDiffusion.Checkpoints;
 
 namespace SpriteDiffusion.Tests;
 

@@ -4,6 +4,8 @@ using System.Globalization;
 using Spectre.Console;
 using SpriteDiffusion.Diffusion;
 using SpriteDiffusion.Evaluation;
+using SpriteDiffusion.Checkpoints;
+using SpriteDiffusion.Generation;
 
 namespace SpriteDiffusion.Cli.Commands;
 
@@ -45,7 +47,7 @@ internal static class EvaluateCommand
         command.SetAction(parse =>
         {
             var settings = new EvaluateSettings(
-                parse.GetValue(checkpoint) ?? (parse.GetValue(realDir) is null && parse.GetValue(fakeDir) is null ? SpriteDiffusion.IO.PretrainedModel.TryFind() : null),
+                parse.GetValue(checkpoint) ?? (parse.GetValue(realDir) is null && parse.GetValue(fakeDir) is null ? SpriteDiffusion.Checkpoints.PretrainedModel.TryFind() : null),
                 parse.GetValue(data), parse.GetValue(realDir), parse.GetValue(fakeDir),
                 parse.GetValue(n), parse.GetResult(n) is { Implicit: false },
                 ResolveSampler(parse.GetValue(method)!, parse.GetValue(steps), parse.GetValue(eta), parse.GetValue(seed)) with
@@ -122,7 +124,7 @@ internal static class EvaluateCommand
             var request = new GenerationRequest(s.Checkpoint!, s.Sampler.Method, s.Sampler.Steps, s.Sampler.Eta, s.Sampler.Seed, s.N)
             {
                 Threads = s.Threads, Guidance = s.Sampler.Guidance, Classes = labels, ClipDenoised = s.Sampler.ClipDenoised,
-                Weights = s.Sampler.Weights == "raw" ? SpriteDiffusion.IO.WeightChoice.Raw : SpriteDiffusion.IO.WeightChoice.Ema,
+                Weights = s.Sampler.Weights == "raw" ? SpriteDiffusion.Checkpoints.WeightChoice.Raw : SpriteDiffusion.Checkpoints.WeightChoice.Ema,
             };
             WithProgress(ctx =>
             {

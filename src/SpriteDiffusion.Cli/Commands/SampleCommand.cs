@@ -5,6 +5,8 @@ using SpriteDiffusion.Data;
 using SpriteDiffusion.Diffusion;
 using SpriteDiffusion.Engine;
 using SpriteDiffusion.IO;
+using SpriteDiffusion.Checkpoints;
+using SpriteDiffusion.Generation;
 
 namespace SpriteDiffusion.Cli.Commands;
 

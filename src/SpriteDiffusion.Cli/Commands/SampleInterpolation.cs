@@ -2,6 +2,7 @@ using System.CommandLine;
 using Spectre.Console;
 using SpriteDiffusion.Diffusion;
 using SpriteDiffusion.Engine;
+using SpriteDiffusion.Generation;
 
 namespace SpriteDiffusion.Cli.Commands;
 

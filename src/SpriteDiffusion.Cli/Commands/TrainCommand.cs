@@ -4,6 +4,8 @@ using Spectre.Console;
 using SpriteDiffusion.Diffusion;
 using SpriteDiffusion.Engine;
 using SpriteDiffusion.Training;
+using SpriteDiffusion.Runs;
+using SpriteDiffusion.Generation;
 
 namespace SpriteDiffusion.Cli.Commands;
 

@@ -1,4 +1,5 @@
 using SpriteDiffusion.IO;
+using SpriteDiffusion.Checkpoints;
 
 namespace SpriteDiffusion.Data;
 

@@ -1,5 +1,6 @@
 using SpriteDiffusion.Data;
 using Microsoft.ML.OnnxRuntime;
+using SpriteDiffusion.IO;
 
 namespace SpriteDiffusion.Evaluation;
 

@@ -2,6 +2,7 @@ using SpriteDiffusion.IO;
 using SpriteDiffusion.Model;
 using SpriteDiffusion.Tests.Data;
 using SpriteDiffusion.Training;
+using SpriteDiffusion.Checkpoints;
 
 namespace SpriteDiffusion.Tests.Cli;
 
@@ -16,7 +17,7 @@ public class ClassSamplingTests
         var nudge = new float[model.Store.Values.Length];
         new SpriteDiffusion.Engine.Rng(1).FillUniform(nudge, -0.05f, 0.05f);
         System.Numerics.Tensors.TensorPrimitives.Add(model.Store.Values.Span, nudge, model.Store.Values.Span);
-        SpriteDiffusion.IO.Checkpoint.Save(path, model, new CheckpointInfo { Model = model.Config, Conditional = conditional, ContextDropout = conditional ? 0.1 : 0, ClassNames = ["cats", "dogs", "flags"] }, ema);
+        SpriteDiffusion.Checkpoints.Checkpoint.Save(path, model, new CheckpointInfo { Model = model.Config, Conditional = conditional, ContextDropout = conditional ? 0.1 : 0, ClassNames = ["cats", "dogs", "flags"] }, ema);
         return path;
     }
 

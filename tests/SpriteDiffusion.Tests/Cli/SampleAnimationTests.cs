@@ -1,6 +1,7 @@
 using SpriteDiffusion.IO;
 using SpriteDiffusion.Tests.Data;
 using SpriteDiffusion.Tests.IO;
+using SpriteDiffusion.Checkpoints;
 
 namespace SpriteDiffusion.Tests.Cli;
 

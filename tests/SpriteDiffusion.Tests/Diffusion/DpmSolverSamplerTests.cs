@@ -3,6 +3,8 @@ using SpriteDiffusion.Engine;
 using SpriteDiffusion.IO;
 using SpriteDiffusion.Model;
 using SpriteDiffusion.Tests.Reference;
+using SpriteDiffusion.Checkpoints;
+using SpriteDiffusion.Generation;
 
 namespace SpriteDiffusion.Tests.Diffusion;
 

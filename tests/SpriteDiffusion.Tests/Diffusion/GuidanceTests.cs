@@ -2,6 +2,8 @@ using SpriteDiffusion.Diffusion;
 using SpriteDiffusion.Engine;
 using SpriteDiffusion.IO;
 using SpriteDiffusion.Model;
+using SpriteDiffusion.Generation;
+using SpriteDiffusion.Checkpoints;
 
 namespace SpriteDiffusion.Tests.Diffusion;
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using SpriteDiffusion.Evaluation;
 using SpriteDiffusion.Tests.Cli;
 using SpriteDiffusion.Tests.Data;
+using SpriteDiffusion.Checkpoints;
 
 namespace SpriteDiffusion.Tests.Evaluation;
 
@@ -68,8 +69,8 @@ public class EvaluateCommandTests
         using var temp = new TempDir();
         var model = new SpriteDiffusion.Model.UNet(new SpriteDiffusion.Model.UNetConfig(NFeat: 8, NCFeat: 9), seed: 2);
         string conditional = Path.Combine(temp.Path, "conditional.safetensors"), plain = Path.Combine(temp.Path, "plain.safetensors");
-        SpriteDiffusion.IO.Checkpoint.Save(conditional, model, new SpriteDiffusion.IO.CheckpointInfo { Model = model.Config, Conditional = true, ContextDropout = 0.1 });
-        SpriteDiffusion.IO.Checkpoint.Save(plain, model, new SpriteDiffusion.IO.CheckpointInfo { Model = model.Config });
+        SpriteDiffusion.Checkpoints.Checkpoint.Save(conditional, model, new SpriteDiffusion.Checkpoints.CheckpointInfo { Model = model.Config, Conditional = true, ContextDropout = 0.1 });
+        SpriteDiffusion.Checkpoints.Checkpoint.Save(plain, model, new SpriteDiffusion.Checkpoints.CheckpointInfo { Model = model.Config });
         var (code, stdout, stderr) = SpritesProcess.Run(temp.Path, "evaluate", "--checkpoint", conditional, "--steps", "2", "--guidance", "2",
             "--n", "16", "--out", Folder(temp, "out"));
         Assert.True(code == 0, stderr);

@@ -1,6 +1,7 @@
 using SpriteDiffusion.Data;
 using SpriteDiffusion.Evaluation;
 using SpriteDiffusion.Tests.Data;
+using SpriteDiffusion.IO;
 
 namespace SpriteDiffusion.Tests.Evaluation;
 

@@ -1,5 +1,6 @@
 using SpriteDiffusion.Data;
 using SpriteDiffusion.Evaluation;
+using SpriteDiffusion.IO;
 
 namespace SpriteDiffusion.Tests.Evaluation;
 

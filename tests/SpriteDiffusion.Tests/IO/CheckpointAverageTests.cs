@@ -3,6 +3,7 @@ using SpriteDiffusion.IO;
 using SpriteDiffusion.Model;
 using SpriteDiffusion.Tests.Data;
 using SpriteDiffusion.Training;
+using SpriteDiffusion.Checkpoints;
 
 namespace SpriteDiffusion.Tests.IO;
 

@@ -4,6 +4,8 @@ using SpriteDiffusion.IO;
 using SpriteDiffusion.Model;
 using SpriteDiffusion.Training;
 using Xunit.Abstractions;
+using SpriteDiffusion.Checkpoints;
+using SpriteDiffusion.Generation;
 
 namespace SpriteDiffusion.Tests.Interop;
 

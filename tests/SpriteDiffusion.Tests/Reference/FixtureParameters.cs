@@ -1,4 +1,5 @@
 using SpriteDiffusion.Model;
+using SpriteDiffusion.Engine;
 
 namespace SpriteDiffusion.Tests.Reference;
 

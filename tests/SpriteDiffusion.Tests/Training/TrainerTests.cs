@@ -2,6 +2,8 @@ using SpriteDiffusion.Data;
 using SpriteDiffusion.IO;
 using SpriteDiffusion.Tests.Data;
 using SpriteDiffusion.Training;
+using SpriteDiffusion.Runs;
+using SpriteDiffusion.Checkpoints;
 
 namespace SpriteDiffusion.Tests.Training;
 
@@ -107,7 +109,7 @@ public class TrainerTests
         Assert.Equal("cosine", info.Schedule);
         Assert.False(info.Conditional);
         Assert.Null(info.EmaDecay);
-        Assert.Equal("cosine", new SpriteDiffusion.Diffusion.SpriteGenerator(new SpriteDiffusion.Model.UNet(info.Model), info).Schedule.Name);
+        Assert.Equal("cosine", new SpriteDiffusion.Generation.SpriteGenerator(new SpriteDiffusion.Model.UNet(info.Model), info).Schedule.Name);
         Assert.DoesNotContain("val_loss_ema=", File.ReadAllText(Path.Combine(run, Trainer.LogFile)));
     }
 

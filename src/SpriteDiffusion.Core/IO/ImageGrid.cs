@@ -1,5 +1,4 @@
 using System.Globalization;
-using SpriteDiffusion.Data;
 
 namespace SpriteDiffusion.IO;
 

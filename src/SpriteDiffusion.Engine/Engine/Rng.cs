@@ -72,7 +72,7 @@ public sealed class Rng
 
     public void SetState(ReadOnlySpan<ulong> state)
     {
-        if (state.Length != 6) throw new UserError("random generator state must have 6 words.");
+        if (state.Length != 6) throw new ArgumentException($"a random generator state has 6 words (got {state.Length}).", nameof(state));
         _s0 = state[0]; _s1 = state[1]; _s2 = state[2]; _s3 = state[3];
         _hasSpare = state[4] != 0; _spare = BitConverter.UInt64BitsToDouble(state[5]);
     }

@@ -1,4 +1,4 @@
-namespace SpriteDiffusion.IO;
+namespace SpriteDiffusion.Checkpoints;
 
 /// <summary>
 /// Finds files that ship in the repository (the bundled data set, the pretrained model) without

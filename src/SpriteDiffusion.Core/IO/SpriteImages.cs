@@ -1,4 +1,3 @@
-using SpriteDiffusion.Data;
 
 namespace SpriteDiffusion.IO;
 

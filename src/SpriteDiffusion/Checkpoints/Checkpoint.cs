@@ -4,8 +4,9 @@ using SpriteDiffusion.Diffusion;
 using SpriteDiffusion.Engine;
 using SpriteDiffusion.Model;
 using SpriteDiffusion.Training;
+using SpriteDiffusion.IO;
 
-namespace SpriteDiffusion.IO;
+namespace SpriteDiffusion.Checkpoints;
 
 /// <summary>What a checkpoint records beside the weights, so that it samples correctly on its own.</summary>
 public sealed record CheckpointInfo

@@ -27,7 +27,7 @@ public static unsafe class Workers
         set
         {
             if (value < 1 || value > 256)
-                throw new UserError($"thread count {value} is out of range; use 1 to 256.");
+                throw new ArgumentOutOfRangeException(nameof(value), $"the thread count must be between 1 and 256 (got {value}).");
             lock (Gate)
             {
                 if (value == _threads) return;

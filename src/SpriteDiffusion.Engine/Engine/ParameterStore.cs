@@ -1,6 +1,5 @@
-using SpriteDiffusion.Engine;
 
-namespace SpriteDiffusion.Model;
+namespace SpriteDiffusion.Engine;
 
 public enum StateKind { Parameter, Buffer, Counter }
 

@@ -1,5 +1,4 @@
 using SpriteDiffusion.Engine;
-using SpriteDiffusion.Model;
 
 namespace SpriteDiffusion.Layers;
 

@@ -1,4 +1,4 @@
-namespace SpriteDiffusion.IO;
+namespace SpriteDiffusion.Checkpoints;
 
 /// <summary>The pretrained checkpoint that ships in the repository (models/twemoji16).</summary>
 public static class PretrainedModel

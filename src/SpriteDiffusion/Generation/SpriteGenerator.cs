@@ -2,8 +2,10 @@ using SpriteDiffusion.Engine;
 using SpriteDiffusion.IO;
 using SpriteDiffusion.Model;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using SpriteDiffusion.Diffusion;
+using SpriteDiffusion.Checkpoints;
 
-namespace SpriteDiffusion.Diffusion;
+namespace SpriteDiffusion.Generation;
 
 /// <summary>
 /// Runs a sampler with a trained U-Net as its noise predictor: the glue between the model and

@@ -1,6 +1,6 @@
 using SpriteDiffusion.IO;
 
-namespace SpriteDiffusion.Training;
+namespace SpriteDiffusion.Runs;
 
 /// <summary>Train and validation loss per epoch as a PNG, through ScottPlot.</summary>
 public static class LossPlot

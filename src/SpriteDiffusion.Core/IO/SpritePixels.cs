@@ -1,4 +1,4 @@
-namespace SpriteDiffusion.Data;
+namespace SpriteDiffusion.IO;
 
 /// <summary>
 /// The one mapping between 8-bit pixels and the model's values: x / 255, then (x - 0.5) / 0.5,

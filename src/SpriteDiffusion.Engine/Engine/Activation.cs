@@ -1,6 +1,5 @@
-using SpriteDiffusion.Engine;
 
-namespace SpriteDiffusion.Model;
+namespace SpriteDiffusion.Engine;
 
 /// <summary>
 /// A stored activation (or gradient) whose storage grows to the largest batch seen and is then

@@ -1,6 +1,5 @@
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using SpriteDiffusion.Engine;
-using SpriteDiffusion.Model;
 
 namespace SpriteDiffusion.Layers;
 

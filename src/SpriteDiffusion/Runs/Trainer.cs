@@ -6,8 +6,10 @@ using SpriteDiffusion.Diffusion;
 using SpriteDiffusion.Engine;
 using SpriteDiffusion.IO;
 using SpriteDiffusion.Model;
+using SpriteDiffusion.Training;
+using SpriteDiffusion.Checkpoints;
 
-namespace SpriteDiffusion.Training;
+namespace SpriteDiffusion.Runs;
 
 public sealed record TrainingPlan(int TrainImages, int ValidationImages, int BatchesPerEpoch, int Epochs, int StartEpoch, int StartBatch, long ParameterCount, string DataDirectory);
 public sealed record StepReport(int Epoch, int Batch, int BatchesPerEpoch, long GlobalStep, double Loss, double ImagesPerSecond);

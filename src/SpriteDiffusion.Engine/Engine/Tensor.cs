@@ -33,7 +33,7 @@ public sealed unsafe class Tensor
     {
         long length = 1;
         foreach (int d in shape) length *= d;
-        if (length > Array.MaxLength) throw new UserError($"tensor of shape [{string.Join(", ", shape)}] is too large.");
+        if (length > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(shape), $"a tensor of shape [{string.Join(", ", shape)}] has more elements than one buffer can hold ({Array.MaxLength}).");
         return new Tensor(GC.AllocateArray<float>((int)Math.Max(length, 1), pinned: true), 0, (int[])shape.Clone());
     }
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace SpriteDiffusion.Training;
+namespace SpriteDiffusion.Runs;
 
 /// <summary>Everything a training run depends on; written next to its outputs as config.json.</summary>
 public sealed record TrainingOptions
