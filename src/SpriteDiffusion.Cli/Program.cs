@@ -1,5 +1,5 @@
 using System.CommandLine;
-using SpriteDiffusion;
+using SpriteDiffusion.Cli;
 using SpriteDiffusion.Cli.Commands;
 
 // Logs piped to a file should not be wrapped at Spectre's default 80 columns.
@@ -12,12 +12,13 @@ root.Subcommands.Add(SampleCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 
+var parsed = root.Parse(args);
 try
 {
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
-catch (UserError e)
+catch (Exception e) when (ErrorMessages.ForUser(e, parsed.CommandResult.Command.Name) is { } message)
 {
-    Console.Error.WriteLine($"error: {e.Message}");
+    Console.Error.WriteLine($"error: {message}");
     return 1;
 }

@@ -18,9 +18,9 @@ public class PngTests
     }
 
     [Fact]
-    public void GarbageIsAUserError()
+    public void GarbageIsAnInvalidDataError()
     {
-        var e = Assert.Throws<UserError>(() => Png.Decode(new byte[] { 1, 2, 3, 4, 5 }, "junk.png"));
+        var e = Assert.Throws<InvalidDataException>(() => Png.Decode(new byte[] { 1, 2, 3, 4, 5 }, "junk.png"));
         Assert.Contains("junk.png", e.Message);
     }
 }

@@ -62,11 +62,11 @@ def _batchnorm(train):
         m.running_var.copy_(torch.rand(6) + 0.5)
     x = torch.randn(3, 6, 4, 4) * 1.5 + 0.3
     m.train(train)
-    tensors = _gradient_case({"x": x}, lambda x: m(x), m)
+    tensors = _gradient_case({"x": x}, lambda x: F.gelu(m(x)), m)
     if train:
         tensors["running_mean_after"] = _f32(m.running_mean)
         tensors["running_var_after"] = _f32(m.running_var)
-    meta = {"op": "batch_norm2d", "channels": 6, "eps": "1e-05", "momentum": "0.1",
+    meta = {"op": "gelu(batch_norm2d)", "channels": 6, "eps": "1e-05", "momentum": "0.1",
             "mode": "train" if train else "eval",
             "note": "train: normalise with the biased batch variance, store the unbiased one"}
     return tensors, meta
@@ -139,8 +139,9 @@ CASES = [
     ("conv1x1", 103, lambda: _conv(4, 6, 1, 1, 0, (2, 4, 5, 5))),
     ("convT2", 104, lambda: _conv(6, 4, 2, 2, 0, (2, 6, 4, 4), transposed=True)),
     ("convT4", 105, lambda: _conv(8, 8, 4, 4, 0, (3, 8, 1, 1), transposed=True)),
-    ("bn_train", 106, lambda: _batchnorm(train=True)),
-    ("bn_eval", 106, lambda: _batchnorm(train=False)),
+    # What the U-Net runs: every BatchNorm is followed by GELU, in one fused layer.
+    ("bn_gelu_train", 106, lambda: _batchnorm(train=True)),
+    ("bn_gelu_eval", 106, lambda: _batchnorm(train=False)),
     ("groupnorm", 107, _groupnorm),
     ("gelu", 108, lambda: (_gradient_case({"x": torch.randn(2, 3, 5, 5) * 2}, lambda x: F.gelu(x)),
                            {"op": "gelu", "approximate": "none"})),

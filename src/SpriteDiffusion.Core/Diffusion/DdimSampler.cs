@@ -21,7 +21,7 @@ public sealed class DdimSampler : ISampler
         // eta above 1 makes sigma^2 exceed 1 - alpha_bar[s] near t = T - 1, so the eps_hat weight
         // would be the square root of a negative number.
         if (!(eta >= 0 && eta <= 1))
-            throw new UserError($"--eta must be between 0 and 1 for DDIM (got {eta}): 0 is deterministic, 1 is as noisy as DDPM's posterior.");
+            throw new ArgumentOutOfRangeException(nameof(eta), $"DDIM's eta must be between 0 and 1 (got {eta}): 0 is deterministic, 1 is as noisy as DDPM's posterior.");
         Schedule = schedule;
         Eta = eta;
     }
@@ -45,7 +45,7 @@ public sealed class DdimSampler : ISampler
     public static int[] LinspaceTimesteps(int T, int steps)
     {
         if (steps < 1 || steps > T)
-            throw new UserError($"--steps must be between 1 and {T} for DDIM (got {steps}).");
+            throw new ArgumentOutOfRangeException(nameof(steps), $"DDIM's step count must be between 1 and {T} (got {steps}).");
         var result = new int[steps];
         if (steps == 1) { result[0] = T - 1; return result; }
         for (int k = 0; k < steps; k++)

@@ -28,7 +28,7 @@ public sealed class DdpmSampler : ISampler
     public void SetTimesteps(int steps)
     {
         if (steps != Schedule.T)
-            throw new UserError($"--steps must be {Schedule.T} for DDPM, which visits every timestep (got {steps}); use DDIM to sample in fewer steps.");
+            throw new ArgumentOutOfRangeException(nameof(steps), $"DDPM visits every timestep, so its step count is {Schedule.T} (got {steps}); DDIM samples in fewer steps.");
         _timesteps = AllTimesteps(Schedule.T);
     }
 

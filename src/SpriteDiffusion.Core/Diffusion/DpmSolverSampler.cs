@@ -47,7 +47,7 @@ public sealed class DpmSolverSampler : ISampler
     public void SetTimesteps(int steps)
     {
         if (steps < 1 || steps > Schedule.T)
-            throw new UserError($"--steps must be between 1 and {Schedule.T} for DPM-Solver++ (got {steps}).");
+            throw new ArgumentOutOfRangeException(nameof(steps), $"DPM-Solver++'s step count must be between 1 and {Schedule.T} (got {steps}).");
         _timesteps = DdimSampler.LinspaceTimesteps(Schedule.T, steps);
         _nextIndex = 0;
     }

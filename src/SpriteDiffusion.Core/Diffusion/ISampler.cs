@@ -16,7 +16,7 @@ public interface ISampler
     /// <summary>The timesteps visited, in order, as set by <see cref="SetTimesteps"/>.</summary>
     IReadOnlyList<int> Timesteps { get; }
 
-    /// <summary>Chooses how many steps a run takes; throws <see cref="UserError"/> for a count the sampler cannot do.</summary>
+    /// <summary>Chooses how many steps a run takes; throws <see cref="ArgumentOutOfRangeException"/> for a count the sampler cannot do.</summary>
     void SetTimesteps(int steps);
 
     /// <summary>

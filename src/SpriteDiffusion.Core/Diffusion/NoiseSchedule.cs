@@ -55,7 +55,7 @@ public sealed class NoiseSchedule
         {
             LinearName => Linear(timesteps),
             CosineName => Cosine(timesteps),
-            _ => throw new UserError($"unknown noise schedule '{name}': use one of {string.Join(", ", Names)}."),
+            _ => throw new ArgumentException($"unknown noise schedule '{name}': use one of {string.Join(", ", Names)}.", nameof(name)),
         };
 
     /// <summary>Ho et al.'s schedule: beta = linspace(betaStart, betaEnd, T).</summary>
@@ -63,7 +63,7 @@ public sealed class NoiseSchedule
     {
         CheckTimesteps(timesteps);
         if (!(betaStart > 0 && betaEnd < 1 && betaStart <= betaEnd))
-            throw new UserError($"linear noise schedule needs 0 < beta start <= beta end < 1 (got {betaStart} and {betaEnd}).");
+            throw new ArgumentOutOfRangeException(nameof(betaStart), $"a linear noise schedule needs 0 < beta start <= beta end < 1 (got {betaStart} and {betaEnd}).");
         var beta = new double[timesteps];
         beta[0] = betaStart;
         if (timesteps > 1)
@@ -99,7 +99,7 @@ public sealed class NoiseSchedule
     private static void CheckTimesteps(int timesteps)
     {
         if (timesteps < 1)
-            throw new UserError($"the number of diffusion timesteps T must be at least 1 (got {timesteps}).");
+            throw new ArgumentOutOfRangeException(nameof(timesteps), $"the number of diffusion timesteps T must be at least 1 (got {timesteps}).");
     }
 
     /// <summary>

@@ -28,22 +28,22 @@ public static class Samplers
         {
             case DdpmSampler.SamplerName:
                 if (eta != 0.0)
-                    throw new UserError($"--eta applies to DDIM only; DDPM's noise is fixed by its schedule (got eta {eta}).");
+                    throw new ArgumentOutOfRangeException(nameof(eta), $"eta applies to DDIM only; DDPM's noise is fixed by its schedule (got eta {eta}).");
                 var ddpm = new DdpmSampler(schedule);
                 if (steps is int n) ddpm.SetTimesteps(n);
                 return ddpm;
             case DdimSampler.SamplerName:
                 if (steps is null)
-                    throw new UserError($"DDIM needs a step count: give --steps between 1 and {schedule.T}.");
+                    throw new ArgumentNullException(nameof(steps), $"DDIM needs a step count between 1 and {schedule.T}.");
                 return new DdimSampler(schedule, steps.Value, eta);
             case DpmSolverSampler.SamplerName:
                 if (eta != 0.0)
-                    throw new UserError($"--eta applies to DDIM only; DPM-Solver++ solves the deterministic ODE and takes no noise (got eta {eta}).");
+                    throw new ArgumentOutOfRangeException(nameof(eta), $"eta applies to DDIM only; DPM-Solver++ solves the deterministic ODE and takes no noise (got eta {eta}).");
                 if (steps is null)
-                    throw new UserError($"DPM-Solver++ needs a step count: give --steps between 1 and {schedule.T} ({DpmSolverSampler.DefaultSteps} is a good start).");
+                    throw new ArgumentNullException(nameof(steps), $"DPM-Solver++ needs a step count between 1 and {schedule.T} ({DpmSolverSampler.DefaultSteps} is a good start).");
                 return new DpmSolverSampler(schedule, steps.Value);
             default:
-                throw new UserError($"unknown sampler '{name}': use one of {string.Join(", ", Names)}.");
+                throw new ArgumentException($"unknown sampler '{name}': use one of {string.Join(", ", Names)}.", nameof(name));
         }
     }
 }

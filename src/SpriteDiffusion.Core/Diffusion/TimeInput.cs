@@ -49,6 +49,6 @@ public static class TimeInput
     {
         NormalizedName => TimeConvention.Normalized,
         RawName => TimeConvention.Raw,
-        _ => throw new UserError($"{source}: unknown time input convention '{name}'; expected '{NormalizedName}' or '{RawName}'. The file was written by a different program or version."),
+        _ => throw new InvalidDataException($"{source}: unknown time input convention '{name}'; expected '{NormalizedName}' or '{RawName}'. The file was written by a different program or version."),
     };
 }

@@ -35,7 +35,7 @@ public sealed class DenoisingAnimation
         if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "a trajectory has at least one step.");
         int k = frames ?? Math.Min(steps, MaxDefaultFrames);
         if (k < 1 || k > steps)
-            throw new UserError($"--frames must be between 1 and {steps}, the number of sampling steps (got {k}); leave it out for {Math.Min(steps, MaxDefaultFrames)}.");
+            throw new ArgumentOutOfRangeException(nameof(frames), $"an animation has between 1 and {steps} frames, the number of sampling steps (got {k}); by default it has {Math.Min(steps, MaxDefaultFrames)}.");
         _frameSteps = FrameSteps(steps, k);
         FrameDelayMs = Math.Clamp((int)Math.Round((double)PlaybackMs / k), MinDelayMs, MaxDelayMs);
         _count = count;

@@ -125,7 +125,7 @@ public readonly record struct Rgb(byte R, byte G, byte B)
         if (t.StartsWith('#')) t = t[1..];
         if (t.Length == 6 && uint.TryParse(t, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint v))
             return new Rgb((byte)(v >> 16), (byte)(v >> 8), (byte)v);
-        throw new UserError($"'{text}' is not a colour; use white, black or a hex colour like #ff00ff.");
+        throw new ArgumentException($"'{text}' is not a colour; use white, black or a hex colour like #ff00ff.", nameof(text));
     }
 
     public override string ToString() => $"#{R:x2}{G:x2}{B:x2}";

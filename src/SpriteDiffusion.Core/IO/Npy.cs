@@ -4,7 +4,7 @@ namespace SpriteDiffusion.IO;
 
 /// <summary>
 /// NumPy .npy files: format versions 1.0 to 3.0, little-endian, C order, uint8 / int64 / float32 /
-/// float64, any rank. Every problem with a file is a <see cref="UserError"/> naming the file.
+/// float64, any rank. Every problem with a file is a <see cref="InvalidDataException"/> naming the file.
 /// </summary>
 public static class Npy
 {
@@ -44,7 +44,7 @@ public static class Npy
         {
             float[] f => f,
             double[] d => Array.ConvertAll(d, x => (float)x),
-            _ => throw new UserError($"{path}: holds {array.DType.Name()}; a float32 or float64 array was expected."),
+            _ => throw new InvalidDataException($"{path}: holds {array.DType.Name()}; a float32 or float64 array was expected."),
         };
     }
 
@@ -113,7 +113,7 @@ public static class Npy
             throw new PlatformNotSupportedException(".npy reading assumes a little-endian machine.");
         var header = reader.Header;
         if (header.Count > Array.MaxLength)
-            throw new UserError($"{reader.Name}: {header.Count:N0} elements are too many to load at once.");
+            throw new InvalidDataException($"{reader.Name}: {header.Count:N0} elements are too many to load at once.");
         int count = (int)header.Count;
         switch (header.DType)
         {

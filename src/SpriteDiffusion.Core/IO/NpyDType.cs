@@ -61,7 +61,7 @@ public static class NpyDTypes
         string code = order is '<' or '>' or '|' or '=' ? descr[1..] : descr;
         bool oneByte = code is "u1" or "B";
         if (order == '>' && !oneByte)
-            throw new UserError($"{fileName}: the array is big-endian ('{descr}'); only little-endian files are read. Convert it with numpy: np.save(path, arr.astype(arr.dtype.newbyteorder('<'))).");
+            throw new InvalidDataException($"{fileName}: the array is big-endian ('{descr}'); only little-endian files are read. Convert it with numpy: np.save(path, arr.astype(arr.dtype.newbyteorder('<'))).");
         return code switch
         {
             "u1" or "B" => NpyDType.UInt8,
@@ -72,7 +72,7 @@ public static class NpyDTypes
         };
     }
 
-    private static UserError Unsupported(string descr, string fileName) =>
+    private static InvalidDataException Unsupported(string descr, string fileName) =>
         new($"{fileName}: unsupported dtype '{Printable(descr)}'; supported are uint8, int64, float32 and float64. Convert it with numpy, e.g. np.save(path, arr.astype(np.float32)).");
 
     internal static string Printable(string s)

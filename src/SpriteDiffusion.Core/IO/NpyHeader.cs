@@ -29,12 +29,12 @@ public sealed class NpyHeader
     {
         Span<byte> preamble = stackalloc byte[12];
         if (ReadFully(stream, preamble[..10]) < 10)
-            throw new UserError($"{fileName}: too short to be a .npy file. Re-download or re-save it with numpy.save.");
+            throw new InvalidDataException($"{fileName}: too short to be a .npy file. Re-download or re-save it with numpy.save.");
         if (!preamble[..6].SequenceEqual(Magic))
-            throw new UserError($"{fileName}: not a .npy file (it does not start with the NumPy magic bytes). Save the array with numpy.save.");
+            throw new InvalidDataException($"{fileName}: not a .npy file (it does not start with the NumPy magic bytes). Save the array with numpy.save.");
         int major = preamble[6], minor = preamble[7];
         if (major is < 1 or > 3 || minor != 0)
-            throw new UserError($"{fileName}: .npy format version {major}.{minor} is not supported (1.0, 2.0 and 3.0 are). Re-save it with numpy.save.");
+            throw new InvalidDataException($"{fileName}: .npy format version {major}.{minor} is not supported (1.0, 2.0 and 3.0 are). Re-save it with numpy.save.");
 
         long headerLength;
         int preambleLength;
@@ -51,7 +51,7 @@ public sealed class NpyHeader
             preambleLength = 12;
         }
         if (headerLength > MaxHeaderBytes)
-            throw new UserError($"{fileName}: the .npy header claims to be {headerLength:N0} bytes long; real headers are a few hundred. The file is damaged.");
+            throw new InvalidDataException($"{fileName}: the .npy header claims to be {headerLength:N0} bytes long; real headers are a few hundred. The file is damaged.");
         if (streamLength is long total && preambleLength + headerLength > total)
             throw Truncated(fileName);
 
@@ -69,12 +69,12 @@ public sealed class NpyHeader
             foreach (int d in shape)
             {
                 if (count > long.MaxValue / dtype.ItemSize() / d)
-                    throw new UserError($"{fileName}: the shape ({string.Join(", ", shape)}) is absurdly large. The file is damaged.");
+                    throw new InvalidDataException($"{fileName}: the shape ({string.Join(", ", shape)}) is absurdly large. The file is damaged.");
                 count *= d;
             }
         }
         if (fortran && shape.Count(d => d != 1) > 1)
-            throw new UserError($"{fileName}: the array is stored in Fortran (column-major) order; only C order is read. Re-save it with numpy.save(path, np.ascontiguousarray(arr)).");
+            throw new InvalidDataException($"{fileName}: the array is stored in Fortran (column-major) order; only C order is read. Re-save it with numpy.save(path, np.ascontiguousarray(arr)).");
 
         long dataOffset = preambleLength + headerLength;
         var header = new NpyHeader
@@ -86,9 +86,9 @@ public sealed class NpyHeader
         {
             long available = length - dataOffset;
             if (header.DataBytes > available)
-                throw new UserError($"{fileName}: the header declares {dtype.Name()} data of shape ({string.Join(", ", shape)}), {header.DataBytes:N0} bytes, but the file holds only {available:N0} bytes after the header. It is truncated or damaged: download or save it again.");
+                throw new InvalidDataException($"{fileName}: the header declares {dtype.Name()} data of shape ({string.Join(", ", shape)}), {header.DataBytes:N0} bytes, but the file holds only {available:N0} bytes after the header. It is truncated or damaged: download or save it again.");
             if (header.DataBytes < available)
-                throw new UserError($"{fileName}: the file has {available - header.DataBytes:N0} bytes more than its header declares (shape ({string.Join(", ", shape)}), {dtype.Name()}). It is damaged: download or save it again.");
+                throw new InvalidDataException($"{fileName}: the file has {available - header.DataBytes:N0} bytes more than its header declares (shape ({string.Join(", ", shape)}), {dtype.Name()}). It is damaged: download or save it again.");
         }
         return header;
     }
@@ -130,30 +130,30 @@ public sealed class NpyHeader
         try { return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes); }
         catch (DecoderFallbackException)
         {
-            throw new UserError($"{fileName}: the .npy header is not valid UTF-8. The file is damaged.");
+            throw new InvalidDataException($"{fileName}: the .npy header is not valid UTF-8. The file is damaged.");
         }
     }
 
     private static (NpyDType, bool, int[]) Interpret(Dictionary<string, object?> dict, string fileName)
     {
         if (dict.Count != 3 || !dict.ContainsKey("descr") || !dict.ContainsKey("fortran_order") || !dict.ContainsKey("shape"))
-            throw new UserError($"{fileName}: the .npy header must hold exactly the keys 'descr', 'fortran_order' and 'shape' (found: {NpyDTypes.Printable(string.Join(", ", dict.Keys))}). Re-save it with numpy.save.");
+            throw new InvalidDataException($"{fileName}: the .npy header must hold exactly the keys 'descr', 'fortran_order' and 'shape' (found: {NpyDTypes.Printable(string.Join(", ", dict.Keys))}). Re-save it with numpy.save.");
         if (dict["descr"] is not string descr)
-            throw new UserError($"{fileName}: unsupported dtype (a structured or non-string 'descr'); supported are uint8, int64, float32 and float64.");
+            throw new InvalidDataException($"{fileName}: unsupported dtype (a structured or non-string 'descr'); supported are uint8, int64, float32 and float64.");
         var dtype = NpyDTypes.Parse(descr, fileName);
         if (dict["fortran_order"] is not bool fortran)
-            throw new UserError($"{fileName}: the .npy header's 'fortran_order' is not True or False. The file is damaged.");
+            throw new InvalidDataException($"{fileName}: the .npy header's 'fortran_order' is not True or False. The file is damaged.");
         if (dict["shape"] is not PyTuple tuple)
-            throw new UserError($"{fileName}: the .npy header's 'shape' is not a tuple. The file is damaged.");
+            throw new InvalidDataException($"{fileName}: the .npy header's 'shape' is not a tuple. The file is damaged.");
         if (tuple.Items.Count > MaxRank)
-            throw new UserError($"{fileName}: the shape has {tuple.Items.Count} dimensions; at most {MaxRank} are read. The file is damaged.");
+            throw new InvalidDataException($"{fileName}: the shape has {tuple.Items.Count} dimensions; at most {MaxRank} are read. The file is damaged.");
         var shape = new int[tuple.Items.Count];
         for (int i = 0; i < shape.Length; i++)
         {
             if (tuple.Items[i] is not long d || d < 0)
-                throw new UserError($"{fileName}: the shape's dimension {i} is not a non-negative integer. The file is damaged.");
+                throw new InvalidDataException($"{fileName}: the shape's dimension {i} is not a non-negative integer. The file is damaged.");
             if (d > int.MaxValue)
-                throw new UserError($"{fileName}: the shape's dimension {i} is {d:N0}, absurdly large. The file is damaged.");
+                throw new InvalidDataException($"{fileName}: the shape's dimension {i} is {d:N0}, absurdly large. The file is damaged.");
             shape[i] = (int)d;
         }
         return (dtype, fortran, shape);
@@ -163,6 +163,6 @@ public sealed class NpyHeader
     internal static int ReadFully(Stream stream, Span<byte> buffer) =>
         stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
 
-    internal static UserError Truncated(string fileName) =>
+    internal static InvalidDataException Truncated(string fileName) =>
         new($"{fileName}: the file ends inside its .npy header. It is truncated: download or save it again.");
 }

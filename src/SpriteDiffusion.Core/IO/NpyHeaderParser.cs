@@ -169,7 +169,7 @@ internal sealed class NpyHeaderParser
 
     private static string Show(char c) => c is >= ' ' and <= '~' ? c.ToString() : $"\\u{(int)c:x4}";
 
-    private UserError Fail(string what) =>
+    private InvalidDataException Fail(string what) =>
         new($"{_fileName}: the .npy header is damaged ({what}, at character {_pos}). Re-save the array with numpy.save.");
 }
 

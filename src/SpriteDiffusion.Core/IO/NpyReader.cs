@@ -63,10 +63,10 @@ public sealed class NpyReader : IDisposable
         try { got = NpyHeader.ReadFully(_stream, destination); }
         catch (IOException e)
         {
-            throw new UserError($"{Name}: reading failed ({e.Message}).", e);
+            throw new IOException($"{Name}: reading failed ({e.Message}).", e);
         }
         if (got < destination.Length)
-            throw new UserError($"{Name}: the file ends before the {Header.DataBytes:N0} bytes of data its header declares. It is truncated: download or save it again.");
+            throw new InvalidDataException($"{Name}: the file ends before the {Header.DataBytes:N0} bytes of data its header declares. It is truncated: download or save it again.");
         _remainingElements -= elements;
     }
 
@@ -83,11 +83,11 @@ public sealed class NpyReader : IDisposable
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new UserError($"{path}: file not found.", e);
+            throw new FileNotFoundException($"{path}: file not found.", path, e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UserError($"{path}: cannot open the file ({e.Message}).", e);
+            throw new IOException($"{path}: cannot open the file ({e.Message}).", e);
         }
     }
 }

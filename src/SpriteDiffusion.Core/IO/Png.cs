@@ -14,7 +14,7 @@ public static class Png
         try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UserError($"{path}: cannot read the file ({e.Message}).", e);
+            throw new IOException($"{path}: cannot read the file ({e.Message}).", e);
         }
         return Decode(bytes, path);
     }
@@ -23,10 +23,10 @@ public static class Png
     {
         using var codec = SKCodec.Create(new SKMemoryStream(bytes));
         if (codec is null || codec.EncodedFormat != SKEncodedImageFormat.Png)
-            throw new UserError($"{nameForErrors}: not a PNG image (or a corrupt one). Remove it or replace it with a valid PNG.");
+            throw new InvalidDataException($"{nameForErrors}: not a PNG image (or a corrupt one). Remove it or replace it with a valid PNG.");
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         if (info.Width <= 0 || info.Height <= 0 || (long)info.Width * info.Height > 64L * 1024 * 1024)
-            throw new UserError($"{nameForErrors}: image size {info.Width}x{info.Height} is not usable.");
+            throw new InvalidDataException($"{nameForErrors}: image size {info.Width}x{info.Height} is not usable.");
         var pixels = new byte[info.BytesSize];
         unsafe
         {
@@ -34,7 +34,7 @@ public static class Png
             {
                 var result = codec.GetPixels(info, (IntPtr)p);
                 if (result != SKCodecResult.Success)
-                    throw new UserError($"{nameForErrors}: the PNG data is damaged ({result}). Re-export the image.");
+                    throw new InvalidDataException($"{nameForErrors}: the PNG data is damaged ({result}). Re-export the image.");
             }
         }
         return new RgbaImage(info.Width, info.Height, pixels);

@@ -19,21 +19,21 @@ public static class PngChunks
     public static List<PngChunk> Read(ReadOnlySpan<byte> png, string nameForErrors)
     {
         if (!png.StartsWith(Signature))
-            throw new UserError($"{nameForErrors}: not a PNG file (the 8-byte PNG signature is missing).");
+            throw new InvalidDataException($"{nameForErrors}: not a PNG file (the 8-byte PNG signature is missing).");
         var chunks = new List<PngChunk>();
         int at = Signature.Length;
         while (at < png.Length)
         {
             if (png.Length - at < 12)
-                throw new UserError($"{nameForErrors}: the file ends inside a chunk header at byte {at}; it is truncated.");
+                throw new InvalidDataException($"{nameForErrors}: the file ends inside a chunk header at byte {at}; it is truncated.");
             uint length = BinaryPrimitives.ReadUInt32BigEndian(png[at..]);
             if (length > int.MaxValue || length > png.Length - at - 12)
-                throw new UserError($"{nameForErrors}: the chunk at byte {at} claims {length} bytes, more than the file holds; it is truncated or damaged.");
+                throw new InvalidDataException($"{nameForErrors}: the chunk at byte {at} claims {length} bytes, more than the file holds; it is truncated or damaged.");
             var typeAndData = png.Slice(at + 4, 4 + (int)length);
             uint stored = BinaryPrimitives.ReadUInt32BigEndian(png[(at + 8 + (int)length)..]);
             string type = Encoding.ASCII.GetString(typeAndData[..4]);
             if (Crc(typeAndData) != stored)
-                throw new UserError($"{nameForErrors}: the {type} chunk at byte {at} fails its CRC check; the file is damaged.");
+                throw new InvalidDataException($"{nameForErrors}: the {type} chunk at byte {at} fails its CRC check; the file is damaged.");
             chunks.Add(new PngChunk(type, typeAndData[4..].ToArray()));
             at += 12 + (int)length;
             if (type == "IEND") break;

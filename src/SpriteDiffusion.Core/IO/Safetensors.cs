@@ -75,7 +75,7 @@ public sealed class SafeTensor
     public long[] ToInt64()
     {
         if (!SafetensorsDType.IsInteger(DType))
-            throw new UserError($"{_fileForErrors}: tensor '{Name}' holds {DType} values where integers were expected. The file was not written by this program or for this purpose.");
+            throw new InvalidDataException($"{_fileForErrors}: tensor '{Name}' holds {DType} values where integers were expected. The file was not written by this program or for this purpose.");
         var src = Bytes;
         var result = new long[ElementCount];
         for (int i = 0; i < result.Length; i++) result[i] = ReadInteger(src, i);
@@ -143,7 +143,7 @@ public sealed class SafetensorsFile
     public SafeTensor this[string name] =>
         _tensors.TryGetValue(name, out var tensor)
             ? tensor
-            : throw new UserError($"{Path}: has no tensor '{name}'. The file holds {_tensors.Count} tensors; it was written for a different model or is incomplete.");
+            : throw new InvalidDataException($"{Path}: has no tensor '{name}'. The file holds {_tensors.Count} tensors; it was written for a different model or is incomplete.");
 
     public static SafetensorsFile Read(string path)
     {
@@ -152,14 +152,14 @@ public sealed class SafetensorsFile
         {
             var info = new FileInfo(path);
             if (!info.Exists)
-                throw new UserError($"{path}: file not found. Check the path.");
+                throw new FileNotFoundException($"{path}: file not found. Check the path.", path);
             if (info.Length > int.MaxValue)
-                throw new UserError($"{path}: {info.Length} bytes is larger than this reader supports (2 GB).");
+                throw new InvalidDataException($"{path}: {info.Length} bytes is larger than this reader supports (2 GB).");
             bytes = File.ReadAllBytes(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is (IOException and not FileNotFoundException) or UnauthorizedAccessException)
         {
-            throw new UserError($"{path}: cannot read the file ({e.Message}).", e);
+            throw new IOException($"{path}: cannot read the file ({e.Message}).", e);
         }
         return Parse(bytes, path);
     }
@@ -170,12 +170,12 @@ public sealed class SafetensorsFile
         string file = nameForErrors;
         const string notSafetensors = "is not a safetensors file or is damaged; re-save or re-download it";
         if (bytes.Length < 8)
-            throw new UserError($"{file}: only {bytes.Length} bytes, too short for a safetensors header; the file {notSafetensors}.");
+            throw new InvalidDataException($"{file}: only {bytes.Length} bytes, too short for a safetensors header; the file {notSafetensors}.");
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         if (headerLength > MaxHeaderBytes)
-            throw new UserError($"{file}: header length {headerLength} bytes exceeds the {MaxHeaderBytes} byte limit; the file {notSafetensors}.");
+            throw new InvalidDataException($"{file}: header length {headerLength} bytes exceeds the {MaxHeaderBytes} byte limit; the file {notSafetensors}.");
         if (8 + (long)headerLength > bytes.Length)
-            throw new UserError($"{file}: header length {headerLength} bytes runs past the end of the {bytes.Length} byte file; the file is truncated or {notSafetensors}.");
+            throw new InvalidDataException($"{file}: header length {headerLength} bytes runs past the end of the {bytes.Length} byte file; the file is truncated or {notSafetensors}.");
         int dataStart = 8 + (int)headerLength;
         long dataLength = bytes.Length - dataStart;
 
@@ -186,13 +186,13 @@ public sealed class SafetensorsFile
         }
         catch (JsonException e)
         {
-            throw new UserError($"{file}: the header is not valid JSON ({e.Message}); the file {notSafetensors}.", e);
+            throw new InvalidDataException($"{file}: the header is not valid JSON ({e.Message}); the file {notSafetensors}.", e);
         }
 
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new UserError($"{file}: the header is JSON but not an object; the file {notSafetensors}.");
+                throw new InvalidDataException($"{file}: the header is JSON but not an object; the file {notSafetensors}.");
 
             var metadata = new Dictionary<string, string>();
             var names = new List<string>();
@@ -206,7 +206,7 @@ public sealed class SafetensorsFile
                     continue;
                 }
                 if (tensors.ContainsKey(entry.Name))
-                    throw new UserError($"{file}: tensor '{entry.Name}' is listed twice in the header; the file {notSafetensors}.");
+                    throw new InvalidDataException($"{file}: tensor '{entry.Name}' is listed twice in the header; the file {notSafetensors}.");
                 var (tensor, begin, end) = ReadEntry(entry, bytes, dataStart, dataLength, file);
                 tensors.Add(entry.Name, tensor);
                 names.Add(entry.Name);
@@ -218,7 +218,7 @@ public sealed class SafetensorsFile
             {
                 var (prev, cur) = (spans[i - 1], spans[i]);
                 if (cur.Begin < prev.End)
-                    throw new UserError($"{file}: tensors '{prev.Name}' and '{cur.Name}' overlap in the data buffer; the file {notSafetensors}.");
+                    throw new InvalidDataException($"{file}: tensors '{prev.Name}' and '{cur.Name}' overlap in the data buffer; the file {notSafetensors}.");
             }
             return new SafetensorsFile(file, metadata, names, tensors);
         }
@@ -227,11 +227,11 @@ public sealed class SafetensorsFile
     private static void ReadMetadata(JsonElement value, Dictionary<string, string> metadata, string file)
     {
         if (value.ValueKind != JsonValueKind.Object)
-            throw new UserError($"{file}: '__metadata__' must be an object of strings.");
+            throw new InvalidDataException($"{file}: '__metadata__' must be an object of strings.");
         foreach (var item in value.EnumerateObject())
         {
             if (item.Value.ValueKind != JsonValueKind.String)
-                throw new UserError($"{file}: metadata '{item.Name}' is {item.Value.ValueKind}, not a string as safetensors requires.");
+                throw new InvalidDataException($"{file}: metadata '{item.Name}' is {item.Value.ValueKind}, not a string as safetensors requires.");
             metadata[item.Name] = item.Value.GetString()!;
         }
     }
@@ -243,38 +243,38 @@ public sealed class SafetensorsFile
         string damaged = "the file is damaged or not a safetensors file";
         var value = entry.Value;
         if (value.ValueKind != JsonValueKind.Object)
-            throw new UserError($"{where}: header entry is not an object; {damaged}.");
+            throw new InvalidDataException($"{where}: header entry is not an object; {damaged}.");
 
         if (!value.TryGetProperty("dtype", out var dtypeElement) || dtypeElement.ValueKind != JsonValueKind.String)
-            throw new UserError($"{where}: header entry has no string 'dtype'; {damaged}.");
+            throw new InvalidDataException($"{where}: header entry has no string 'dtype'; {damaged}.");
         string dtype = dtypeElement.GetString()!;
         int elementSize = SafetensorsDType.Size(dtype);
         if (elementSize == 0)
-            throw new UserError($"{where}: unknown dtype '{dtype}'. Supported: F64, F32, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL.");
+            throw new InvalidDataException($"{where}: unknown dtype '{dtype}'. Supported: F64, F32, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL.");
 
         if (!value.TryGetProperty("shape", out var shapeElement) || shapeElement.ValueKind != JsonValueKind.Array)
-            throw new UserError($"{where}: header entry has no 'shape' array; {damaged}.");
+            throw new InvalidDataException($"{where}: header entry has no 'shape' array; {damaged}.");
         var shape = new int[shapeElement.GetArrayLength()];
         long count = 1;
         int k = 0;
         foreach (var dim in shapeElement.EnumerateArray())
         {
             if (dim.ValueKind != JsonValueKind.Number || !dim.TryGetInt32(out int d) || d < 0)
-                throw new UserError($"{where}: shape entry {dim} is not a non-negative integer; {damaged}.");
+                throw new InvalidDataException($"{where}: shape entry {dim} is not a non-negative integer; {damaged}.");
             shape[k++] = d;
             count *= d;
             if (count > int.MaxValue)
-                throw new UserError($"{where}: shape [{shapeElement}] has more elements than this reader supports; {damaged}.");
+                throw new InvalidDataException($"{where}: shape [{shapeElement}] has more elements than this reader supports; {damaged}.");
         }
 
         if (!value.TryGetProperty("data_offsets", out var offsetsElement) || offsetsElement.ValueKind != JsonValueKind.Array || offsetsElement.GetArrayLength() != 2)
-            throw new UserError($"{where}: header entry has no 'data_offsets' pair; {damaged}.");
+            throw new InvalidDataException($"{where}: header entry has no 'data_offsets' pair; {damaged}.");
         if (!offsetsElement[0].TryGetInt64(out long begin) || !offsetsElement[1].TryGetInt64(out long end) || begin < 0 || end < begin)
-            throw new UserError($"{where}: data_offsets {offsetsElement} are not an ordered pair of non-negative integers; {damaged}.");
+            throw new InvalidDataException($"{where}: data_offsets {offsetsElement} are not an ordered pair of non-negative integers; {damaged}.");
         if (end > dataLength)
-            throw new UserError($"{where}: data_offsets [{begin}, {end}] run past the {dataLength} byte data buffer; the file is truncated or damaged.");
+            throw new InvalidDataException($"{where}: data_offsets [{begin}, {end}] run past the {dataLength} byte data buffer; the file is truncated or damaged.");
         if (end - begin != count * elementSize)
-            throw new UserError($"{where}: data_offsets [{begin}, {end}] span {end - begin} bytes but {dtype} [{string.Join(", ", shape)}] needs {count * elementSize}; {damaged}.");
+            throw new InvalidDataException($"{where}: data_offsets [{begin}, {end}] span {end - begin} bytes but {dtype} [{string.Join(", ", shape)}] needs {count * elementSize}; {damaged}.");
 
         return (new SafeTensor(name, dtype, shape, count, bytes, dataStart + (int)begin, file), begin, end);
     }

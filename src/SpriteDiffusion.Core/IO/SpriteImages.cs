@@ -13,7 +13,7 @@ public static class SpriteImages
     /// <summary>The picture <see cref="WriteGrid"/> writes, e.g. for one frame of an animation.</summary>
     public static RgbaImage Grid(ReadOnlySpan<float> samples, int count, int size, int scale = 4, int? columns = null)
     {
-        if (scale < 1 || scale > 64) throw new UserError($"--scale must be between 1 and 64 (got {scale}).");
+        if (scale < 1 || scale > 64) throw new ArgumentOutOfRangeException(nameof(scale), $"the scale must be between 1 and 64 (got {scale}).");
         return ImageGrid.FromChw(samples, count, size, columns ?? GridColumns(count), scale, gap: scale > 1 ? 1 : 0);
     }
 

@@ -62,7 +62,7 @@ public sealed class ResidualConvBlock
     {
         var x = _x ?? throw new InvalidOperationException("backward before forward");
         var z1 = _z1.Current; var a1 = _a1.Current; var z2 = _z2.Current;
-        if (IsRes) TensorPrimitives.Divide(gy.Span, TensorOps.ResidualDivisor, gy.Span);
+        if (IsRes) TensorOps.ResidualBackward(gy);
         if (_shortcut is not null && gx is not null)
         {
             _shortcut.Backward(x, gy, gx, accumulate);

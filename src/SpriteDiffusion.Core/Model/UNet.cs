@@ -158,9 +158,9 @@ public sealed class UNet
     {
         var cfg = Config;
         if (x.Shape.Length != 4 || x.Dim(1) != cfg.InChannels || x.Dim(2) != cfg.Height || x.Dim(3) != cfg.Height)
-            throw new UserError($"the model takes images of shape (B, {cfg.InChannels}, {cfg.Height}, {cfg.Height}); got [{string.Join(", ", x.Shape)}].");
+            throw new ArgumentException($"the model takes images of shape (B, {cfg.InChannels}, {cfg.Height}, {cfg.Height}); got [{string.Join(", ", x.Shape)}].", nameof(x));
         int b = x.Dim(0);
-        if (t.Length != b) throw new UserError($"the time input must hold one value per image ({b}); got {t.Length}.");
-        if (c.Length != b * cfg.NCFeat) throw new UserError($"the context input must be (B, {cfg.NCFeat}); got [{string.Join(", ", c.Shape)}].");
+        if (t.Length != b) throw new ArgumentException($"the time input must hold one value per image ({b}); got {t.Length}.", nameof(t));
+        if (c.Length != b * cfg.NCFeat) throw new ArgumentException($"the context input must be (B, {cfg.NCFeat}); got [{string.Join(", ", c.Shape)}].", nameof(c));
     }
 }

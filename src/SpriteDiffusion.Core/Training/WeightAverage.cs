@@ -19,7 +19,7 @@ public sealed class WeightAverage
     public WeightAverage(ParameterStore store, double decay)
     {
         if (!(decay > 0 && decay < 1))
-            throw new UserError($"the EMA decay must be between 0 and 1, exclusive (got {decay}); 0.995 averages over about 200 steps.");
+            throw new ArgumentOutOfRangeException(nameof(decay), $"the EMA decay must be between 0 and 1, exclusive (got {decay}); 0.995 averages over about 200 steps.");
         _store = store;
         Decay = decay;
         _buffers = store.Entries.Where(e => e.Kind == StateKind.Buffer).ToArray();

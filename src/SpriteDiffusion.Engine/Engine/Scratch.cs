@@ -8,21 +8,40 @@ namespace SpriteDiffusion.Engine;
 /// </summary>
 public static unsafe class Scratch
 {
-    private const int Slots = 6;
+    private static readonly int Slots = Enum.GetValues<ScratchSlot>().Length;
     [ThreadStatic] private static float[]?[]? _buffers;
 
-    public static float* Get(int slot, long length)
+    /// <summary>
+    /// This thread's buffer for one purpose, at least <paramref name="length"/> floats. Two live
+    /// uses on one thread must take different slots: the buffer is the same every call.
+    /// </summary>
+    public static float* Get(ScratchSlot slot, long length)
     {
         _buffers ??= new float[]?[Slots];
-        var buffer = _buffers[slot];
+        var buffer = _buffers[(int)slot];
         if (buffer is null || buffer.Length < length)
         {
             long size = Math.Max(length, buffer is null ? 0 : buffer.Length + buffer.Length / 2);
             buffer = GC.AllocateUninitializedArray<float>((int)Math.Min(size, Array.MaxLength), pinned: true);
-            _buffers[slot] = buffer;
+            _buffers[(int)slot] = buffer;
         }
         fixed (float* p = buffer) return p;
     }
+}
+
+/// <summary>What a scratch buffer holds; each purpose has its own buffer per thread.</summary>
+public enum ScratchSlot
+{
+    /// <summary>im2col columns, or an image's Winograd input tiles.</summary>
+    Columns,
+    /// <summary>Gradient columns, or the Winograd channel products of one chunk.</summary>
+    Products,
+    /// <summary>Per-part partial sums of a reduction, held by the calling thread.</summary>
+    PartialSums,
+    /// <summary>Winograd-transformed weights, held by the calling thread.</summary>
+    TransformedWeights,
+    /// <summary>One zero-padded image plane for the Winograd transforms.</summary>
+    Plane,
 }
 
 /// <summary>Static splitting of a range into contiguous parts: the basis of deterministic reductions.</summary>

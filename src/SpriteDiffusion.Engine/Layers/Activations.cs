@@ -50,7 +50,16 @@ public static unsafe class Activations
         return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), -r, r);
     }
 
-    /// <summary>GELU(x) and, when wanted, GELU'(x), for eight lanes.</summary>
+    /// <summary>GELU(x) = x Phi(x), the exact (erf) form.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Gelu(float x) => 0.5f * x * (1f + Erf(x * InvSqrt2));
+
+    /// <summary>GELU'(x) = Phi(x) + x phi(x).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float GeluDerivative(float x) =>
+        0.5f * (1f + Erf(x * InvSqrt2)) + x * (InvSqrt2Pi * MathF.Exp(-0.5f * x * x));
+
+    /// <summary>GELU for eight lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> Gelu(Vector256<float> x)
     {
@@ -58,6 +67,7 @@ public static unsafe class Activations
         return x * cdf;
     }
 
+    /// <summary>GELU' for eight lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> GeluDerivative(Vector256<float> x)
     {
@@ -106,11 +116,7 @@ public static unsafe class Activations
             int end = Math.Min(N, (chunk + 1) * Chunk), i = chunk * Chunk;
             if (Vector256.IsHardwareAccelerated)
                 for (; i + 8 <= end; i += 8) Gelu(Vector256.Load(X + i)).Store(Y + i);
-            for (; i < end; i++)
-            {
-                float v = X[i];
-                Y[i] = 0.5f * v * (1f + Erf(v * InvSqrt2));
-            }
+            for (; i < end; i++) Y[i] = Gelu(X[i]);
         }
     }
 
@@ -124,13 +130,7 @@ public static unsafe class Activations
             int end = Math.Min(N, (chunk + 1) * Chunk), i = chunk * Chunk;
             if (Vector256.IsHardwareAccelerated)
                 for (; i + 8 <= end; i += 8) (Vector256.Load(GY + i) * GeluDerivative(Vector256.Load(X + i))).Store(GX + i);
-            for (; i < end; i++)
-            {
-                float v = X[i];
-                float cdf = 0.5f * (1f + Erf(v * InvSqrt2));
-                float pdf = InvSqrt2Pi * MathF.Exp(-0.5f * v * v);
-                GX[i] = GY[i] * (cdf + v * pdf);
-            }
+            for (; i < end; i++) GX[i] = GY[i] * GeluDerivative(X[i]);
         }
     }
 }

@@ -3,15 +3,13 @@ using SpriteDiffusion.Engine;
 namespace SpriteDiffusion.Layers;
 
 /// <summary>
-/// BatchNorm2d with PyTorch's semantics: in training, normalise by the batch's biased variance and
-/// move the running statistics (momentum 0.1) toward the mean and the unbiased variance; in
-/// evaluation, normalise by the running statistics.
+/// BatchNorm2d's parameters and statistics with PyTorch's semantics: in training, normalise by the
+/// batch's biased variance and move the running statistics (momentum 0.1) toward the mean and the
+/// unbiased variance; in evaluation, normalise by the running statistics. In the seed U-Net every
+/// BatchNorm is followed by GELU, so the passes over memory are <see cref="BatchNormGelu"/>'s.
 /// </summary>
 public sealed unsafe class BatchNorm2d
 {
-    private static readonly int PForward = Profiler.Register("batchnorm.forward");
-    private static readonly int PBackward = Profiler.Register("batchnorm.backward");
-
     public const float Eps = 1e-5f;
     public const float Momentum = 0.1f;
     private readonly Tensor _mean, _rstd;
@@ -38,31 +36,6 @@ public sealed unsafe class BatchNorm2d
     internal Tensor BatchMean => _mean;
     internal Tensor BatchRstd => _rstd;
 
-    public void Forward(Tensor x, Tensor y, bool training)
-    {
-        using var profile = Profiler.Measure(PForward);
-        SetStatistics(x, training);
-        var body = new ForwardBody
-        {
-            X = x.Data, Y = y.Data, Gamma = Weight.Value.Data, Beta = Bias.Value.Data, Mean = _mean.Data, Rstd = _rstd.Data,
-            Batch = x.Dim(0), C = Channels, HW = x.Dim(2) * x.Dim(3),
-        };
-        Workers.For(Channels, ref body);
-    }
-
-    /// <summary>x is the forward input; gx may alias gy.</summary>
-    public void Backward(Tensor x, Tensor gy, Tensor gx, bool training)
-    {
-        using var profile = Profiler.Measure(PBackward);
-        var body = new BackwardBody
-        {
-            X = x.Data, GY = gy.Data, GX = gx.Data, Gamma = Weight.Value.Data,
-            GGamma = Weight.Grad!.Data, GBeta = Bias.Grad!.Data, Mean = _mean.Data, Rstd = _rstd.Data,
-            Batch = x.Dim(0), C = Channels, HW = x.Dim(2) * x.Dim(3), Training = training,
-        };
-        Workers.For(Channels, ref body);
-    }
-
     /// <summary>
     /// Sets the mean and 1/sqrt(var + eps) each channel is normalised with (BatchMean, BatchRstd).
     /// In training: the batch's, with the biased variance, moving the running statistics toward
@@ -84,7 +57,7 @@ public sealed unsafe class BatchNorm2d
             return;
         }
         int batch = x.Dim(0), hw = x.Dim(2) * x.Dim(3);
-        float* planes = Scratch.Get(3, 2L * batch * Channels); // owned by this (calling) thread
+        float* planes = Scratch.Get(ScratchSlot.PartialSums, 2L * batch * Channels); // owned by this (calling) thread
         var body = new PlaneStatistics { X = x.Data, Partial = planes, HW = hw, Runs = new PlaneRuns(batch * Channels, hw) };
         Workers.For(body.Runs.Count, ref body);
         long n = (long)batch * hw;
@@ -124,64 +97,6 @@ public sealed unsafe class BatchNorm2d
                 float sum = (float)Reductions.Sum(x, HW);
                 Partial[2 * plane] = sum;
                 Partial[2 * plane + 1] = (float)Reductions.SumSquaredDeviation(x, HW, sum / HW);
-            }
-        }
-    }
-
-    private struct ForwardBody : IParallelBody
-    {
-        public float* X, Y, Gamma, Beta, Mean, Rstd;
-        public int Batch, C, HW;
-
-        public void Run(int c)
-        {
-            long stride = (long)C * HW;
-            float scale = Gamma[c] * Rstd[c], shift = Beta[c] - Mean[c] * scale;
-            for (int b = 0; b < Batch; b++)
-            {
-                float* p = X + b * stride + (long)c * HW;
-                float* q = Y + b * stride + (long)c * HW;
-                for (int i = 0; i < HW; i++) q[i] = p[i] * scale + shift;
-            }
-        }
-    }
-
-    private struct BackwardBody : IParallelBody
-    {
-        public float* X, GY, GX, Gamma, GGamma, GBeta, Mean, Rstd;
-        public int Batch, C, HW;
-        public bool Training;
-
-        public void Run(int c)
-        {
-            long stride = (long)C * HW;
-            float mean = Mean[c], rstd = Rstd[c];
-            double sumGy = 0, sumGyXhat = 0;
-            for (int b = 0; b < Batch; b++)
-            {
-                float* x = X + b * stride + (long)c * HW;
-                float* g = GY + b * stride + (long)c * HW;
-                for (int i = 0; i < HW; i++)
-                {
-                    sumGy += g[i];
-                    sumGyXhat += g[i] * ((x[i] - mean) * rstd);
-                }
-            }
-            GGamma[c] += (float)sumGyXhat;
-            GBeta[c] += (float)sumGy;
-            float gamma = Gamma[c];
-            long n = (long)Batch * HW;
-            float k = gamma * rstd;
-            float meanGy = (float)(sumGy / n), meanGyXhat = (float)(sumGyXhat / n);
-            for (int b = 0; b < Batch; b++)
-            {
-                float* x = X + b * stride + (long)c * HW;
-                float* g = GY + b * stride + (long)c * HW;
-                float* o = GX + b * stride + (long)c * HW;
-                if (Training)
-                    for (int i = 0; i < HW; i++) o[i] = k * (g[i] - meanGy - (x[i] - mean) * rstd * meanGyXhat);
-                else
-                    for (int i = 0; i < HW; i++) o[i] = k * g[i];
             }
         }
     }

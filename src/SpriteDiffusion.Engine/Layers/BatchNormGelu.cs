@@ -37,7 +37,7 @@ public static unsafe class BatchNormGelu
         using var profile = Profiler.Measure(PBackward);
         int batch = z.Dim(0), c = bn.Channels, hw = z.Dim(2) * z.Dim(3);
         // Per channel: mean(gu) and mean(gu * xhat); per plane: the two sums.
-        float* means = Scratch.Get(3, 2L * c + 2L * batch * c); // owned by this (calling) thread
+        float* means = Scratch.Get(ScratchSlot.PartialSums, 2L * c + 2L * batch * c); // owned by this (calling) thread
         float* planes = means + 2 * c;
         var norm = Normalisation.Of(bn);
         var runs = new PlaneRuns(batch * c, hw);
@@ -106,11 +106,7 @@ public static unsafe class BatchNormGelu
                     var vs = Vector256.Create(scale); var vt = Vector256.Create(shift);
                     for (; i + 8 <= HW; i += 8) Activations.Gelu(Vector256.FusedMultiplyAdd(Vector256.Load(z + i), vs, vt)).Store(a + i);
                 }
-                for (; i < HW; i++)
-                {
-                    float u = z[i] * scale + shift;
-                    a[i] = 0.5f * u * (1f + Activations.Erf(u * 0.70710678118654752f));
-                }
+                for (; i < HW; i++) a[i] = Activations.Gelu(z[i] * scale + shift);
             }
         }
     }
@@ -152,10 +148,7 @@ public static unsafe class BatchNormGelu
                 }
                 for (; i < HW; i++)
                 {
-                    float u = z[i] * scale + shift;
-                    float cdf = 0.5f * (1f + Activations.Erf(u * 0.70710678118654752f));
-                    float pdf = 0.39894228040143268f * MathF.Exp(-0.5f * u * u);
-                    float gu = g[i] * (cdf + u * pdf);
+                    float gu = g[i] * Activations.GeluDerivative(z[i] * scale + shift);
                     g[i] = gu;
                     sG += gu;
                     sGX += gu * ((z[i] - mean) * rstd);

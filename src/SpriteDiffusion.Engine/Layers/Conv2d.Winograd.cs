@@ -28,7 +28,7 @@ public sealed unsafe partial class Conv2d
     {
         int batch = x.Dim(0), h = x.Dim(2), w = x.Dim(3);
         if (batch == 0) return;
-        float* u = Scratch.Get(4, (long)Winograd.Positions * Out * In); // owned by this (calling) thread
+        float* u = Scratch.Get(ScratchSlot.TransformedWeights, (long)Winograd.Positions * Out * In); // owned by this (calling) thread
         Winograd.TransformWeights(Weight.Value.Data, u, Out, In);
         int perChunk = ImagesPerChunk(batch, Math.Max(In, Out), h, w);
         var body = new WinogradProduct
@@ -46,7 +46,7 @@ public sealed unsafe partial class Conv2d
         if (batch == 0) return;
         int parts = Math.Min(Workers.Threads, batch);
         long uLen = (long)Winograd.Positions * Out * In, partLen = uLen + Out;
-        float* partial = Scratch.Get(3, parts * partLen + uLen + (long)Out * In * 9); // owned by this (calling) thread
+        float* partial = Scratch.Get(ScratchSlot.PartialSums, parts * partLen + uLen + (long)Out * In * 9); // owned by this (calling) thread
         float* uFlipped = partial + parts * partLen;
         if (gx is not null)
         {
@@ -82,9 +82,9 @@ public sealed unsafe partial class Conv2d
             int first = chunk * PerChunk, images = Math.Min(PerChunk, Batch - first);
             int tiles = images * Winograd.TilesAlong(H) * Winograd.TilesAlong(W);
             long vStride = Winograd.PositionStride(In, tiles), mStride = Winograd.PositionStride(Out, tiles);
-            float* v = Scratch.Get(0, Winograd.Positions * vStride);
-            float* m = Scratch.Get(1, Winograd.Positions * mStride);
-            float* plane = Scratch.Get(5, Winograd.PlaneLength(H, W));
+            float* v = Scratch.Get(ScratchSlot.Columns, Winograd.Positions * vStride);
+            float* m = Scratch.Get(ScratchSlot.Products, Winograd.Positions * mStride);
+            float* plane = Scratch.Get(ScratchSlot.Plane, Winograd.PlaneLength(H, W));
             long hw = (long)H * W;
             Winograd.TransformInput(X + first * In * hw, images, In, H, W, v, tiles, plane);
             for (int e = 0; e < Winograd.Positions; e++)
@@ -114,9 +114,9 @@ public sealed unsafe partial class Conv2d
                 int images = Math.Min(PerChunk, end - first), tiles = images * perImage;
                 long vStride = Winograd.PositionStride(In, tiles), mStride = Winograd.PositionStride(Out, tiles);
                 long wideStride = Winograd.PositionStride(wide, tiles);
-                float* v = Scratch.Get(0, Winograd.Positions * wideStride);
-                float* m = Scratch.Get(1, Winograd.Positions * wideStride);
-                float* plane = Scratch.Get(5, Winograd.PlaneLength(H, W));
+                float* v = Scratch.Get(ScratchSlot.Columns, Winograd.Positions * wideStride);
+                float* m = Scratch.Get(ScratchSlot.Products, Winograd.Positions * wideStride);
+                float* plane = Scratch.Get(ScratchSlot.Plane, Winograd.PlaneLength(H, W));
                 float* gy = GY + first * Out * hw;
                 Winograd.TransformInput(X + first * In * hw, images, In, H, W, v, tiles, plane);
                 Winograd.TransformOutputGradient(gy, images, Out, H, W, m, tiles, plane);

@@ -69,7 +69,7 @@ public sealed unsafe partial class Conv2d
         if (UsesWinograd) { WinogradBackward(x, gy, gx, accumulate); return; }
         int parts = Math.Min(Workers.Threads, x.Dim(0));
         int wLen = Out * ColRows;
-        float* partial = Scratch.Get(3, (long)parts * (wLen + Out) + wLen); // owned by this (calling) thread
+        float* partial = Scratch.Get(ScratchSlot.PartialSums, (long)parts * (wLen + Out) + wLen); // owned by this (calling) thread
         float* flipped = partial + (long)parts * (wLen + Out);
         if (gx is not null && Kernel != 1) FlipTranspose(Weight.Value.Data, flipped, In, Out, Kernel);
         var body = new BackwardBody
@@ -136,7 +136,7 @@ public sealed unsafe partial class Conv2d
             float* col = x;
             if (K != 1)
             {
-                col = Scratch.Get(0, (long)rows * hw);
+                col = Scratch.Get(ScratchSlot.Columns, (long)rows * hw);
                 Im2Col(x, col, In, H, Wd, K);
             }
             Sgemm.Multiply(false, false, Out, hw, rows, W, rows, col, hw, y, hw, accumulate: true);
@@ -156,8 +156,8 @@ public sealed unsafe partial class Conv2d
             float* gb = gw + Out * rows;
             new Span<float>(gw, Out * rows + Out).Clear();
             var (start, end) = Partition.Range(Batch, Parts, part);
-            float* col = K == 1 ? null : Scratch.Get(0, (long)rows * hw);
-            float* gcol = K == 1 || GX == null ? null : Scratch.Get(1, (long)Out * K * K * hw);
+            float* col = K == 1 ? null : Scratch.Get(ScratchSlot.Columns, (long)rows * hw);
+            float* gcol = K == 1 || GX == null ? null : Scratch.Get(ScratchSlot.Products, (long)Out * K * K * hw);
             for (int b = start; b < end; b++)
             {
                 float* x = X + (long)b * In * hw;

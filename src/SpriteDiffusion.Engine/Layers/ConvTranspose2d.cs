@@ -43,7 +43,7 @@ public sealed unsafe class ConvTranspose2d
         if (x.Dim(2) * x.Dim(3) == 1) { BackwardOnePixel(x, gy, gx); return; }
         int parts = Math.Min(Workers.Threads, x.Dim(0));
         int wLen = In * Out * Kernel * Kernel;
-        float* partial = Scratch.Get(3, (long)parts * (wLen + Out));
+        float* partial = Scratch.Get(ScratchSlot.PartialSums, (long)parts * (wLen + Out));
         var body = new BackwardBody
         {
             X = x.Data, GY = gy.Data, GX = gx is null ? null : gx.Data, W = Weight.Value.Data, Partial = partial,
@@ -149,7 +149,7 @@ public sealed unsafe class ConvTranspose2d
             int hw = H * Wd, kk = K * K, rows = Out * kk, ow = Wd * K;
             float* x = X + (long)b * In * hw;
             float* y = Y + (long)b * Out * hw * kk;
-            float* t = Scratch.Get(0, (long)rows * hw);
+            float* t = Scratch.Get(ScratchSlot.Columns, (long)rows * hw);
             Sgemm.Multiply(true, false, rows, hw, In, W, rows, x, hw, t, hw, accumulate: false);
             for (int o = 0; o < Out; o++)
             {
@@ -181,7 +181,7 @@ public sealed unsafe class ConvTranspose2d
             float* gw = Partial + (long)part * (In * rows + Out);
             float* gb = gw + In * rows;
             new Span<float>(gw, In * rows + Out).Clear();
-            float* t = Scratch.Get(0, (long)rows * hw);
+            float* t = Scratch.Get(ScratchSlot.Columns, (long)rows * hw);
             var (start, end) = Partition.Range(Batch, Parts, part);
             for (int b = start; b < end; b++)
             {

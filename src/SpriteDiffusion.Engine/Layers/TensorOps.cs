@@ -89,17 +89,11 @@ public static unsafe class TensorOps
         for (int i = 0; i < y.Length; i++) py[i] = (pa[i] + pb[i]) / ResidualDivisor;
     }
 
-    /// <summary>Both inputs of the residual average receive gy / 1.414; either output may alias gy.</summary>
-    public static void ResidualBackward(Tensor gy, Tensor ga, Tensor gb)
-    {
-        float* g = gy.Data, a = ga.Data, b = gb.Data;
-        for (int i = 0; i < gy.Length; i++)
-        {
-            float v = g[i] / ResidualDivisor;
-            a[i] = v;
-            b[i] = v;
-        }
-    }
+    /// <summary>
+    /// Both inputs of the residual average receive gy / 1.414: one gradient, written over gy, that
+    /// each branch then reads.
+    /// </summary>
+    public static void ResidualBackward(Tensor gy) => TensorPrimitives.Divide(gy.Span, ResidualDivisor, gy.Span);
 
     /// <summary>The mean squared error; writes d loss / d pred into grad when given.</summary>
     public static double MseLoss(ReadOnlySpan<float> pred, ReadOnlySpan<float> target, Span<float> grad)

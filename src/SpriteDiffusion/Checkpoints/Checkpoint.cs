@@ -90,7 +90,7 @@ public static class Checkpoint
     public static (UNet Model, CheckpointInfo Info) Load(string path, WeightChoice weights = WeightChoice.Ema)
     {
         if (!File.Exists(path))
-            throw new UserError($"{path}: no such checkpoint. Train one with `sprites train`, or pass the path of a .safetensors checkpoint.");
+            throw new FileNotFoundException($"{path}: no such checkpoint. Train one, or give the path of a .safetensors checkpoint.");
         var file = SafetensorsFile.Read(path);
         var info = ReadInfo(file);
         var model = new UNet(info.Model);
@@ -116,9 +116,9 @@ public static class Checkpoint
         var file = SafetensorsFile.Read(path);
         var info = ReadInfo(file);
         if (info.Model != model.Config)
-            throw new UserError($"{path}: the saved model is {info.Model}, this run's is {model.Config}; resume with the run's own config.json.");
+            throw new InvalidDataException($"{path}: the saved model is {info.Model}, this run's is {model.Config}; resume with the run's own config.json.");
         if (!file.Contains(OptimizerPrefix + "step"))
-            throw new UserError($"{path}: this checkpoint holds no optimiser state, so training cannot resume from it; resume from the run's resume.safetensors.");
+            throw new InvalidDataException($"{path}: this checkpoint holds no optimiser state, so training cannot resume from it; resume from the run's resume.safetensors.");
         LoadState(file, model.Store);
         foreach (var e in model.Store.Entries.Where(e => e.Kind == StateKind.Parameter))
         {
@@ -128,7 +128,7 @@ public static class Checkpoint
         }
         optimizer.Step = file[OptimizerPrefix + "step"].ToInt64()[0];
         if (HasAverage(file) != (ema is not null))
-            throw new UserError($"{path}: the run was trained {(HasAverage(file) ? "with" : "without")} a weight average; resume it with the same --ema-decay (the run's config.json has it).");
+            throw new InvalidDataException($"{path}: the run was trained {(HasAverage(file) ? "with" : "without")} a weight average; resume it with the same EMA decay (the run's config.json has it).");
         if (ema is not null)
             foreach (var (e, average) in ema.Averages) Copy(file, EmaPrefix + e.Name, e.Shape, average.Span);
         return (info, file["rng.state"].ToInt64().Select(v => unchecked((ulong)v)).ToArray());
@@ -142,7 +142,7 @@ public static class Checkpoint
         {
             if (!m.TryGetValue(key, out var v)) return fallback;
             return int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int r) ? r
-                : throw new UserError($"{file.Path}: metadata '{key}' is '{v}', not an integer.");
+                : throw new InvalidDataException($"{file.Path}: metadata '{key}' is '{v}', not an integer.");
         }
         double? GetDouble(string key) => m.TryGetValue(key, out var v) && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double r) ? r : null;
 
@@ -153,14 +153,14 @@ public static class Checkpoint
             GetInt("n_cfeat", Dim(file, "contextembed1.model.0.weight", 1)),
             GetInt("height", 4 * Dim(file, "up0.0.weight", 2)));
         try { config.Validate(); }
-        catch (UserError e) { throw new UserError($"{file.Path}: {e.Message}"); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"{file.Path}: {e.Message}", e); }
         string timeInput = Get("time_input", TimeInput.NormalizedName);
         TimeInput.Parse(timeInput, file.Path);
         string[] classes = [];
         if (m.TryGetValue("class_names", out var cn))
         {
             try { classes = JsonSerializer.Deserialize<string[]>(cn) ?? []; }
-            catch (JsonException) { throw new UserError($"{file.Path}: metadata 'class_names' is not a JSON list of strings."); }
+            catch (JsonException) { throw new InvalidDataException($"{file.Path}: metadata 'class_names' is not a JSON list of strings."); }
         }
         var extra = m.Where(kv => kv.Key.StartsWith("extra.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key["extra.".Length..], kv => kv.Value);
         return new CheckpointInfo
@@ -186,10 +186,10 @@ public static class Checkpoint
     private static int Dim(SafetensorsFile file, string name, int axis)
     {
         if (!file.Contains(name))
-            throw new UserError($"{file.Path}: not a SpriteDiffusion U-Net checkpoint (no tensor '{name}').");
+            throw new InvalidDataException($"{file.Path}: not a SpriteDiffusion U-Net checkpoint (no tensor '{name}').");
         var shape = file[name].Shape;
         if (axis >= shape.Length)
-            throw new UserError($"{file.Path}: tensor '{name}' has shape [{string.Join(", ", shape)}], which no seed U-Net has.");
+            throw new InvalidDataException($"{file.Path}: tensor '{name}' has shape [{string.Join(", ", shape)}], which no seed U-Net has.");
         return shape[axis];
     }
 
@@ -238,7 +238,7 @@ public static class Checkpoint
         var unexpected = file.Names.Where(n => !expected.Contains(n) && !n.StartsWith(OptimizerPrefix, StringComparison.Ordinal)
             && !(n.StartsWith(EmaPrefix, StringComparison.Ordinal) && expected.Contains(n[EmaPrefix.Length..])) && n != "rng.state").ToList();
         if (unexpected.Count > 0)
-            throw new UserError($"{file.Path}: unexpected tensors for this U-Net ({string.Join(", ", unexpected.Take(5))}{(unexpected.Count > 5 ? ", ..." : "")}); is it a checkpoint of another model?");
+            throw new InvalidDataException($"{file.Path}: unexpected tensors for this U-Net ({string.Join(", ", unexpected.Take(5))}{(unexpected.Count > 5 ? ", ..." : "")}); is it a checkpoint of another model?");
         foreach (var e in store.Entries)
         {
             if (e.Kind == StateKind.Counter)
@@ -254,13 +254,13 @@ public static class Checkpoint
     private static void Copy(SafetensorsFile file, string name, int[] shape, Span<float> destination)
     {
         if (!file.Contains(name))
-            throw new UserError($"{file.Path}: tensor '{name}' is missing; the checkpoint does not match a seed U-Net of this configuration.");
+            throw new InvalidDataException($"{file.Path}: tensor '{name}' is missing; the checkpoint does not match a seed U-Net of this configuration.");
         var t = file[name];
         if (!t.Shape.SequenceEqual(shape))
-            throw new UserError($"{file.Path}: tensor '{name}' has shape [{string.Join(", ", t.Shape)}] but the model needs [{string.Join(", ", shape)}].");
+            throw new InvalidDataException($"{file.Path}: tensor '{name}' has shape [{string.Join(", ", t.Shape)}] but the model needs [{string.Join(", ", shape)}].");
         t.CopyFloat32To(destination);
         foreach (float v in destination)
-            if (!float.IsFinite(v)) throw new UserError($"{file.Path}: tensor '{name}' holds NaN or infinite values; the checkpoint is damaged.");
+            if (!float.IsFinite(v)) throw new InvalidDataException($"{file.Path}: tensor '{name}' holds NaN or infinite values; the checkpoint is damaged.");
     }
 
 }

@@ -7,7 +7,7 @@ public static class PretrainedModel
 
     public static string? TryFind() => RepositoryFiles.FindUpward(RelativePath);
 
-    public static string DefaultPath => TryFind() ?? throw new UserError(
+    public static string DefaultPath => TryFind() ?? throw new FileNotFoundException(
         $"no --checkpoint given and the bundled pretrained model ({RelativePath.Replace('\\', '/')}) was not found above the current folder. " +
         "Pass --checkpoint PATH (a best.safetensors from `sprites train`).");
 }

@@ -18,14 +18,14 @@ public sealed class BatchLoader
     public BatchLoader(SpriteDataset data, int batchSize, int seed, bool flip, bool dropLast)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), "The batch size must be at least 1.");
-        if (data.Count == 0) throw new UserError("The data set is empty; there is nothing to train on.");
+        if (data.Count == 0) throw new InvalidDataException("The data set is empty; there is nothing to train on.");
         _data = data;
         _seed = seed;
         _flip = flip;
         BatchSize = batchSize;
         BatchesPerEpoch = dropLast ? data.Count / batchSize : (data.Count + batchSize - 1) / batchSize;
         if (BatchesPerEpoch == 0)
-            throw new UserError($"The data set has {data.Count} images, fewer than one batch of {batchSize}. Lower the batch size.");
+            throw new ArgumentOutOfRangeException(nameof(batchSize), $"The data set has {data.Count} images, fewer than one batch of {batchSize}. Lower the batch size.");
         _order = new int[data.Count];
         StartEpoch(0);
     }

@@ -11,8 +11,8 @@ public static class BundledData
 {
     public static readonly string RelativePath = Path.Combine("data", "twemoji16");
 
-    /// <summary>The bundled folder, or a <see cref="UserError"/> saying how to get data.</summary>
-    public static string DefaultDirectory => TryFind() ?? throw new UserError(
+    /// <summary>The bundled folder, or a <see cref="InvalidDataException"/> saying how to get data.</summary>
+    public static string DefaultDirectory => TryFind() ?? throw new DirectoryNotFoundException(
         $"The bundled data set ({RelativePath.Replace('\\', '/')}) was not found above the current folder or the program's folder. " +
         "Run from inside the SpriteDiffusion checkout, pass a data folder explicitly, or make one with 'sprites data import' or 'sprites data download'.");
 

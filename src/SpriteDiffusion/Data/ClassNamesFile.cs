@@ -17,11 +17,11 @@ public static class ClassNamesFile
         try { lines = File.ReadAllLines(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UserError($"{path}: cannot read the class names ({e.Message}).", e);
+            throw new IOException($"{path}: cannot read the class names ({e.Message}).", e);
         }
         var nonBlank = lines.Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
         if (nonBlank.Count == 0)
-            throw new UserError($"{path}: no class names in it. Write one class a line, as \"0<TAB>name\".");
+            throw new InvalidDataException($"{path}: no class names in it. Write one class a line, as \"0<TAB>name\".");
         bool indexed = nonBlank.All(l => l.IndexOf('\t') > 0 && int.TryParse(l.AsSpan(0, l.IndexOf('\t')), out _));
         if (!indexed)
             return nonBlank.ToArray();
@@ -33,11 +33,11 @@ public static class ClassNamesFile
             int index = int.Parse(line.AsSpan(0, tab));
             string name = line[(tab + 1)..].Trim();
             if (index < 0 || index >= names.Length)
-                throw new UserError($"{path}: class index {index} is out of range; indices must run 0..{names.Length - 1} with no gaps.");
+                throw new InvalidDataException($"{path}: class index {index} is out of range; indices must run 0..{names.Length - 1} with no gaps.");
             if (names[index] is not null)
-                throw new UserError($"{path}: class index {index} appears twice.");
+                throw new InvalidDataException($"{path}: class index {index} appears twice.");
             if (name.Length == 0)
-                throw new UserError($"{path}: class {index} has an empty name.");
+                throw new InvalidDataException($"{path}: class {index} has an empty name.");
             names[index] = name;
         }
         return names.Select(n => n!).ToArray();

@@ -102,7 +102,7 @@ public sealed class DatasetDownloader(DownloadOptions options, IProgress<Downloa
             }
             catch (DroppedException e)
             {
-                throw new UserError($"{url}: the download kept breaking off ({e.Message}). {Length(part):N0} bytes are kept in {part}; run the command again to resume.");
+                throw new IOException($"{url}: the download kept breaking off ({e.Message}). {Length(part):N0} bytes are kept in {part}; run the command again to resume.");
             }
             if (complete) break;
         }
@@ -110,7 +110,7 @@ public sealed class DatasetDownloader(DownloadOptions options, IProgress<Downloa
         if (Check(part, file) is { } why)
         {
             TryDelete(part);
-            throw new UserError($"{url}: the server sent something that is not the expected file ({why}). Nothing was kept; check --base-url.");
+            throw new InvalidDataException($"{url}: the server sent something that is not the expected file ({why}). Nothing was kept; check the base URL.");
         }
         File.Move(part, final, overwrite: true);
         log?.Invoke($"{file.Name}: downloaded and checked.");
@@ -130,7 +130,7 @@ public sealed class DatasetDownloader(DownloadOptions options, IProgress<Downloa
         }
         catch (HttpRequestException e) when (IsUnreachable(e))
         {
-            throw new UserError($"Cannot reach {url.Host} ({e.Message}): there seems to be no network here. " +
+            throw new IOException($"Cannot reach {url.Host} ({e.Message}): there seems to be no network here. " +
                 $"Copy {string.Join(" and ", options.Files.Select(f => f.Name))} into the data folder by hand, or use the bundled data set (data/twemoji16).", e);
         }
         catch (HttpRequestException e) { throw new DroppedException(e.Message); }
@@ -149,7 +149,7 @@ public sealed class DatasetDownloader(DownloadOptions options, IProgress<Downloa
             if ((int)response.StatusCode >= 500)
                 throw new DroppedException($"HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
             if (!response.IsSuccessStatusCode)
-                throw new UserError($"{url}: the server answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}. Check --base-url.");
+                throw new IOException($"{url}: the server answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}. Check the base URL.");
 
             bool append = response.StatusCode == HttpStatusCode.PartialContent
                 && response.Content.Headers.ContentRange?.From == offset;
@@ -200,7 +200,7 @@ public sealed class DatasetDownloader(DownloadOptions options, IProgress<Downloa
     {
         NpyHeader header;
         try { header = Npy.ReadHeader(path); }
-        catch (UserError e) { return e.Message; }
+        catch (InvalidDataException e) { return e.Message; }
         if (file.DTypes.Contains(header.DType) && header.Shape.SequenceEqual(file.Shape)) return null;
         return $"it holds ({string.Join(", ", header.Shape)}) {header.DType.Name()}, not ({string.Join(", ", file.Shape)}) {string.Join(" or ", file.DTypes.Select(d => d.Name()))}";
     }

@@ -91,15 +91,15 @@ public sealed class ImportedSprites
     public void WriteTo(string outDir, bool overwrite, IReadOnlyDictionary<string, string>? extraTextFiles = null)
     {
         if (Count == 0)
-            throw new UserError("No images were imported, so nothing was written.");
+            throw new InvalidDataException("No images were imported, so nothing was written.");
         string dir = Path.GetFullPath(outDir);
         if (File.Exists(dir))
-            throw new UserError($"{outDir}: is a file; give a folder for the data set.");
+            throw new IOException($"{outDir}: is a file; give a folder for the data set.");
         bool existed = Directory.Exists(dir);
         string imagesPath = Path.Combine(dir, SpriteDataset.ImagesFileName);
         string labelsPath = Path.Combine(dir, SpriteDataset.LabelsFileName);
         if (!overwrite && (File.Exists(imagesPath) || File.Exists(labelsPath)))
-            throw new UserError($"{outDir}: already holds a data set. Choose another folder or allow replacing it (--force).");
+            throw new IOException($"{outDir}: already holds a data set. Choose another folder or allow replacing it.");
 
         int size = ImageSize, k = ClassNames.Length, n = Count;
         var files = new List<(string Path, Action<Stream> Write)>();
@@ -138,7 +138,7 @@ public sealed class ImportedSprites
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Cleanup(temps, dir, existed);
-            throw new UserError($"{outDir}: writing the data set failed ({e.Message}); nothing was changed.", e);
+            throw new IOException($"{outDir}: writing the data set failed ({e.Message}); nothing was changed.", e);
         }
         catch
         {

@@ -17,7 +17,7 @@ public static class SheetIndex
         try { lines = File.ReadAllLines(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UserError($"{path}: cannot read the index file ({e.Message}).", e);
+            throw new IOException($"{path}: cannot read the index file ({e.Message}).", e);
         }
         var entries = new List<SheetEntry>();
         for (int i = 0; i < lines.Length; i++)
@@ -30,11 +30,11 @@ public static class SheetIndex
                 || !int.TryParse(fields[0].Trim(), out int column) || column < 0
                 || !int.TryParse(fields[1].Trim(), out int row) || row < 0
                 || fields[2].Trim().Length == 0)
-                throw new UserError($"{path}, line {i + 1}: expected \"column, row, class[, note]\" with column and row whole numbers from 0, found \"{line}\".");
+                throw new InvalidDataException($"{path}, line {i + 1}: expected \"column, row, class[, note]\" with column and row whole numbers from 0, found \"{line}\".");
             entries.Add(new SheetEntry(column, row, fields[2].Trim(), fields.Length == 4 ? fields[3].Trim() : null));
         }
         if (entries.Count == 0)
-            throw new UserError($"{path}: the index file lists no tiles.");
+            throw new InvalidDataException($"{path}: the index file lists no tiles.");
         return entries;
     }
 

@@ -61,7 +61,7 @@ public sealed class SpriteDataset
     public static SpriteDataset LoadDirectory(string dir)
     {
         if (!Directory.Exists(dir))
-            throw new UserError($"{dir}: no such data folder. Give a folder holding {ImagesFileName} and {LabelsFileName} (e.g. data/twemoji16), or create one with 'sprites data import'.");
+            throw new DirectoryNotFoundException($"{dir}: no such data folder. Give a folder holding {ImagesFileName} and {LabelsFileName} (e.g. data/twemoji16), or create one with 'sprites data import'.");
         string images = Path.Combine(dir, ImagesFileName), labels = Path.Combine(dir, LabelsFileName);
         if (!File.Exists(images) && File.Exists(Path.Combine(dir, OriginalImagesFileName)))
         {
@@ -69,7 +69,7 @@ public sealed class SpriteDataset
             labels = Path.Combine(dir, OriginalLabelsFileName);
         }
         if (!File.Exists(images))
-            throw new UserError($"{dir}: holds no {ImagesFileName}. Give a folder in the bundled layout (e.g. data/twemoji16), or create one with 'sprites data import'.");
+            throw new FileNotFoundException($"{dir}: holds no {ImagesFileName}. Give a folder in the bundled layout (e.g. data/twemoji16), or create one with 'sprites data import'.");
         string classes = Path.Combine(dir, ClassNamesFile.FileName);
         return Load(images, labels, File.Exists(classes) ? classes : null);
     }
@@ -79,22 +79,22 @@ public sealed class SpriteDataset
         var (labels, numClasses) = ReadLabels(labelsNpy);
         string[] names = classesFile is null ? ClassNamesFile.Default(numClasses) : ClassNamesFile.Read(classesFile);
         if (names.Length != numClasses)
-            throw new UserError($"{classesFile}: names {names.Length} classes but {labelsNpy} has {numClasses} label columns. Make them agree.");
+            throw new InvalidDataException($"{classesFile}: names {names.Length} classes but {labelsNpy} has {numClasses} label columns. Make them agree.");
 
         using var reader = NpyReader.Open(imagesNpy);
         int[] shape = reader.Shape;
         if (reader.DType != NpyDType.UInt8 || shape.Length != 4 || shape[3] != 3)
-            throw new UserError($"{imagesNpy}: expected images of shape (N, S, S, 3) uint8, found ({string.Join(", ", shape)}) {reader.DType.Name()}.");
+            throw new InvalidDataException($"{imagesNpy}: expected images of shape (N, S, S, 3) uint8, found ({string.Join(", ", shape)}) {reader.DType.Name()}.");
         int count = shape[0], size = shape[1];
         if (shape[2] != size)
-            throw new UserError($"{imagesNpy}: images are {size}x{shape[2]}; they must be square.");
+            throw new InvalidDataException($"{imagesNpy}: images are {size}x{shape[2]}; they must be square.");
         if (size < 4 || size % 4 != 0)
-            throw new UserError($"{imagesNpy}: images are {size}x{size}; the U-Net needs a size that is a multiple of 4 (16, 32, ...). Re-import them with --size.");
+            throw new InvalidDataException($"{imagesNpy}: images are {size}x{size}; the U-Net needs a size that is a multiple of 4 (16, 32, ...). Re-import them at such a size.");
         if (count != labels.Length)
-            throw new UserError($"{imagesNpy} holds {count:N0} images but {labelsNpy} holds {labels.Length:N0} labels. They must come from the same data set.");
+            throw new InvalidDataException($"{imagesNpy} holds {count:N0} images but {labelsNpy} holds {labels.Length:N0} labels. They must come from the same data set.");
         long valueCount = (long)count * 3 * size * size;
         if (valueCount > Array.MaxLength)
-            throw new UserError($"{imagesNpy}: {count:N0} images of {size}x{size} are too many to hold in memory at once. Use a smaller data set.");
+            throw new InvalidDataException($"{imagesNpy}: {count:N0} images of {size}x{size} are too many to hold in memory at once. Use a smaller data set.");
 
         var images = new float[valueCount];
         int pixelsPerImage = size * size * 3;
@@ -115,10 +115,10 @@ public sealed class SpriteDataset
     {
         var array = Npy.Read(path);
         if (array.Rank != 2 || array.DType == NpyDType.UInt8)
-            throw new UserError($"{path}: expected one-hot labels of shape (N, K), float64, float32 or int64; found ({string.Join(", ", array.Shape)}) {array.DType.Name()}.");
+            throw new InvalidDataException($"{path}: expected one-hot labels of shape (N, K), float64, float32 or int64; found ({string.Join(", ", array.Shape)}) {array.DType.Name()}.");
         int count = array.Shape[0], k = array.Shape[1];
         if (k < 1 || k > MaxClasses)
-            throw new UserError($"{path}: {k} label columns; between 1 and {MaxClasses} classes are supported.");
+            throw new InvalidDataException($"{path}: {k} label columns; between 1 and {MaxClasses} classes are supported.");
         var labels = new int[count];
         for (int row = 0; row < count; row++)
         {
@@ -130,12 +130,12 @@ public sealed class SpriteDataset
                 if (v != 1 || hot >= 0)
                 {
                     var values = Enumerable.Range(0, Math.Min(k, 12)).Select(c => array.ToDouble(row * k + c).ToString("G6", System.Globalization.CultureInfo.InvariantCulture));
-                    throw new UserError($"{path}: row {row} is not one-hot ({string.Join(", ", values)}{(k > 12 ? ", ..." : "")}); every row must hold a single 1 and zeros.");
+                    throw new InvalidDataException($"{path}: row {row} is not one-hot ({string.Join(", ", values)}{(k > 12 ? ", ..." : "")}); every row must hold a single 1 and zeros.");
                 }
                 hot = j;
             }
             if (hot < 0)
-                throw new UserError($"{path}: row {row} is all zeros; every row must hold a single 1 (its class).");
+                throw new InvalidDataException($"{path}: row {row} is all zeros; every row must hold a single 1 (its class).");
             labels[row] = hot;
         }
         return (labels, k);

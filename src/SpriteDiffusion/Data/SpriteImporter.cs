@@ -33,7 +33,7 @@ public static class SpriteImporter
     {
         CheckSize(options.ImageSize);
         if (!Directory.Exists(folder))
-            throw new UserError($"{folder}: no such folder. Give a folder of PNG files (one sub-folder per class) or a sprite sheet.");
+            throw new DirectoryNotFoundException($"{folder}: no such folder. Give a folder of PNG files (one sub-folder per class) or a sprite sheet.");
         var classDirs = Directory.GetDirectories(folder).Where(d => !IsHidden(d)).OrderBy(d => d, StringComparer.Ordinal).ToList();
         var work = new List<(string File, string Class)>();
         var strays = new List<string>();
@@ -59,7 +59,7 @@ public static class SpriteImporter
         {
             RgbaImage image;
             try { image = Png.Read(file); }
-            catch (UserError e) { bad.Report(e.Message); continue; }
+            catch (InvalidDataException e) { bad.Report(e.Message); continue; }
             if (image.Width != image.Height)
             {
                 bad.Report($"{file}: is {image.Width}x{image.Height}; sprites must be square. Crop it to a square.");
@@ -74,7 +74,7 @@ public static class SpriteImporter
             result.Add(pixels, cls, Path.GetRelativePath(folder, file).Replace('\\', '/'));
         }
         if (result.Count == 0)
-            throw new UserError($"{folder}: no usable PNG images were found in it.");
+            throw new InvalidDataException($"{folder}: no usable PNG images were found in it.");
         if (options.ClassOrder is null) result.DropEmptyClasses();
         return result;
     }
@@ -88,13 +88,13 @@ public static class SpriteImporter
     {
         CheckSize(options.ImageSize);
         if (layout.TileSize < 1 || layout.Padding < 0)
-            throw new UserError($"Tile size {layout.TileSize} and padding {layout.Padding} do not describe a grid; the tile size must be at least 1 and the padding 0 or more.");
+            throw new ArgumentException($"Tile size {layout.TileSize} and padding {layout.Padding} do not describe a grid; the tile size must be at least 1 and the padding 0 or more.", nameof(layout));
         if (layout.TileSize < options.ImageSize)
-            throw new UserError($"{sheetPath}: tiles of {layout.TileSize}x{layout.TileSize} are smaller than the target {options.ImageSize}x{options.ImageSize}; small images are not enlarged. Import with a smaller size.");
+            throw new InvalidDataException($"{sheetPath}: tiles of {layout.TileSize}x{layout.TileSize} are smaller than the target {options.ImageSize}x{options.ImageSize}; small images are not enlarged. Import with a smaller size.");
         var sheet = Png.Read(sheetPath);
         int columns = sheet.Width / layout.Pitch, rows = sheet.Height / layout.Pitch;
         if (columns == 0 || rows == 0)
-            throw new UserError($"{sheetPath}: the sheet ({sheet.Width}x{sheet.Height}) is smaller than one {layout.Pitch}x{layout.Pitch} cell. Check the tile size and padding.");
+            throw new InvalidDataException($"{sheetPath}: the sheet ({sheet.Width}x{sheet.Height}) is smaller than one {layout.Pitch}x{layout.Pitch} cell. Check the tile size and padding.");
         string sheetName = Path.GetFileName(sheetPath);
 
         string? note = null;
@@ -107,7 +107,7 @@ public static class SpriteImporter
                     if (!IsFullyTransparent(sheet, c * layout.Pitch + layout.Padding, r * layout.Pitch + layout.Padding, layout.TileSize))
                         all.Add(new SheetEntry(c, r, name));
             if (all.Count == 0)
-                throw new UserError($"{sheetPath}: every {layout.TileSize}x{layout.TileSize} tile is fully transparent. Check the tile size and padding.");
+                throw new InvalidDataException($"{sheetPath}: every {layout.TileSize}x{layout.TileSize} tile is fully transparent. Check the tile size and padding.");
             if (all.Count < rows * columns)
                 note = $"{rows * columns - all.Count} fully transparent cells were left out";
             entries = all;
@@ -135,7 +135,7 @@ public static class SpriteImporter
             result.Add(pixels, entry.ClassName, source);
         }
         if (result.Count == 0)
-            throw new UserError($"{sheetPath}: no tiles could be imported.");
+            throw new InvalidDataException($"{sheetPath}: no tiles could be imported.");
         return result;
     }
 
@@ -145,7 +145,7 @@ public static class SpriteImporter
         if (order is null) return names.ToArray();
         var missing = names.Where(n => !order.Contains(n)).ToList();
         if (missing.Count > 0)
-            throw new UserError($"{input}: class '{missing[0]}' is not among the given classes ({string.Join(", ", order)}).");
+            throw new ArgumentException($"{input}: class '{missing[0]}' is not among the given classes ({string.Join(", ", order)}).", nameof(order));
         return order.ToArray();
     }
 
@@ -167,7 +167,7 @@ public static class SpriteImporter
     internal static void CheckSize(int size)
     {
         if (size < 4 || size % 4 != 0)
-            throw new UserError($"Image size {size} is not usable: the U-Net halves it twice, so it must be a multiple of 4 (16, 32, ...).");
+            throw new ArgumentOutOfRangeException(nameof(ImportOptions.ImageSize), $"Image size {size} is not usable: the U-Net halves it twice, so it must be a multiple of 4 (16, 32, ...).");
     }
 
     private sealed class BadFileHandler(ImportOptions options, ImportedSprites result, Action<string>? onSkipped)
@@ -175,7 +175,7 @@ public static class SpriteImporter
         public void Report(string message)
         {
             if (!options.SkipBadFiles)
-                throw new UserError(message + " (Or skip such files: --on-error skip.)");
+                throw new InvalidDataException(message + " (Such files can be skipped instead.)");
             result.Skipped.Add(message);
             onSkipped?.Invoke(message);
         }

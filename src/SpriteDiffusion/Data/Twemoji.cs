@@ -49,16 +49,16 @@ public static class Twemoji
         try { doc = JsonDocument.Parse(File.ReadAllText(emojiJsonPath)); }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new UserError($"{emojiJsonPath}: not found. Install the package first: cd tools/twemoji && npm install (see data/twemoji16/README.md).", e);
+            throw new FileNotFoundException($"{emojiJsonPath}: not found. Install the package first: cd tools/twemoji && npm install (see data/twemoji16/README.md).", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {
-            throw new UserError($"{emojiJsonPath}: cannot read it as JSON ({e.Message}).", e);
+            throw new InvalidDataException($"{emojiJsonPath}: cannot read it as JSON ({e.Message}).", e);
         }
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Array)
-                throw new UserError($"{emojiJsonPath}: expected a JSON array of emoji.");
+                throw new InvalidDataException($"{emojiJsonPath}: expected a JSON array of emoji.");
             var found = new List<(int Category, int SortOrder, string Skin, SheetEntry Entry)>();
             var seen = new HashSet<(int, int)>();
             foreach (var emoji in doc.RootElement.EnumerateArray())
@@ -67,7 +67,7 @@ public static class Twemoji
                 if (category == LeftOutCategory) continue;
                 int classIndex = Array.IndexOf(Categories, category);
                 if (classIndex < 0)
-                    throw new UserError($"{emojiJsonPath}: unknown category '{category}'. This recipe is for {PackageName} {PackageVersion}; install that version.");
+                    throw new InvalidDataException($"{emojiJsonPath}: unknown category '{category}'. This recipe is for {PackageName} {PackageVersion}; install that version.");
                 int sortOrder = emoji.TryGetProperty("sort_order", out var so) && so.ValueKind == JsonValueKind.Number ? so.GetInt32() : int.MaxValue;
                 string shortName = emoji.TryGetProperty("short_name", out var sn) ? sn.GetString() ?? "" : "";
                 Add(emoji, "", category, classIndex, sortOrder, shortName);
@@ -84,7 +84,7 @@ public static class Twemoji
                 int x = RequiredInt(item, "sheet_x", emojiJsonPath), y = RequiredInt(item, "sheet_y", emojiJsonPath);
                 string unified = item.TryGetProperty("unified", out var u) ? u.GetString() ?? "" : "";
                 if (!seen.Add((x, y)))
-                    throw new UserError($"{emojiJsonPath}: two emoji share sheet cell ({x}, {y}) (the second is {unified}); the file is not what this recipe expects.");
+                    throw new InvalidDataException($"{emojiJsonPath}: two emoji share sheet cell ({x}, {y}) (the second is {unified}); the file is not what this recipe expects.");
                 found.Add((classIndex, sortOrder, skin, new SheetEntry(x, y, category, $"{unified} {shortName}".Trim())));
             }
         }
@@ -95,7 +95,7 @@ public static class Twemoji
     {
         string sheet = SheetPath(packageDir);
         if (!File.Exists(sheet))
-            throw new UserError($"{sheet}: not found. Install the package first: cd tools/twemoji && npm install (see data/twemoji16/README.md).");
+            throw new FileNotFoundException($"{sheet}: not found. Install the package first: cd tools/twemoji && npm install (see data/twemoji16/README.md).");
         var options = new ImportOptions { ImageSize = 16, ClassOrder = Categories };
         return SpriteImporter.FromSheet(sheet, Layout, options, entries);
     }
@@ -122,9 +122,9 @@ public static class Twemoji
 
     private static string RequiredString(JsonElement e, string name, string file) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()!
-            : throw new UserError($"{file}: an emoji has no '{name}'; the file is not what this recipe expects.");
+            : throw new InvalidDataException($"{file}: an emoji has no '{name}'; the file is not what this recipe expects.");
 
     private static int RequiredInt(JsonElement e, string name, string file) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) && i >= 0 ? i
-            : throw new UserError($"{file}: an emoji has no usable '{name}'; the file is not what this recipe expects.");
+            : throw new InvalidDataException($"{file}: an emoji has no usable '{name}'; the file is not what this recipe expects.");
 }

@@ -79,8 +79,8 @@ public sealed class Evaluator
     private static void RequireUsable(ImageSet images, string which)
     {
         if (images.Count < 2)
-            throw new UserError($"the {which} image set has {images.Count} image(s); FID and KID need at least 2 (thousands for numbers worth comparing).");
+            throw new InvalidDataException($"the {which} image set has {images.Count} image(s); FID and KID need at least 2 (thousands for numbers worth comparing).");
         if (images.Channels != 3)
-            throw new UserError($"the {which} images have {images.Channels} channels; the feature networks take RGB.");
+            throw new InvalidDataException($"the {which} images have {images.Channels} channels; the feature networks take RGB.");
     }
 }

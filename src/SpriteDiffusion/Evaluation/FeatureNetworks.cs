@@ -14,17 +14,17 @@ public static class FeatureNetworks
         if (spec.Equals(ResNet18, StringComparison.OrdinalIgnoreCase) || spec.Equals("resnet-18", StringComparison.OrdinalIgnoreCase))
         {
             if (onnx is not null && (onnx.InputName ?? onnx.OutputName) is not null)
-                throw new UserError("--feature-input and --feature-output apply to --features onnx:PATH only; the ResNet-18 network's names are fixed.");
+                throw new ArgumentException("input and output names apply to an ONNX feature network (onnx:PATH) only; the ResNet-18 network's names are fixed.", nameof(onnx));
             return ResNet18Features.Create(batchSize);
         }
         if (spec.StartsWith(OnnxPrefix, StringComparison.OrdinalIgnoreCase))
         {
             string path = spec[OnnxPrefix.Length..];
-            if (path.Length == 0) throw new UserError("--features onnx:PATH needs a file path after 'onnx:'.");
+            if (path.Length == 0) throw new ArgumentException("an ONNX feature network needs a file path after 'onnx:'.", nameof(features));
             var options = (onnx ?? new OnnxFeatureOptions(path)) with { ModelPath = path, BatchSize = batchSize };
             return new OnnxFeatureExtractor(options);
         }
-        throw new UserError($"unknown feature network '{features}': use '{ResNet18}' or 'onnx:PATH' (an ONNX image model such as a pytorch-fid Inception export).");
+        throw new ArgumentException($"unknown feature network '{features}': use '{ResNet18}' or 'onnx:PATH' (an ONNX image model such as a pytorch-fid Inception export).", nameof(features));
     }
 
     public static FeatureInputRange ParseRange(string range) => range.Trim().ToLowerInvariant() switch
@@ -33,6 +33,6 @@ public static class FeatureNetworks
         "unit" or "0-1" or "0..1" => FeatureInputRange.Unit,
         "signed" or "-1-1" or "-1..1" => FeatureInputRange.Signed,
         "imagenet" => FeatureInputRange.ImageNet,
-        _ => throw new UserError($"unknown feature input range '{range}': use byte (0..255), unit (0..1), signed (-1..1) or imagenet (0..1 normalised by ImageNet mean and std)."),
+        _ => throw new ArgumentException($"unknown feature input range '{range}': use byte (0..255), unit (0..1), signed (-1..1) or imagenet (0..1 normalised by ImageNet mean and std).", nameof(range)),
     };
 }

@@ -20,7 +20,7 @@ public static class FrechetDistance
     public static GaussianStatistics Statistics(FeatureMatrix features)
     {
         if (features.Count < 2)
-            throw new UserError($"a covariance needs at least 2 images; got {features.Count}.");
+            throw new ArgumentException($"a covariance needs at least 2 images; got {features.Count}.", nameof(features));
         int n = features.Count, d = features.Dimension;
         var mean = new double[d];
         for (int i = 0; i < n; i++)

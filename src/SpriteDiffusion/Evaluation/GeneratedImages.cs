@@ -43,7 +43,7 @@ public static class GeneratedImages
     public static ImageSet FromCheckpoint(GenerationRequest request, IProgress<int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.Count < 1) throw new UserError($"--n must be at least 1 (got {request.Count}).");
+        if (request.Count < 1) throw new ArgumentOutOfRangeException($"the number of generated images must be at least 1 (got {request.Count}).");
         if (request.Threads is int t) Workers.Threads = t;
         var (model, info) = Checkpoint.Load(request.CheckpointPath, request.Weights);
         var generator = new SpriteGenerator(model, info) { ClipDenoised = request.ClipDenoised };
@@ -55,7 +55,7 @@ public static class GeneratedImages
             if (request.Classes is not { Length: > 0 }) throw new ArgumentException("guided generation needs the classes to draw.", nameof(request));
             int classCount = model.Config.NCFeat;
             if (request.Classes.Any(c => c < 0 || c >= classCount))
-                throw new UserError($"{request.CheckpointPath}: the model knows {classCount} classes, but the real images' labels go up to {request.Classes.Max()}; evaluate it against the data set it was trained on (--data).");
+                throw new InvalidDataException($"{request.CheckpointPath}: the model knows {classCount} classes, but the real images' labels go up to {request.Classes.Max()}; evaluate it against the data set it was trained on.");
             generator.Guidance = w;
             classes = Enumerable.Range(0, request.Count).Select(i => request.Classes[i % request.Classes.Length]).ToArray();
         }

@@ -13,13 +13,13 @@ public static class ImageFolder
     public static IReadOnlyList<string> PngFiles(string directory)
     {
         if (!Directory.Exists(directory))
-            throw new UserError($"{directory}: folder not found. Give a folder of .png images.");
+            throw new DirectoryNotFoundException($"{directory}: folder not found. Give a folder of .png images.");
         var files = Directory.EnumerateFiles(directory)
             .Where(f => f.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
             .Order(StringComparer.Ordinal)
             .ToList();
         if (files.Count == 0)
-            throw new UserError($"{directory}: the folder holds no .png images. Point it at a folder of PNG sprites.");
+            throw new InvalidDataException($"{directory}: the folder holds no .png images. Point it at a folder of PNG sprites.");
         return files;
     }
 
@@ -64,8 +64,8 @@ public static class ImageFolder
     private static void CheckShape(RgbaImage image, string path, int size, string firstPath)
     {
         if (image.Width != image.Height)
-            throw new UserError($"{path}: the image is {image.Width}x{image.Height}; only square images can be compared.");
+            throw new InvalidDataException($"{path}: the image is {image.Width}x{image.Height}; only square images can be compared.");
         if (image.Width != size)
-            throw new UserError($"{path}: the image is {image.Width}x{image.Height}, but {firstPath} is {size}x{size}; all images in a folder must have one size.");
+            throw new InvalidDataException($"{path}: the image is {image.Width}x{image.Height}, but {firstPath} is {size}x{size}; all images in a folder must have one size.");
     }
 }

@@ -19,9 +19,9 @@ public static class KernelInceptionDistance
 
     public static KidResult Compute(FeatureMatrix x, FeatureMatrix y, int subsets = DefaultSubsets, int subsetSize = DefaultSubsetSize, int seed = 0)
     {
-        if (subsets < 1) throw new UserError($"KID needs at least one subset (got {subsets}).");
+        if (subsets < 1) throw new ArgumentOutOfRangeException(nameof(subsets), $"KID needs at least one subset (got {subsets}).");
         int size = Math.Min(subsetSize, Math.Min(x.Count, y.Count));
-        if (size < 2) throw new UserError($"KID needs at least 2 images in each set; got {x.Count} and {y.Count}.");
+        if (size < 2) throw new ArgumentException($"KID needs at least 2 images in each set; got {x.Count} and {y.Count}.", nameof(x));
         var rng = new Random(seed);
         var indices = new List<(int[] X, int[] Y)>(subsets);
         for (int s = 0; s < subsets; s++)
@@ -61,7 +61,7 @@ public static class KernelInceptionDistance
     public static double UnbiasedMmd2(FeatureMatrix x, FeatureMatrix y)
     {
         CheckDimensions(x, y);
-        if (x.Count < 2 || y.Count < 2) throw new UserError($"KID needs at least 2 images in each set; got {x.Count} and {y.Count}.");
+        if (x.Count < 2 || y.Count < 2) throw new ArgumentException($"KID needs at least 2 images in each set; got {x.Count} and {y.Count}.", nameof(x));
         var kxx = Kernel(x, x, symmetric: true);
         var kyy = Kernel(y, y, symmetric: true);
         var kxy = Kernel(x, y, symmetric: false);

@@ -61,19 +61,19 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
     public OnnxFeatureExtractor(OnnxFeatureOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.BatchSize < 1) throw new UserError($"the feature batch size must be at least 1 (got {options.BatchSize}).");
+        if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(OnnxFeatureOptions.BatchSize), $"the feature batch size must be at least 1 (got {options.BatchSize}).");
         _range = options.InputRange;
         _batchSize = options.BatchSize;
         try
         {
             if (options.PreprocessModelPath is not null)
             {
-                (_preprocess, string preprocessIn, string preprocessOut) = OpenSession(options.PreprocessModelPath, null, null, null, null, _batchSize);
+                (_preprocess, string preprocessIn, string preprocessOut) = OpenSession(options.PreprocessModelPath, null, null, _batchSize);
                 _preprocessInput = [preprocessIn];
                 _preprocessOutput = [preprocessOut];
             }
             (_network, string inputName, string outputName) =
-                OpenSession(options.ModelPath, options.InputName, options.OutputName, "--feature-input", "--feature-output", _batchSize);
+                OpenSession(options.ModelPath, options.InputName, options.OutputName, _batchSize);
             _networkInput = [inputName];
             _networkOutput = [outputName];
             var inputMeta = _network.InputMetadata[_networkInput[0]];
@@ -83,7 +83,7 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         catch (OnnxRuntimeException e)
         {
             DisposeSessions();
-            throw new UserError($"{options.ModelPath}: ONNX Runtime cannot run this model ({e.Message}). Check the model file and the --feature-* flags.", e);
+            throw new InvalidDataException($"{options.ModelPath}: ONNX Runtime cannot run this model ({e.Message}). Check the model file and the feature input and output names.", e);
         }
         catch
         {
@@ -207,19 +207,19 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
     /// is first loaded as exported just to read its names.
     /// </summary>
     private static (InferenceSession Session, string Input, string Output) OpenSession(
-        string path, string? inputName, string? outputName, string? inputFlag, string? outputFlag, int batchSize)
+        string path, string? inputName, string? outputName, int batchSize)
     {
         if (inputName is null || outputName is null)
         {
             using var probe = LoadSession(path, null, null, 1);
-            inputName = ChooseName(probe.InputMetadata.Keys, inputName, path, "input", inputFlag);
-            outputName = ChooseName(probe.OutputMetadata.Keys, outputName, path, "output", outputFlag);
+            inputName = ChooseName(probe.InputMetadata.Keys, inputName, path, "input");
+            outputName = ChooseName(probe.OutputMetadata.Keys, outputName, path, "output");
         }
         var session = LoadSession(path, inputName, outputName, batchSize);
         try
         {
-            ChooseName(session.InputMetadata.Keys, inputName, path, "input", inputFlag);
-            ChooseName(session.OutputMetadata.Keys, outputName, path, "output", outputFlag);
+            ChooseName(session.InputMetadata.Keys, inputName, path, "input");
+            ChooseName(session.OutputMetadata.Keys, outputName, path, "output");
             return (session, inputName, outputName);
         }
         catch
@@ -232,17 +232,17 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
     private static InferenceSession LoadSession(string path, string? inputName, string? outputName, int batchSize)
     {
         if (!File.Exists(path))
-            throw new UserError($"{path}: feature model file not found. Pass an existing ONNX file with --features onnx:PATH, or rebuild so the bundled ResNet-18 is copied beside the program.");
+            throw new FileNotFoundException($"{path}: feature model file not found. Give an existing ONNX file, or rebuild so the bundled ResNet-18 is copied beside the program.");
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UserError($"{path}: cannot read the feature model ({e.Message}).", e);
+            throw new IOException($"{path}: cannot read the feature model ({e.Message}).", e);
         }
         if (batchSize > 1 && inputName is not null && outputName is not null)
         {
             try { bytes = OnnxBatchDimension.MakeBatchDynamic(bytes, new HashSet<string> { inputName }, new HashSet<string> { outputName }); }
-            catch (InvalidDataException e) { throw new UserError($"{path}: not an ONNX model ({e.Message}).", e); }
+            catch (InvalidDataException e) { throw new InvalidDataException($"{path}: not an ONNX model ({e.Message}).", e); }
         }
         using var options = new SessionOptions
         {
@@ -257,42 +257,42 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         try { return new InferenceSession(bytes, options); }
         catch (OnnxRuntimeException e)
         {
-            throw new UserError($"{path}: ONNX Runtime cannot load this file as a model ({e.Message}).", e);
+            throw new InvalidDataException($"{path}: ONNX Runtime cannot load this file as a model ({e.Message}).", e);
         }
     }
 
-    private static string ChooseName(IEnumerable<string> names, string? wanted, string path, string what, string? flag)
+    private static string ChooseName(IEnumerable<string> names, string? wanted, string path, string what)
     {
         var list = names.ToList();
         if (wanted is not null)
         {
             if (list.Contains(wanted)) return wanted;
-            throw new UserError($"{path}: the model has no {what} named '{wanted}'; its {what}s are: {string.Join(", ", list)}.");
+            throw new ArgumentException($"{path}: the model has no {what} named '{wanted}'; its {what}s are: {string.Join(", ", list)}.", what == "input" ? nameof(OnnxFeatureOptions.InputName) : nameof(OnnxFeatureOptions.OutputName));
         }
         if (list.Count == 1) return list[0];
-        string hint = flag is null ? "" : $" Name one with {flag}.";
-        throw new UserError($"{path}: the model has {list.Count} {what}s ({string.Join(", ", list)}), so which to use is ambiguous.{hint}");
+        throw new ArgumentException($"{path}: the model has {list.Count} {what}s ({string.Join(", ", list)}), so which to use is ambiguous; name one.",
+            what == "input" ? nameof(OnnxFeatureOptions.InputName) : nameof(OnnxFeatureOptions.OutputName));
     }
 
     private static int ResolveInputSize(int[] dims, int? requested, string path, string inputName)
     {
         if (dims.Length != 4)
-            throw new UserError($"{path}: input '{inputName}' has {dims.Length} dimensions; a feature network must take N x 3 x H x W images.");
+            throw new InvalidDataException($"{path}: input '{inputName}' has {dims.Length} dimensions; a feature network must take N x 3 x H x W images.");
         if (dims[1] > 0 && dims[1] != 3)
-            throw new UserError($"{path}: input '{inputName}' takes {dims[1]} channels; only RGB (3) networks are supported.");
+            throw new InvalidDataException($"{path}: input '{inputName}' takes {dims[1]} channels; only RGB (3) networks are supported.");
         int h = dims[2], w = dims[3];
         if (h > 0 && w > 0 && h != w)
-            throw new UserError($"{path}: input '{inputName}' is {h}x{w}; only square inputs are supported.");
+            throw new InvalidDataException($"{path}: input '{inputName}' is {h}x{w}; only square inputs are supported.");
         int fixedSize = Math.Max(h, w);
         if (requested is int size)
         {
-            if (size < 1) throw new UserError($"the feature input size must be positive (got {size}).");
+            if (size < 1) throw new ArgumentOutOfRangeException(nameof(OnnxFeatureOptions.InputSize), $"the feature input size must be positive (got {size}).");
             if (fixedSize > 0 && size != fixedSize)
-                throw new UserError($"{path}: input '{inputName}' is fixed at {fixedSize}x{fixedSize}, but an input size of {size} was asked for.");
+                throw new ArgumentException($"{path}: input '{inputName}' is fixed at {fixedSize}x{fixedSize}, but an input size of {size} was asked for.", nameof(OnnxFeatureOptions.InputSize));
             return size;
         }
         if (fixedSize > 0) return fixedSize;
-        throw new UserError($"{path}: input '{inputName}' has no fixed height and width; give one with --feature-size (299 for Inception-v3).");
+        throw new ArgumentException($"{path}: input '{inputName}' has no fixed height and width; give an input size (299 for Inception-v3).", nameof(OnnxFeatureOptions.InputSize));
     }
 
     private static int ResolveDimension(int[] dims, string path)
@@ -301,11 +301,11 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         for (int i = 1; i < dims.Length; i++)
         {
             if (dims[i] <= 0)
-                throw new UserError($"{path}: the feature output's shape [{string.Join(", ", dims)}] is not fixed apart from the batch; pick an output with a fixed size.");
+                throw new InvalidDataException($"{path}: the feature output's shape [{string.Join(", ", dims)}] is not fixed apart from the batch; pick an output with a fixed size.");
             dimension *= dims[i];
         }
         if (dimension > 1 << 16)
-            throw new UserError($"{path}: the output has {dimension} values per image, too many for a covariance; pick a pooled feature output.");
+            throw new InvalidDataException($"{path}: the output has {dimension} values per image, too many for a covariance; pick a pooled feature output.");
         return (int)dimension;
     }
 

@@ -26,7 +26,7 @@ public static class ResNet18Features
         string preprocess = Path.Combine(modelDirectory, PreprocessFile);
         foreach (var file in new[] { network, preprocess })
             if (!File.Exists(file))
-                throw new UserError($"{file}: the ResNet-18 feature model is missing. The build copies it from the NuGet package {PackageName}; rebuild with 'dotnet build', or pass --features onnx:PATH to use another ONNX network.");
+                throw new FileNotFoundException($"{file}: the ResNet-18 feature model is missing. The build copies it from the NuGet package {PackageName}; rebuild with 'dotnet build', or use another ONNX feature network.");
         return new OnnxFeatureExtractor(new OnnxFeatureOptions(network)
         {
             InputName = InputName,

@@ -53,12 +53,12 @@ public sealed class SpriteGenerator
     /// <summary>Throws for a guidance scale outside [0, 50], before any work is done.</summary>
     public static void CheckGuidance(double w)
     {
-        if (!(w >= 0 && w <= 50)) throw new UserError($"--guidance must be between 0 and 50 (got {w}); 1 is the plain conditional model.");
+        if (!(w >= 0 && w <= 50)) throw new ArgumentOutOfRangeException(nameof(Guidance), $"the guidance scale must be between 0 and 50 (got {w}); 1 is the plain conditional model.");
     }
 
     /// <summary>
     /// The class index a user names: a class name of the checkpoint (case-insensitive) or an
-    /// index; throws a <see cref="UserError"/> naming the choices otherwise.
+    /// index; throws a <see cref="InvalidDataException"/> naming the choices otherwise.
     /// </summary>
     public int ResolveClass(string nameOrIndex)
     {
@@ -70,14 +70,14 @@ public sealed class SpriteGenerator
         if (int.TryParse(nameOrIndex, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int index) && index >= 0 && index < k)
             return index;
         string choices = names.Length > 0 ? string.Join(", ", names.Select((n, i) => $"{i} '{n}'")) : $"0..{k - 1}";
-        throw new UserError($"unknown class '{nameOrIndex}': this checkpoint knows {choices}.");
+        throw new ArgumentException($"unknown class '{nameOrIndex}': this checkpoint knows {choices}.", nameof(nameOrIndex));
     }
 
-    /// <summary>Throws a <see cref="UserError"/> unless the checkpoint was trained on classes.</summary>
+    /// <summary>Throws a <see cref="InvalidDataException"/> unless the checkpoint was trained on classes.</summary>
     public void RequireClasses()
     {
         if (!Info.Conditional)
-            throw new UserError("this checkpoint was trained without classes (unconditional), so it cannot sample by class; train one with `sprites train` (conditional by default).");
+            throw new ArgumentException("this checkpoint was trained without classes (unconditional), so it cannot sample by class; sample it without a class, or train a conditional model (the default).", "Class");
     }
 
     /// <summary>One-hot contexts (count x n_cfeat) for the given class of each sprite.</summary>
@@ -112,14 +112,14 @@ public sealed class SpriteGenerator
     public float[] Generate(ISampler sampler, int count, Rng rng, ReadOnlySpan<float> noise = default,
         ReadOnlySpan<float> context = default, Action<int, int>? progress = null, StepObserver? onStep = null)
     {
-        if (count < 1) throw new UserError($"the number of sprites must be at least 1 (got {count}).");
+        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), $"the number of sprites must be at least 1 (got {count}).");
         int per = ImageLength, ncf = _model.Config.NCFeat;
         float[] x;
         if (noise.IsEmpty) x = DrawNoise(count, rng);
         else
         {
             if (noise.Length != count * per)
-                throw new UserError($"the noise holds {noise.Length} values; {count} sprites of {_model.Config.InChannels}x{_model.Config.Height}x{_model.Config.Height} need {count * per}.");
+                throw new ArgumentException($"the noise holds {noise.Length} values; {count} sprites of {_model.Config.InChannels}x{_model.Config.Height}x{_model.Config.Height} need {count * per}.", nameof(noise));
             x = noise.ToArray();
         }
         var contexts = new float[count * ncf];
@@ -130,7 +130,7 @@ public sealed class SpriteGenerator
         }
         bool guided = !context.IsEmpty && Guidance != 1.0;
         if (guided && Info.Conditional && Info.ContextDropout == 0)
-            throw new UserError("this checkpoint never trained on the null context (context dropout 0), so guidance has nothing to steer against; sample with --guidance 1, or train with --context-dropout 0.1.");
+            throw new ArgumentException("this checkpoint never trained on the null context (context dropout 0), so guidance has nothing to steer against; sample at guidance 1, or train with context dropout (0.1 is the default).", nameof(Guidance));
         // w = 0 is the null context alone: one pass instead of two with the class half weighted 0.
         if (guided && Guidance == 0)
         {

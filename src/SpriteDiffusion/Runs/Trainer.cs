@@ -39,9 +39,6 @@ public sealed class Trainer
     public const string BestFile = "best.safetensors", LastFile = "last.safetensors", ResumeFile = "resume.safetensors";
     public const string ConfigFile = "config.json", LossesFile = "losses.csv", PlotFile = "loss.png", LogFile = "train.log";
 
-    /// <summary>Test seam: replaces the loss of a given global step (to prove the non-finite-loss guard).</summary>
-    internal static Func<long, double, double>? LossOverride;
-
     private readonly TrainingOptions _o;
     private readonly ITrainingObserver _observer;
     private readonly List<EpochLosses> _history = [];
@@ -63,7 +60,7 @@ public sealed class Trainer
     {
         string output = OutputDirectory!;
         if (!resume && !force && new[] { BestFile, LastFile, ResumeFile }.Any(f => File.Exists(Path.Combine(output, f))))
-            throw new UserError($"{output} already holds a training run. Continue it with --resume, replace it with --force, or choose another --out.");
+            throw new IOException($"{output} already holds a training run. Resume it, replace it, or choose another output folder.");
         if (_o.Threads is int threads) Workers.Threads = threads;
         Directory.CreateDirectory(OutputDirectory);
         string dataDir = _o.Data ?? BundledData.DefaultDirectory;
@@ -71,7 +68,7 @@ public sealed class Trainer
         if (_o.Limit is int limit && limit < all.Count) all = all.Subset(limit, _o.SplitSeed);
         var (train, validation) = all.Split(_o.ValidationFraction, _o.SplitSeed);
         if (train.Count < 1 || validation.Count < 1)
-            throw new UserError($"{dataDir}: {all.Count} images are too few to split {_o.ValidationFraction:P0} off for validation.");
+            throw new InvalidDataException($"{dataDir}: {all.Count} images are too few to split {_o.ValidationFraction:P0} off for validation.");
         int batch = Math.Min(_o.BatchSize, train.Count);
 
         var config = new UNetConfig(3, _o.NFeat, all.NumClasses, all.ImageSize);
@@ -117,16 +114,15 @@ public sealed class Trainer
                 if (cancel.IsCancellationRequested)
                 {
                     SaveResume(resumePath, model, adam, rng, ema, config, all.ClassNames, epoch, b, step, bestValidation, lossSum);
-                    Log($"interrupted at epoch {epoch + 1}, batch {b}: saved {resumePath}; continue with --resume");
+                    Log($"interrupted at epoch {epoch + 1}, batch {b}: saved {resumePath}; resume the run to continue");
                     return Result(true, epoch, bestValidation, throughput, imagesSeen);
                 }
                 loader.Next(x0.Span, _o.Conditional ? context.Span : Span<float>.Empty);
                 if (_o.Conditional) ContextDropout.Apply(context.Span, config.NCFeat, _o.ContextDropout, rng);
                 double loss = objective.Step(x0, context, rng);
                 ema?.Update(adam.Step - 1);
-                if (LossOverride is { } overrideLoss) loss = overrideLoss(step, loss);
                 if (!double.IsFinite(loss))
-                    throw new UserError($"the training loss became {loss} at epoch {epoch + 1}, batch {b + 1}. The last good checkpoint is {Path.Combine(OutputDirectory, LastFile)}; lower the learning rate (--lr) and train again.");
+                    throw new TrainingDivergedException(loss, epoch + 1, b + 1, Path.Combine(OutputDirectory, LastFile));
                 lossSum += loss;
                 step++;
                 imagesSeen += batch;
@@ -208,10 +204,10 @@ public sealed class Trainer
     private (int Epoch, int Batch, double Best, double Partial) Resume(string path, UNet model, Adam adam, Rng rng, WeightAverage? ema)
     {
         if (!File.Exists(path))
-            throw new UserError($"{path}: nothing to resume (no resume checkpoint in this output folder). Start a new run without --resume.");
+            throw new FileNotFoundException($"{path}: nothing to resume (no resume checkpoint in this output folder). Start a new run instead.");
         var (info, rngState) = Checkpoint.LoadResumable(path, model, adam, ema);
         if (info.Conditional != _o.Conditional)
-            throw new UserError($"{path}: the run was trained {(info.Conditional ? "conditional" : "unconditional")}; resume it with the same --conditional (the run's config.json has it).");
+            throw new InvalidDataException($"{path}: the run was trained {(info.Conditional ? "conditional" : "unconditional")}; resume it with the same conditioning (the run's config.json has it).");
         rng.SetState(rngState);
         double Get(string key) => double.Parse(info.Extra[key], CultureInfo.InvariantCulture);
         return ((int)Get("resume_epoch"), (int)Get("resume_batch"), Get("best_validation_loss"), Get("partial_loss_sum"));

@@ -58,7 +58,7 @@ public sealed record TrainingOptions
     {
         "cpu" => Cpu,
         "seed" => SeedPreset,
-        _ => throw new UserError($"unknown preset '{name}'; choose 'cpu' (the default) or 'seed' (SPEC section 6)."),
+        _ => throw new ArgumentException($"unknown preset '{name}'; choose 'cpu' (the default) or 'seed' (SPEC section 6).", nameof(name)),
     };
 
     public static readonly JsonSerializerOptions Json = new()
@@ -74,41 +74,42 @@ public sealed record TrainingOptions
     /// <summary>Overlays a JSON config file's keys (snake_case, as config.json writes them) on these options.</summary>
     public TrainingOptions Overlay(string jsonPath)
     {
-        if (!File.Exists(jsonPath)) throw new UserError($"{jsonPath}: no such config file.");
+        if (!File.Exists(jsonPath)) throw new FileNotFoundException($"{jsonPath}: no such config file.");
         try
         {
             var baseNode = System.Text.Json.Nodes.JsonNode.Parse(ToJson())!.AsObject();
             var overlay = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(jsonPath)) as System.Text.Json.Nodes.JsonObject
-                ?? throw new UserError($"{jsonPath}: the config must be a JSON object of option names to values.");
+                ?? throw new InvalidDataException($"{jsonPath}: the config must be a JSON object of option names to values.");
             foreach (var (key, value) in overlay.ToList())
             {
                 if (!baseNode.ContainsKey(key))
-                    throw new UserError($"{jsonPath}: unknown option '{key}'. Known: {string.Join(", ", baseNode.Select(kv => kv.Key))}.");
+                    throw new InvalidDataException($"{jsonPath}: unknown option '{key}'. Known: {string.Join(", ", baseNode.Select(kv => kv.Key))}.");
                 baseNode[key] = value?.DeepClone();
             }
             return baseNode.Deserialize<TrainingOptions>(Json)!;
         }
         catch (JsonException e)
         {
-            throw new UserError($"{jsonPath}: not a valid config ({e.Message}).");
+            throw new InvalidDataException($"{jsonPath}: not a valid config ({e.Message}).");
         }
     }
 
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/>, naming the option, for a value no run can use.</summary>
     public void Validate()
     {
-        if (NFeat < 8 || NFeat % 8 != 0) throw new UserError($"--n-feat must be a positive multiple of 8 (got {NFeat}).");
-        if (Epochs < 1) throw new UserError($"--epochs must be at least 1 (got {Epochs}).");
-        if (BatchSize < 1 || BatchSize > 4096) throw new UserError($"--batch must be between 1 and 4096 (got {BatchSize}).");
-        if (!(LearningRate > 0 && LearningRate < 1)) throw new UserError($"--lr must be between 0 and 1 (got {LearningRate}).");
-        if (!(ValidationFraction > 0 && ValidationFraction < 1)) throw new UserError($"--val-fraction must be between 0 and 1 (got {ValidationFraction}).");
-        if (Timesteps < 2 || Timesteps > 100_000) throw new UserError($"--timesteps must be between 2 and 100000 (got {Timesteps}).");
-        if (!Diffusion.NoiseSchedule.Names.Contains(Schedule)) throw new UserError($"--schedule must be one of {string.Join(", ", Diffusion.NoiseSchedule.Names)} (got '{Schedule}').");
-        if (TimeInput is not ("t/T" or "raw")) throw new UserError($"--time-input must be 't/T' or 'raw' (got '{TimeInput}').");
-        if (Limit is < 2) throw new UserError($"--limit must be at least 2 images (got {Limit}).");
-        if (Samples < 0 || Samples > 1024) throw new UserError($"--samples must be between 0 and 1024 (got {Samples}).");
-        if (DdimSteps < 1 || DdimSteps > Timesteps) throw new UserError($"--ddim-steps must be between 1 and {Timesteps} (got {DdimSteps}).");
-        if (!(ContextDropout >= 0 && ContextDropout <= 1)) throw new UserError($"--context-dropout must be between 0 and 1 (got {ContextDropout}).");
-        if (!(EmaDecay >= 0 && EmaDecay < 1)) throw new UserError($"--ema-decay must be at least 0 and below 1 (got {EmaDecay}); 0 turns the average off.");
-        if (Threads is < 1 or > 256) throw new UserError($"--threads must be between 1 and 256 (got {Threads}).");
+        if (NFeat < 8 || NFeat % 8 != 0) throw new ArgumentOutOfRangeException(nameof(NFeat), $"n_feat must be a positive multiple of 8 (got {NFeat}).");
+        if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), $"the epoch count must be at least 1 (got {Epochs}).");
+        if (BatchSize < 1 || BatchSize > 4096) throw new ArgumentOutOfRangeException(nameof(BatchSize), $"the batch size must be between 1 and 4096 (got {BatchSize}).");
+        if (!(LearningRate > 0 && LearningRate < 1)) throw new ArgumentOutOfRangeException(nameof(LearningRate), $"the learning rate must be between 0 and 1 (got {LearningRate}).");
+        if (!(ValidationFraction > 0 && ValidationFraction < 1)) throw new ArgumentOutOfRangeException(nameof(ValidationFraction), $"the validation fraction must be between 0 and 1 (got {ValidationFraction}).");
+        if (Timesteps < 2 || Timesteps > 100_000) throw new ArgumentOutOfRangeException(nameof(Timesteps), $"the number of timesteps must be between 2 and 100000 (got {Timesteps}).");
+        if (!Diffusion.NoiseSchedule.Names.Contains(Schedule)) throw new ArgumentOutOfRangeException(nameof(Schedule), $"the noise schedule must be one of {string.Join(", ", Diffusion.NoiseSchedule.Names)} (got '{Schedule}').");
+        if (TimeInput is not ("t/T" or "raw")) throw new ArgumentOutOfRangeException(nameof(TimeInput), $"the time input must be 't/T' or 'raw' (got '{TimeInput}').");
+        if (Limit is < 2) throw new ArgumentOutOfRangeException(nameof(Limit), $"the image limit must be at least 2 images (got {Limit}).");
+        if (Samples < 0 || Samples > 1024) throw new ArgumentOutOfRangeException(nameof(Samples), $"the sample count must be between 0 and 1024 (got {Samples}).");
+        if (DdimSteps < 1 || DdimSteps > Timesteps) throw new ArgumentOutOfRangeException(nameof(DdimSteps), $"the DDIM step count must be between 1 and {Timesteps} (got {DdimSteps}).");
+        if (!(ContextDropout >= 0 && ContextDropout <= 1)) throw new ArgumentOutOfRangeException(nameof(ContextDropout), $"the context dropout must be between 0 and 1 (got {ContextDropout}).");
+        if (!(EmaDecay >= 0 && EmaDecay < 1)) throw new ArgumentOutOfRangeException(nameof(EmaDecay), $"the EMA decay must be at least 0 and below 1 (got {EmaDecay}); 0 turns the average off.");
+        if (Threads is < 1 or > 256) throw new ArgumentOutOfRangeException(nameof(Threads), $"the thread count must be between 1 and 256 (got {Threads}).");
     }
 }

@@ -93,28 +93,28 @@ public class DatasetTests
         Array.Clear(half, 3 * 4, 4);
         half[3 * 4] = 0.5; half[3 * 4 + 1] = 0.5;
         Npy.Write<double>(labels, half, [10, 4]);
-        var e = Assert.Throws<UserError>(() => SpriteDataset.Load(images, labels));
+        var e = Assert.Throws<InvalidDataException>(() => SpriteDataset.Load(images, labels));
         Assert.Contains(labels, e.Message);
         Assert.Contains("row 3 is not one-hot (0.5, 0.5, 0, 0)", e.Message);
 
         var zero = (double[])oneHot.Clone();
         Array.Clear(zero, 7 * 4, 4);
         Npy.Write<double>(labels, zero, [10, 4]);
-        Assert.Contains("row 7 is all zeros", Assert.Throws<UserError>(() => SpriteDataset.Load(images, labels)).Message);
+        Assert.Contains("row 7 is all zeros", Assert.Throws<InvalidDataException>(() => SpriteDataset.Load(images, labels)).Message);
 
         Npy.Write<double>(labels, oneHot[..36], [9, 4]);
-        Assert.Contains("10 images", Assert.Throws<UserError>(() => SpriteDataset.Load(images, labels)).Message);
+        Assert.Contains("10 images", Assert.Throws<InvalidDataException>(() => SpriteDataset.Load(images, labels)).Message);
 
         Npy.Write<double>(labels, oneHot, [10, 4]);
         File.WriteAllText(dir.File("classes.txt"), "a\nb\nc\n");
-        Assert.Contains("names 3 classes", Assert.Throws<UserError>(() => SpriteDataset.Load(images, labels, dir.File("classes.txt"))).Message);
+        Assert.Contains("names 3 classes", Assert.Throws<InvalidDataException>(() => SpriteDataset.Load(images, labels, dir.File("classes.txt"))).Message);
 
         Npy.Write<byte>(images, new byte[10 * 18 * 18 * 3], [10, 18, 18, 3]);
-        Assert.Contains("multiple of 4", Assert.Throws<UserError>(() => SpriteDataset.Load(images, labels)).Message);
+        Assert.Contains("multiple of 4", Assert.Throws<InvalidDataException>(() => SpriteDataset.Load(images, labels)).Message);
         Npy.Write<byte>(images, new byte[10 * 16 * 8 * 3], [10, 16, 8, 3]);
-        Assert.Contains("square", Assert.Throws<UserError>(() => SpriteDataset.Load(images, labels)).Message);
+        Assert.Contains("square", Assert.Throws<InvalidDataException>(() => SpriteDataset.Load(images, labels)).Message);
         Npy.Write<float>(images, new float[10 * 16 * 16 * 3], [10, 16, 16, 3]);
-        Assert.Contains("uint8", Assert.Throws<UserError>(() => SpriteDataset.Load(images, labels)).Message);
+        Assert.Contains("uint8", Assert.Throws<InvalidDataException>(() => SpriteDataset.Load(images, labels)).Message);
     }
 
     [Fact]
@@ -138,7 +138,7 @@ public class DatasetTests
         File.Move(images, dir.File(SpriteDataset.OriginalImagesFileName));
         File.Move(labels, dir.File(SpriteDataset.OriginalLabelsFileName));
         Assert.Equal(classes, SpriteDataset.LoadDirectory(dir.Path).Labels);
-        Assert.Contains("no such data folder", Assert.Throws<UserError>(() => SpriteDataset.LoadDirectory(dir.File("nope"))).Message);
+        Assert.Contains("no such data folder", Assert.Throws<DirectoryNotFoundException>(() => SpriteDataset.LoadDirectory(dir.File("nope"))).Message);
     }
 
     [Fact]
@@ -208,7 +208,7 @@ public class DatasetTests
         var dropping = new BatchLoader(data, 10, 9, false, dropLast: true);
         Assert.Equal(10, dropping.BatchesPerEpoch);
         Assert.Equal(100, Epoch(dropping, 0).Count);
-        Assert.Throws<UserError>(() => new BatchLoader(data, 200, 1, false, dropLast: true));
+        Assert.Equal("batchSize", Assert.Throws<ArgumentOutOfRangeException>(() => new BatchLoader(data, 200, 1, false, dropLast: true)).ParamName);
     }
 
     private static List<int> Epoch(BatchLoader loader, int epoch)

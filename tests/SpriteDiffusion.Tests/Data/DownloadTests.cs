@@ -125,7 +125,7 @@ public class DownloadTests
         server.Files[ImagesName] = System.Text.Encoding.UTF8.GetBytes("<html><body>Rate limited. Try again later.</body></html>");
         server.Files[LabelsName] = labels;
         using var dir = new TempDir();
-        var e = await Assert.ThrowsAsync<UserError>(() => new DatasetDownloader(Options(server.BaseUrl)).DownloadAsync(dir.Path));
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => new DatasetDownloader(Options(server.BaseUrl)).DownloadAsync(dir.Path));
         Assert.Contains("not the expected file", e.Message);
         Assert.Contains("not a .npy file", e.Message);
         Assert.False(File.Exists(dir.File(ImagesName)));
@@ -135,7 +135,7 @@ public class DownloadTests
         var wrong = new MemoryStream();
         Npy.Write<byte>(wrong, new byte[10 * 768], [10, 16, 16, 3]);
         server.Files[ImagesName] = wrong.ToArray();
-        e = await Assert.ThrowsAsync<UserError>(() => new DatasetDownloader(Options(server.BaseUrl)).DownloadAsync(dir.Path));
+        e = await Assert.ThrowsAsync<InvalidDataException>(() => new DatasetDownloader(Options(server.BaseUrl)).DownloadAsync(dir.Path));
         Assert.Contains("(10, 16, 16, 3) uint8, not (40, 16, 16, 3) uint8", e.Message);
     }
 
@@ -144,7 +144,7 @@ public class DownloadTests
     {
         using var server = new LocalHttpServer();
         using var dir = new TempDir();
-        var e = await Assert.ThrowsAsync<UserError>(() => new DatasetDownloader(Options(server.BaseUrl)).DownloadAsync(dir.Path));
+        var e = await Assert.ThrowsAsync<IOException>(() => new DatasetDownloader(Options(server.BaseUrl)).DownloadAsync(dir.Path));
         Assert.Contains("HTTP 404", e.Message);
     }
 
@@ -153,7 +153,7 @@ public class DownloadTests
     {
         using var dir = new TempDir();
         string url = $"http://127.0.0.1:{LocalHttpServer.ClosedPort()}/";
-        var e = await Assert.ThrowsAsync<UserError>(() => new DatasetDownloader(Options(url)).DownloadAsync(dir.Path));
+        var e = await Assert.ThrowsAsync<IOException>(() => new DatasetDownloader(Options(url)).DownloadAsync(dir.Path));
         Assert.Contains("Cannot reach 127.0.0.1", e.Message);
         Assert.Contains("no network", e.Message);
         Assert.Contains("data/twemoji16", e.Message);

@@ -102,9 +102,9 @@ public class ImportTests
         Png.Write(dir.File("in", "good", "tiny.png"), RandomOpaque(8, rng));
         Png.Write(dir.File("in", "good", "wide.png"), new RgbaImage(32, 16, new byte[32 * 16 * 4]));
 
-        var e = Assert.Throws<UserError>(() => SpriteImporter.FromFolder(dir.File("in"), new ImportOptions()));
+        var e = Assert.Throws<InvalidDataException>(() => SpriteImporter.FromFolder(dir.File("in"), new ImportOptions()));
         Assert.Contains("broken.png", e.Message);
-        Assert.Contains("--on-error skip", e.Message);
+        Assert.Contains("can be skipped", e.Message);
         Assert.False(Directory.Exists(dir.File("out")));
 
         var skipped = new List<string>();
@@ -128,7 +128,7 @@ public class ImportTests
 
         // Writing where a file blocks the folder fails cleanly, leaving no temp files behind.
         File.WriteAllText(dir.File("blocker"), "");
-        Assert.Throws<UserError>(() => sprites.WriteTo(dir.File("blocker", "out"), false));
+        Assert.Throws<IOException>(() => sprites.WriteTo(dir.File("blocker", "out"), false));
         Assert.Equal(["blocker", "in"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName).Order());
 
         sprites.WriteTo(dir.File("out"), false);
@@ -136,7 +136,7 @@ public class ImportTests
         byte[] before = File.ReadAllBytes(dir.File("out", "images.npy"));
         Png.Write(dir.File("in", "y.png"), RandomOpaque(16, rng));
         var more = SpriteImporter.FromFolder(dir.File("in"), new ImportOptions());
-        Assert.Contains("--force", Assert.Throws<UserError>(() => more.WriteTo(dir.File("out"), false)).Message);
+        Assert.Contains("allow replacing it", Assert.Throws<IOException>(() => more.WriteTo(dir.File("out"), false)).Message);
         Assert.Equal(before, File.ReadAllBytes(dir.File("out", "images.npy")));
         more.WriteTo(dir.File("out"), overwrite: true);
         Assert.Equal(2, SpriteDataset.LoadDirectory(dir.File("out")).Count);
@@ -188,12 +188,12 @@ public class ImportTests
         Assert.All(Enumerable.Range(0, 5), i => Assert.Equal(16 * 16 * 3, whole.Pixels(i).Length));
 
         var outside = new List<SheetEntry> { new(3, 0, "x") };
-        Assert.Contains("outside the sheet", Assert.Throws<UserError>(() =>
+        Assert.Contains("outside the sheet", Assert.Throws<InvalidDataException>(() =>
             SpriteImporter.FromSheet(sheet, layout, new ImportOptions { ImageSize = 20 }, outside)).Message);
-        Assert.Contains("smaller than the target", Assert.Throws<UserError>(() =>
+        Assert.Contains("smaller than the target", Assert.Throws<InvalidDataException>(() =>
             SpriteImporter.FromSheet(sheet, layout, new ImportOptions { ImageSize = 24 })).Message);
         File.WriteAllText(dir.File("bad-index.txt"), "1,1,ok\nthree,1,x\n");
-        var e = Assert.Throws<UserError>(() => SheetIndex.Read(dir.File("bad-index.txt")));
+        var e = Assert.Throws<InvalidDataException>(() => SheetIndex.Read(dir.File("bad-index.txt")));
         Assert.Contains("line 2", e.Message);
     }
 
@@ -202,7 +202,7 @@ public class ImportTests
     {
         using var dir = new TempDir();
         Png.Write(dir.File("in", "x.png"), RandomOpaque(16, new Random(6)));
-        Assert.Contains("multiple of 4", Assert.Throws<UserError>(() =>
+        Assert.Contains("multiple of 4", Assert.Throws<ArgumentOutOfRangeException>(() =>
             SpriteImporter.FromFolder(dir.File("in"), new ImportOptions { ImageSize = 10 })).Message);
     }
 
@@ -234,8 +234,8 @@ public class ImportTests
         ], entries);
 
         File.WriteAllText(dir.File("emoji.json"), """[{"category": "Smileys & People", "sheet_x": 0, "sheet_y": 0, "has_img_twitter": true}]""");
-        Assert.Contains("unknown category", Assert.Throws<UserError>(() => Twemoji.ReadEntries(dir.File("emoji.json"))).Message);
-        Assert.Contains("npm install", Assert.Throws<UserError>(() => Twemoji.ReadEntries(dir.File("missing.json"))).Message);
+        Assert.Contains("unknown category", Assert.Throws<InvalidDataException>(() => Twemoji.ReadEntries(dir.File("emoji.json"))).Message);
+        Assert.Contains("npm install", Assert.Throws<FileNotFoundException>(() => Twemoji.ReadEntries(dir.File("missing.json"))).Message);
     }
 
     [Fact]
@@ -244,6 +244,6 @@ public class ImportTests
         Assert.Equal(new Rgb(255, 255, 255), Rgb.Parse("white"));
         Assert.Equal(new Rgb(0x12, 0xab, 0xEF), Rgb.Parse("#12abEF"));
         Assert.Equal(new Rgb(1, 2, 3), Rgb.Parse("010203"));
-        Assert.Contains("not a colour", Assert.Throws<UserError>(() => Rgb.Parse("mauve")).Message);
+        Assert.Contains("not a colour", Assert.Throws<ArgumentException>(() => Rgb.Parse("mauve")).Message);
     }
 }

@@ -6,7 +6,7 @@ namespace SpriteDiffusion.Tests.Data;
 
 /// <summary>
 /// Throws mutated headers and random bytes at the reader: each must end in a valid array or a
-/// <see cref="UserError"/> that names the file - never another exception, a hang, a crash, or an
+/// <see cref="InvalidDataException"/> that names the file - never another exception, a hang, a crash, or an
 /// allocation sized by what a lying header claims.
 /// </summary>
 public class NpyFuzzTests
@@ -35,7 +35,7 @@ public class NpyFuzzTests
                     failures.Add($"{name}: array of {array.Count} elements for shape ({string.Join(",", array.Shape)}) from {bytes.Length} bytes");
                 valid++;
             }
-            catch (UserError e)
+            catch (InvalidDataException e)
             {
                 if (!e.Message.Contains(name))
                     failures.Add($"{name}: error does not name the file: {e.Message}");
@@ -170,7 +170,7 @@ public class NpyFuzzTests
     {
         NpyHeader header;
         try { header = NpyHeader.Read(new MemoryStream(seed), "seed", seed.Length); }
-        catch (UserError) { return seed; }
+        catch (InvalidDataException) { return seed; }
         char q = rng.Next(2) == 0 ? '\'' : '"';
         string sp() => new(' ', rng.Next(3));
         string dims = string.Join("," + sp(), header.Shape.Select(d => d + (rng.Next(4) == 0 ? "L" : "")));

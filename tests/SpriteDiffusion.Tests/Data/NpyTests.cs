@@ -55,7 +55,7 @@ public class NpyTests
     public void RefusesWhatItCannotReadWithTheReason(string name, string reason)
     {
         string path = Fixture(name + ".npy");
-        var e = Assert.Throws<UserError>(() => Npy.Read(path));
+        var e = Assert.Throws<InvalidDataException>(() => Npy.Read(path));
         Assert.Contains(path, e.Message);
         Assert.Contains(reason, e.Message);
     }
@@ -97,7 +97,7 @@ public class NpyTests
         Assert.Equal([4, 3, 16, 16], shape);
         Assert.Equal(samples, back);
         Npy.Write<byte>(p, new byte[6], [2, 3]);
-        Assert.Contains("float32", Assert.Throws<UserError>(() => Npy.ReadFloat32(p, out _)).Message);
+        Assert.Contains("float32", Assert.Throws<InvalidDataException>(() => Npy.ReadFloat32(p, out _)).Message);
     }
 
     [Fact]
@@ -117,16 +117,16 @@ public class NpyTests
         byte[] good = File.ReadAllBytes(p);
 
         File.WriteAllBytes(p, good[..^5]);
-        var e = Assert.Throws<UserError>(() => Npy.Read(p));
+        var e = Assert.Throws<InvalidDataException>(() => Npy.Read(p));
         Assert.Contains(p, e.Message);
         Assert.Contains("truncated", e.Message);
 
         File.WriteAllBytes(p, [.. good, 1, 2, 3]);
-        e = Assert.Throws<UserError>(() => Npy.Read(p));
+        e = Assert.Throws<InvalidDataException>(() => Npy.Read(p));
         Assert.Contains("3 bytes more", e.Message);
 
         File.WriteAllBytes(p, good[..40]);
-        e = Assert.Throws<UserError>(() => Npy.Read(p));
+        e = Assert.Throws<InvalidDataException>(() => Npy.Read(p));
         Assert.Contains("ends inside its .npy header", e.Message);
     }
 
@@ -135,18 +135,18 @@ public class NpyTests
     {
         byte[] file = Handmade("{'descr': '<f8', 'fortran_order': False, 'shape': (100000, 100000, 1000), }", new byte[64]);
         long before = GC.GetAllocatedBytesForCurrentThread();
-        var e = Assert.Throws<UserError>(() => Npy.Read(new MemoryStream(file), "liar.npy"));
+        var e = Assert.Throws<InvalidDataException>(() => Npy.Read(new MemoryStream(file), "liar.npy"));
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Contains("liar.npy", e.Message);
         Assert.Contains("holds only 64 bytes", e.Message);
         Assert.True(allocated < 1 << 20, $"allocated {allocated} bytes");
 
         byte[] overflow = Handmade("{'descr': '<f8', 'fortran_order': False, 'shape': (2147483647, 2147483647, 2147483647), }", []);
-        Assert.Contains("absurdly large", Assert.Throws<UserError>(() => Npy.Read(new MemoryStream(overflow), "x.npy")).Message);
+        Assert.Contains("absurdly large", Assert.Throws<InvalidDataException>(() => Npy.Read(new MemoryStream(overflow), "x.npy")).Message);
         byte[] tooBig = Handmade("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999,), }", []);
-        Assert.Contains("absurdly large", Assert.Throws<UserError>(() => Npy.Read(new MemoryStream(tooBig), "x.npy")).Message);
+        Assert.Contains("absurdly large", Assert.Throws<InvalidDataException>(() => Npy.Read(new MemoryStream(tooBig), "x.npy")).Message);
         byte[] negative = Handmade("{'descr': '<f8', 'fortran_order': False, 'shape': (-1, 3), }", []);
-        Assert.Contains("non-negative", Assert.Throws<UserError>(() => Npy.Read(new MemoryStream(negative), "x.npy")).Message);
+        Assert.Contains("non-negative", Assert.Throws<InvalidDataException>(() => Npy.Read(new MemoryStream(negative), "x.npy")).Message);
     }
 
     [Fact]
@@ -158,7 +158,7 @@ public class NpyTests
         file[6] = 2;
         BitConverter.GetBytes(50_000_000u).CopyTo(file, 8);
         long before = GC.GetAllocatedBytesForCurrentThread();
-        var e = Assert.Throws<UserError>(() => Npy.Read(new MemoryStream(file), "big-header.npy"));
+        var e = Assert.Throws<InvalidDataException>(() => Npy.Read(new MemoryStream(file), "big-header.npy"));
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20);
         Assert.Contains("big-header.npy", e.Message);
         Assert.Contains("50,000,000 bytes", e.Message);
@@ -182,14 +182,14 @@ public class NpyTests
         if (valid)
             Assert.Equal([2, 3], Npy.Read(new MemoryStream(file), "h.npy").Shape);
         else
-            Assert.Contains("h.npy", Assert.Throws<UserError>(() => Npy.Read(new MemoryStream(file), "h.npy")).Message);
+            Assert.Contains("h.npy", Assert.Throws<InvalidDataException>(() => Npy.Read(new MemoryStream(file), "h.npy")).Message);
     }
 
     [Fact]
     public void DeepNestingIsAnErrorNotAStackOverflow()
     {
         string dict = "{'descr': '<f8', 'fortran_order': False, 'shape': " + new string('(', 60000) + "}";
-        var e = Assert.Throws<UserError>(() => Npy.Read(new MemoryStream(Handmade(dict, [])), "deep.npy"));
+        var e = Assert.Throws<InvalidDataException>(() => Npy.Read(new MemoryStream(Handmade(dict, [])), "deep.npy"));
         Assert.Contains("nested too deeply", e.Message);
     }
 
@@ -199,12 +199,12 @@ public class NpyTests
         using var dir = new TempDir();
         string p = dir.File("notes.npy");
         File.WriteAllText(p, "these are not the bytes you are looking for");
-        Assert.Contains("not a .npy file", Assert.Throws<UserError>(() => Npy.Read(p)).Message);
+        Assert.Contains("not a .npy file", Assert.Throws<InvalidDataException>(() => Npy.Read(p)).Message);
         string missing = dir.File("missing.npy");
-        var e = Assert.Throws<UserError>(() => Npy.Read(missing));
+        var e = Assert.Throws<FileNotFoundException>(() => Npy.Read(missing));
         Assert.Contains(missing, e.Message);
         Assert.Contains("not found", e.Message);
-        Assert.Contains("version 4.0", Assert.Throws<UserError>(() =>
+        Assert.Contains("version 4.0", Assert.Throws<InvalidDataException>(() =>
             Npy.Read(new MemoryStream([0x93, .. "NUMPY"u8, 4, 0, 0, 0]), "v4.npy")).Message);
     }
 
@@ -212,7 +212,7 @@ public class NpyTests
     public void ANonSeekableStreamIsCheckedAsWell()
     {
         byte[] file = Handmade("{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000,), }", new byte[16]);
-        var e = Assert.Throws<UserError>(() => Npy.Read(new ForwardOnlyStream(file), "pipe.npy"));
+        var e = Assert.Throws<InvalidDataException>(() => Npy.Read(new ForwardOnlyStream(file), "pipe.npy"));
         Assert.Contains("pipe.npy", e.Message);
     }
 

@@ -185,8 +185,9 @@ public class DdimSamplerTests
     [InlineData(1.5)]
     public void Bad_eta_is_a_user_error(double eta)
     {
-        var error = Assert.Throws<UserError>(() => new DdimSampler(NoiseSchedule.Linear(), eta));
-        Assert.Contains("--eta must be between 0 and 1 for DDIM", error.Message);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new DdimSampler(NoiseSchedule.Linear(), eta));
+        Assert.Equal("eta", error.ParamName);
+        Assert.Contains("DDIM's eta must be between 0 and 1", error.Message);
     }
 
     [Theory]
@@ -196,8 +197,9 @@ public class DdimSamplerTests
     public void Bad_step_count_is_a_user_error(int steps)
     {
         var sampler = new DdimSampler(NoiseSchedule.Linear());
-        var error = Assert.Throws<UserError>(() => sampler.SetTimesteps(steps));
-        Assert.Equal($"--steps must be between 1 and 1000 for DDIM (got {steps}).", error.Message);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => sampler.SetTimesteps(steps));
+        Assert.Equal("steps", error.ParamName);
+        Assert.StartsWith($"DDIM's step count must be between 1 and 1000 (got {steps}).", error.Message);
     }
 
     [Fact]

@@ -100,8 +100,9 @@ public class DdpmSamplerTests
     public void Steps_other_than_T_are_user_errors(int steps)
     {
         var sampler = new DdpmSampler(NoiseSchedule.Linear());
-        var error = Assert.Throws<UserError>(() => sampler.SetTimesteps(steps));
-        Assert.Contains("--steps must be 1000 for DDPM", error.Message);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => sampler.SetTimesteps(steps));
+        Assert.Equal("steps", error.ParamName);
+        Assert.Contains("DDPM visits every timestep, so its step count is 1000", error.Message);
         Assert.Contains($"got {steps}", error.Message);
     }
 

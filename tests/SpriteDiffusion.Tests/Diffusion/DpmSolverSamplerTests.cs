@@ -268,9 +268,10 @@ public class DpmSolverSamplerTests
     [InlineData(1001)]
     public void Bad_step_count_is_a_user_error(int steps)
     {
-        var error = Assert.Throws<UserError>(() => new DpmSolverSampler(NoiseSchedule.Linear(), steps));
-        Assert.Equal($"--steps must be between 1 and 1000 for DPM-Solver++ (got {steps}).", error.Message);
-        Assert.Throws<UserError>(() => Samplers.Create("dpm++2m", NoiseSchedule.Linear(), steps));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new DpmSolverSampler(NoiseSchedule.Linear(), steps));
+        Assert.Equal("steps", error.ParamName);
+        Assert.StartsWith($"DPM-Solver++'s step count must be between 1 and 1000 (got {steps}).", error.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Samplers.Create("dpm++2m", NoiseSchedule.Linear(), steps));
     }
 
     [Fact]
@@ -282,9 +283,10 @@ public class DpmSolverSamplerTests
         Assert.Equal("dpm++2m", sampler.Name);
         Assert.Equal(DdimSampler.LinspaceTimesteps(1000, 20), sampler.Timesteps);
 
-        Assert.Contains("--steps", Assert.Throws<UserError>(() => Samplers.Create("dpm++2m", schedule)).Message);
-        var eta = Assert.Throws<UserError>(() => Samplers.Create("dpm++2m", schedule, 20, eta: 0.5));
-        Assert.Contains("--eta applies to DDIM only", eta.Message);
+        Assert.Equal("steps", Assert.Throws<ArgumentNullException>(() => Samplers.Create("dpm++2m", schedule)).ParamName);
+        var eta = Assert.Throws<ArgumentOutOfRangeException>(() => Samplers.Create("dpm++2m", schedule, 20, eta: 0.5));
+        Assert.Equal("eta", eta.ParamName);
+        Assert.Contains("eta applies to DDIM only", eta.Message);
         Assert.Contains("0.5", eta.Message);
     }
 

@@ -51,17 +51,17 @@ public class GuidanceTests
         var g = Generator();
         Assert.Equal(2, g.ResolveClass("C"));
         Assert.Equal(3, g.ResolveClass("3"));
-        var e = Assert.Throws<UserError>(() => g.ResolveClass("zebra"));
+        var e = Assert.Throws<ArgumentException>(() => g.ResolveClass("zebra"));
         Assert.Contains("'a'", e.Message);
-        Assert.Throws<UserError>(() => g.ResolveClass("4"));
-        Assert.Throws<UserError>(() => Generator(conditional: false).ResolveClass("a"));
+        Assert.Throws<ArgumentException>(() => g.ResolveClass("4"));
+        Assert.Throws<ArgumentException>(() => Generator(conditional: false).ResolveClass("a"));
     }
 
     [Fact]
     public void GuidanceIsRefusedWhenTheNullContextWasNeverTrained()
     {
         var g = Generator(dropout: 0);
-        Assert.Contains("--guidance 1", Assert.Throws<UserError>(() => Run(g, 3.0, [0, 1, 2])).Message);
+        Assert.Contains("sample at guidance 1", Assert.Throws<ArgumentException>(() => Run(g, 3.0, [0, 1, 2])).Message);
         Assert.Equal(3 * g.ImageLength, Run(g, 1.0, [0, 1, 2]).Length);
     }
 }

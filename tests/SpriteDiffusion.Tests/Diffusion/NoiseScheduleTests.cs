@@ -45,11 +45,11 @@ public class NoiseScheduleTests
     public void Names_are_case_insensitive_and_unknown_ones_are_user_errors()
     {
         Assert.Equal("cosine", NoiseSchedule.Create(" Cosine ").Name);
-        var error = Assert.Throws<UserError>(() => NoiseSchedule.Create("quadratic"));
+        var error = Assert.Throws<ArgumentException>(() => NoiseSchedule.Create("quadratic"));
         Assert.Contains("'quadratic'", error.Message);
         Assert.Contains("linear, cosine", error.Message);
-        Assert.Throws<UserError>(() => NoiseSchedule.Linear(0));
-        Assert.Throws<UserError>(() => NoiseSchedule.Cosine(-5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => NoiseSchedule.Linear(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => NoiseSchedule.Cosine(-5));
     }
 
     [Theory]

@@ -133,9 +133,9 @@ public class SamplingTests
         Assert.Equal(0.5, ddim.Eta);
         Assert.Equal(50, ddim.Timesteps.Count);
 
-        Assert.Contains("ddpm, ddim", Assert.Throws<UserError>(() => Samplers.Create("euler", schedule, 10)).Message);
-        Assert.Contains("--steps", Assert.Throws<UserError>(() => Samplers.Create("ddim", schedule)).Message);
-        Assert.Contains("--eta", Assert.Throws<UserError>(() => Samplers.Create("ddpm", schedule, eta: 0.5)).Message);
-        Assert.Contains("--steps must be 1000 for DDPM", Assert.Throws<UserError>(() => Samplers.Create("ddpm", schedule, 50)).Message);
+        Assert.Contains("ddpm, ddim", Assert.Throws<ArgumentException>(() => Samplers.Create("euler", schedule, 10)).Message);
+        Assert.Equal("steps", Assert.Throws<ArgumentNullException>(() => Samplers.Create("ddim", schedule)).ParamName);
+        Assert.Equal("eta", Assert.Throws<ArgumentOutOfRangeException>(() => Samplers.Create("ddpm", schedule, eta: 0.5)).ParamName);
+        Assert.Contains("its step count is 1000", Assert.Throws<ArgumentOutOfRangeException>(() => Samplers.Create("ddpm", schedule, 50)).Message);
     }
 }

@@ -37,7 +37,7 @@ public class TimeInputTests
     [Fact]
     public void Unknown_names_are_user_errors_naming_the_file()
     {
-        var error = Assert.Throws<UserError>(() => TimeInput.Parse("seconds", "model.safetensors"));
+        var error = Assert.Throws<InvalidDataException>(() => TimeInput.Parse("seconds", "model.safetensors"));
         Assert.StartsWith("model.safetensors:", error.Message);
         Assert.Contains("'t/T' or 'raw'", error.Message);
     }

@@ -4,14 +4,14 @@ using SpriteDiffusion.Tests.Data;
 
 namespace SpriteDiffusion.Tests.Evaluation;
 
-/// <summary>Every problem a user can cause ends in a UserError that names the file and what to do.</summary>
+/// <summary>Every problem a user can cause ends in an argument or data exception that names the file and what to do.</summary>
 public class EvaluationErrorTests
 {
     [Fact]
     public void MissingResNetModelNamesTheFileAndThePackage()
     {
         using var temp = new TempDir();
-        var e = Assert.Throws<UserError>(() => ResNet18Features.Create(temp.Path));
+        var e = Assert.Throws<FileNotFoundException>(() => ResNet18Features.Create(temp.Path));
         Assert.Contains("ResNet18.onnx", e.Message);
         Assert.Contains(ResNet18Features.PackageName, e.Message);
     }
@@ -19,27 +19,27 @@ public class EvaluationErrorTests
     [Fact]
     public void MissingOnnxFileNamesIt()
     {
-        var e = Assert.Throws<UserError>(() => FeatureNetworks.Open("onnx:/no/such/inception.onnx"));
+        var e = Assert.Throws<FileNotFoundException>(() => FeatureNetworks.Open("onnx:/no/such/inception.onnx"));
         Assert.Contains("/no/such/inception.onnx", e.Message);
     }
 
     [Fact]
-    public void FileThatIsNotAModelIsAUserError()
+    public void FileThatIsNotAModelIsAnInvalidDataError()
     {
         using var temp = new TempDir();
         string path = Path.Combine(temp.Path, "broken.onnx");
         var junk = new byte[300];
         new Random(4).NextBytes(junk);
         File.WriteAllBytes(path, junk);
-        var e = Assert.Throws<UserError>(() => FeatureNetworks.Open("onnx:" + path));
+        var e = Assert.Throws<InvalidDataException>(() => FeatureNetworks.Open("onnx:" + path));
         Assert.Contains(path, e.Message);
     }
 
     [Fact]
-    public void UnknownNetworkAndRangeAreUserErrors()
+    public void UnknownNetworkAndRangeAreArgumentErrors()
     {
-        Assert.Contains("onnx:PATH", Assert.Throws<UserError>(() => FeatureNetworks.Open("inception")).Message);
-        Assert.Contains("imagenet", Assert.Throws<UserError>(() => FeatureNetworks.ParseRange("0-2")).Message);
+        Assert.Contains("onnx:PATH", Assert.Throws<ArgumentException>(() => FeatureNetworks.Open("inception")).Message);
+        Assert.Contains("imagenet", Assert.Throws<ArgumentException>(() => FeatureNetworks.ParseRange("0-2")).Message);
         Assert.Equal(FeatureInputRange.Unit, FeatureNetworks.ParseRange("unit"));
     }
 
@@ -48,7 +48,7 @@ public class EvaluationErrorTests
     {
         using var temp = new TempDir();
         File.WriteAllText(Path.Combine(temp.Path, "notes.txt"), "not an image");
-        var e = Assert.Throws<UserError>(() => ImageFolder.Load(temp.Path));
+        var e = Assert.Throws<InvalidDataException>(() => ImageFolder.Load(temp.Path));
         Assert.Contains(temp.Path, e.Message);
         Assert.Contains("no .png", e.Message);
     }
@@ -56,7 +56,7 @@ public class EvaluationErrorTests
     [Fact]
     public void MissingFolderSaysSo()
     {
-        var e = Assert.Throws<UserError>(() => ImageFolder.Load("/no/such/folder"));
+        var e = Assert.Throws<DirectoryNotFoundException>(() => ImageFolder.Load("/no/such/folder"));
         Assert.Contains("/no/such/folder", e.Message);
     }
 
@@ -67,7 +67,7 @@ public class EvaluationErrorTests
         ImageFolder.Save(ProceduralSprites.Make(3, seed: 1), temp.Path);
         string bad = Path.Combine(temp.Path, "00001.png");
         File.WriteAllBytes(bad, [0x89, (byte)'P', (byte)'N', (byte)'G', 1, 2, 3]);
-        var e = Assert.Throws<UserError>(() => ImageFolder.Load(temp.Path));
+        var e = Assert.Throws<InvalidDataException>(() => ImageFolder.Load(temp.Path));
         Assert.Contains("00001.png", e.Message);
     }
 
@@ -77,7 +77,7 @@ public class EvaluationErrorTests
         using var temp = new TempDir();
         ImageFolder.Save(ProceduralSprites.Make(2, seed: 1), temp.Path);
         Png.Write(Path.Combine(temp.Path, "zz.png"), Png.FromRgb(8, 8, new byte[8 * 8 * 3]));
-        var e = Assert.Throws<UserError>(() => ImageFolder.Load(temp.Path));
+        var e = Assert.Throws<InvalidDataException>(() => ImageFolder.Load(temp.Path));
         Assert.Contains("zz.png", e.Message);
         Assert.Contains("one size", e.Message);
     }
@@ -86,14 +86,14 @@ public class EvaluationErrorTests
     public void OneImageIsTooFewForACovariance()
     {
         var one = new FeatureMatrix([1.0, 2.0, 3.0], 1, 3);
-        Assert.Throws<UserError>(() => FrechetDistance.Statistics(one));
-        Assert.Throws<UserError>(() => KernelInceptionDistance.Compute(one, one));
+        Assert.Throws<ArgumentException>(() => FrechetDistance.Statistics(one));
+        Assert.Throws<ArgumentException>(() => KernelInceptionDistance.Compute(one, one));
     }
 
     [Fact]
     public void GenerationFromAMissingCheckpointNamesIt()
     {
-        var e = Assert.Throws<UserError>(() => GeneratedImages.FromCheckpoint(new GenerationRequest("model.safetensors", "ddim", 100, 0, 0, 10)));
+        var e = Assert.Throws<FileNotFoundException>(() => GeneratedImages.FromCheckpoint(new GenerationRequest("model.safetensors", "ddim", 100, 0, 0, 10)));
         Assert.Contains("model.safetensors", e.Message);
     }
 

@@ -6,7 +6,10 @@ using static SpriteDiffusion.Tests.GradientChecks.Checks;
 
 namespace SpriteDiffusion.Tests.GradientChecks;
 
-/// <summary>BatchNorm2d in training and evaluation mode and GroupNorm, with their affine parameters' gradients.</summary>
+/// <summary>
+/// BatchNorm2d followed by GELU (the fused layer the U-Net runs) in training and evaluation mode,
+/// and GroupNorm, with their affine parameters' gradients.
+/// </summary>
 public class NormGradientTests(ITestOutputHelper output) : GradientCheckTests(output)
 {
     /// <summary>
@@ -22,22 +25,23 @@ public class NormGradientTests(ITestOutputHelper output) : GradientCheckTests(ou
         var rng = Rng.Derive((ulong)seed, 400);
         int b, c, h, w;
         do { b = Draw(rng, 1, 4); c = Draw(rng, 1, 9); h = Draw(rng, 1, 9); w = Draw(rng, 1, 9); } while (b * h * w < MinSetSize);
-        string what = $"BatchNorm2d train seed {seed} x[{b},{c},{h},{w}]";
+        string what = $"BatchNorm2d+GELU train seed {seed} x[{b},{c},{h},{w}]";
         var (x, gamma, beta, gy) = NormInputs(rng, b, c, h * w);
         var runMean = Normal(rng, c, 0.5);
         var runVar = Uniform(rng, c, 0.5, 2);
 
-        var (gx, gg, gbeta) = Norm64.BatchNormTrainBackward(x, gamma, gy, b, c, h * w);
+        var expected = Norm64.BatchNormTrain(x, gamma, beta, b, c, h * w);
+        var gBn = Pointwise64.GeluBackward(expected.Y, gy);
+        var (gx, gg, gbeta) = Norm64.BatchNormTrainBackward(x, gamma, gBn, b, c, h * w);
         double fd = FiniteDifference(what, [("x", x), ("weight", gamma), ("bias", beta)],
-            () => Norm64.BatchNormTrain(x, gamma, beta, b, c, h * w).Y, gy, [gx, gg, gbeta], rng);
+            () => Pointwise64.Gelu(Norm64.BatchNormTrain(x, gamma, beta, b, c, h * w).Y), gy, [gx, gg, gbeta], rng);
 
         var (bn, store) = NewBatchNorm(c, gamma, beta, runMean, runVar);
         var gradsBefore = PrefillGrads(store, rng);
         var xt = ToTensor(x, b, c, h, w);
         var y = Poisoned(b, c, h, w);
-        bn.Forward(xt, y, training: true);
-        var expected = Norm64.BatchNormTrain(x, gamma, beta, b, c, h * w);
-        double ey = AssertClose(what + " y", y.Span, expected.Y);
+        BatchNormGelu.Forward(bn, xt, y, training: true);
+        double ey = AssertClose(what + " y", y.Span, Pointwise64.Gelu(expected.Y));
         // PyTorch's running statistics: momentum 0.1 toward the batch mean and the unbiased variance.
         double eMean = AssertClose(what + " running_mean", bn.RunningMean.Value.Span,
             runMean.Select((m, i) => 0.9 * m + 0.1 * expected.Mean[i]).ToArray());
@@ -46,7 +50,7 @@ public class NormGradientTests(ITestOutputHelper output) : GradientCheckTests(ou
         Assert.Equal(1, bn.BatchesTracked.Count);
 
         var gxt = Poisoned(b, c, h, w);
-        bn.Backward(xt, ToTensor(gy, b, c, h, w), gxt, training: true);
+        BatchNormGelu.Backward(bn, xt, ToTensor(gy, b, c, h, w), gxt, training: true);
         Report(what, fd, ey, eMean, eVar,
             AssertClose(what + " gx", gxt.Span, gx),
             AssertAdded(what + " gweight (added)", bn.Weight.Grad!.Span, gradsBefore[0], gg),
@@ -58,27 +62,29 @@ public class NormGradientTests(ITestOutputHelper output) : GradientCheckTests(ou
     {
         var rng = Rng.Derive((ulong)seed, 500);
         int b = Draw(rng, 1, 4), c = Draw(rng, 1, 9), h = Draw(rng, 1, 9), w = Draw(rng, 1, 9);
-        string what = $"BatchNorm2d eval seed {seed} x[{b},{c},{h},{w}]";
+        string what = $"BatchNorm2d+GELU eval seed {seed} x[{b},{c},{h},{w}]";
         var (x, gamma, beta, gy) = NormInputs(rng, b, c, h * w);
         var runMean = Normal(rng, c, 0.5);
         var runVar = Uniform(rng, c, 0.3, 2);
 
-        var (gx, gg, gbeta) = Norm64.BatchNormEvalBackward(x, gamma, runMean, runVar, gy, b, c, h * w);
+        var normalised = Norm64.BatchNormEval(x, gamma, beta, runMean, runVar, b, c, h * w);
+        var gBn = Pointwise64.GeluBackward(normalised, gy);
+        var (gx, gg, gbeta) = Norm64.BatchNormEvalBackward(x, gamma, runMean, runVar, gBn, b, c, h * w);
         double fd = FiniteDifference(what, [("x", x), ("weight", gamma), ("bias", beta)],
-            () => Norm64.BatchNormEval(x, gamma, beta, runMean, runVar, b, c, h * w), gy, [gx, gg, gbeta], rng);
+            () => Pointwise64.Gelu(Norm64.BatchNormEval(x, gamma, beta, runMean, runVar, b, c, h * w)), gy, [gx, gg, gbeta], rng);
 
         var (bn, store) = NewBatchNorm(c, gamma, beta, runMean, runVar);
         var gradsBefore = PrefillGrads(store, rng);
         var xt = ToTensor(x, b, c, h, w);
         var y = Poisoned(b, c, h, w);
-        bn.Forward(xt, y, training: false);
-        double ey = AssertClose(what + " y", y.Span, Norm64.BatchNormEval(x, gamma, beta, runMean, runVar, b, c, h * w));
+        BatchNormGelu.Forward(bn, xt, y, training: false);
+        double ey = AssertClose(what + " y", y.Span, Pointwise64.Gelu(normalised));
         Assert.Equal(ToFloats(runMean), bn.RunningMean.Value.ToArray());
         Assert.Equal(ToFloats(runVar), bn.RunningVar.Value.ToArray());
         Assert.Equal(0, bn.BatchesTracked.Count);
 
         var gxt = Poisoned(b, c, h, w);
-        bn.Backward(xt, ToTensor(gy, b, c, h, w), gxt, training: false);
+        BatchNormGelu.Backward(bn, xt, ToTensor(gy, b, c, h, w), gxt, training: false);
         Report(what, fd, ey,
             AssertClose(what + " gx", gxt.Span, gx),
             AssertAdded(what + " gweight (added)", bn.Weight.Grad!.Span, gradsBefore[0], gg),

@@ -218,18 +218,11 @@ public class PointwiseGradientTests(ITestOutputHelper output) : GradientCheckTes
 
         var y = Poisoned(b, c, h, w);
         TensorOps.Residual(ToTensor(a, b, c, h, w), ToTensor(bb, b, c, h, w), y);
-        var gat = Poisoned(b, c, h, w);
-        var gbt = Poisoned(b, c, h, w);
-        TensorOps.ResidualBackward(ToTensor(gy, b, c, h, w), gat, gbt);
         var inPlace = ToTensor(gy, b, c, h, w);
-        var gbt2 = Poisoned(b, c, h, w);
-        TensorOps.ResidualBackward(inPlace, inPlace, gbt2);
+        TensorOps.ResidualBackward(inPlace);
         Report(what, fd,
             AssertClose(what + " y", y.Span, Pointwise64.Residual(a, bb)),
-            AssertClose(what + " ga", gat.Span, g),
-            AssertClose(what + " gb", gbt.Span, g),
-            AssertClose(what + " ga written over gy", inPlace.Span, g),
-            AssertClose(what + " gb with ga over gy", gbt2.Span, g));
+            AssertClose(what + " ga = gb, written over gy", inPlace.Span, g));
     }
 
     [Theory, MemberData(nameof(Seeds))]

@@ -103,8 +103,8 @@ public class AnimatedPngTests
         Assert.Equal("IEND", chunks[^1].Type);
 
         png[20] ^= 1; // inside IHDR's data
-        Assert.Contains("CRC", Assert.Throws<UserError>(() => PngChunks.Read(png, "skia.png")).Message);
-        Assert.Contains("truncated", Assert.Throws<UserError>(() => PngChunks.Read(png.AsSpan(0, 30), "cut.png")).Message);
-        Assert.Contains("signature", Assert.Throws<UserError>(() => PngChunks.Read([1, 2, 3], "junk.png")).Message);
+        Assert.Contains("CRC", Assert.Throws<InvalidDataException>(() => PngChunks.Read(png, "skia.png")).Message);
+        Assert.Contains("truncated", Assert.Throws<InvalidDataException>(() => PngChunks.Read(png.AsSpan(0, 30), "cut.png")).Message);
+        Assert.Contains("signature", Assert.Throws<InvalidDataException>(() => PngChunks.Read([1, 2, 3], "junk.png")).Message);
     }
 }

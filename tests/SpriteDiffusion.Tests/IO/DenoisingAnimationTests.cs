@@ -32,7 +32,7 @@ public class DenoisingAnimationTests
     [InlineData(0)]
     [InlineData(11)]
     public void Frame_counts_outside_the_steps_are_user_errors(int frames) =>
-        Assert.Contains("--frames", Assert.Throws<UserError>(() => new DenoisingAnimation(10, frames, count: 1, size: 16)).Message);
+        Assert.Equal("frames", Assert.Throws<ArgumentOutOfRangeException>(() => new DenoisingAnimation(10, frames, count: 1, size: 16)).ParamName);
 
     [Fact]
     public void Frames_are_the_still_grid_of_the_chosen_steps_and_the_last_is_held()

@@ -80,16 +80,16 @@ public class SafetensorsTests : IDisposable
     public void MissingTensorNamesFileAndTensor()
     {
         string path = WriteSample("sample.safetensors");
-        var e = Assert.Throws<UserError>(() => SafetensorsFile.Read(path)["nope"]);
+        var e = Assert.Throws<InvalidDataException>(() => SafetensorsFile.Read(path)["nope"]);
         Assert.Contains(path, e.Message);
         Assert.Contains("nope", e.Message);
     }
 
     [Fact]
-    public void IntegersFromAFloatTensorIsAUserError()
+    public void IntegersFromAFloatTensorIsAnInvalidDataError()
     {
         string path = WriteSample("sample.safetensors");
-        var e = Assert.Throws<UserError>(() => SafetensorsFile.Read(path)["w"].ToInt64());
+        var e = Assert.Throws<InvalidDataException>(() => SafetensorsFile.Read(path)["w"].ToInt64());
         Assert.Contains("'w'", e.Message);
     }
 
@@ -176,10 +176,10 @@ public class SafetensorsTests : IDisposable
         AssertCorrupt("meta.safetensors", Build("{\"__metadata__\":{\"n\":3}}", 0), "not a string");
 
     [Fact]
-    public void MissingFileIsAUserError()
+    public void MissingFileIsNamed()
     {
         string path = PathOf("absent.safetensors");
-        var e = Assert.Throws<UserError>(() => SafetensorsFile.Read(path));
+        var e = Assert.Throws<FileNotFoundException>(() => SafetensorsFile.Read(path));
         Assert.Contains(path, e.Message);
     }
 
@@ -187,7 +187,7 @@ public class SafetensorsTests : IDisposable
     {
         string path = PathOf(fileName);
         File.WriteAllBytes(path, bytes);
-        var e = Assert.Throws<UserError>(() => SafetensorsFile.Read(path));
+        var e = Assert.Throws<InvalidDataException>(() => SafetensorsFile.Read(path));
         Assert.Contains(path, e.Message);
         Assert.Contains(expectedFragment, e.Message);
     }

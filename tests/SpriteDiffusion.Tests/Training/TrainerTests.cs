@@ -74,8 +74,8 @@ public class TrainerTests
         var png = Png.Read(Path.Combine(run, Trainer.PlotFile));
         Assert.True(png.Width >= 400);
 
-        var again = Assert.Throws<UserError>(() => new Trainer(Tiny(run), new Quiet()).Run(CancellationToken.None));
-        Assert.Contains("--resume", again.Message);
+        var again = Assert.Throws<IOException>(() => new Trainer(Tiny(run), new Quiet()).Run(CancellationToken.None));
+        Assert.Contains("already holds a training run", again.Message);
     }
 
     [Fact]
@@ -83,17 +83,33 @@ public class TrainerTests
     {
         using var dir = new TempDir();
         string run = dir.File("run");
-        // Epoch 1 finishes (6 steps of 16 from 108 training images), then step 9 reports NaN.
-        Trainer.LossOverride = (step, loss) => step == 9 ? double.NaN : loss;
-        try
-        {
-            var e = Assert.Throws<UserError>(() => new Trainer(Tiny(run), new Quiet()).Run(CancellationToken.None));
-            Assert.Contains("NaN", e.Message);
-            Assert.Contains(Trainer.LastFile, e.Message);
-        }
-        finally { Trainer.LossOverride = null; }
+        new Trainer(Tiny(run) with { Epochs = 1 }, new Quiet()).Run(CancellationToken.None);
+        // A finite but huge output weight: the next forward pass overflows, as a run that blew up would.
+        string resume = Path.Combine(run, Trainer.ResumeFile);
+        RewriteTensor(resume, "out.3.weight", v => v * 3e38f);
+
+        var e = Assert.Throws<TrainingDivergedException>(() => new Trainer(Tiny(run), new Quiet()).Run(CancellationToken.None, resume: true));
+        Assert.False(double.IsFinite(e.Loss));
+        Assert.Equal((2, 1), (e.Epoch, e.Batch));
+        Assert.Equal(Path.Combine(run, Trainer.LastFile), e.LastGoodCheckpoint);
+        Assert.Contains(Trainer.LastFile, e.Message);
         var (_, info) = Checkpoint.Load(Path.Combine(run, Trainer.LastFile));
         Assert.Equal(1, info.Epoch);
+    }
+
+    /// <summary>Writes the file again with one float tensor mapped through <paramref name="change"/>.</summary>
+    private static void RewriteTensor(string path, string name, Func<float, float> change)
+    {
+        var file = SafetensorsFile.Read(path);
+        var writer = new SafetensorsWriter();
+        foreach (var (key, value) in file.Metadata) writer.Metadata[key] = value;
+        foreach (string n in file.Names)
+        {
+            var t = file[n];
+            if (t.DType == "I64") writer.AddInt64(n, t.ToInt64(), t.Shape);
+            else writer.Add(n, n == name ? t.ToFloat32().Select(change).ToArray() : t.ToFloat32(), t.Shape);
+        }
+        writer.Save(path);
     }
 
     [Fact]
@@ -119,9 +135,9 @@ public class TrainerTests
         Assert.False(TrainingOptions.SeedPreset.Conditional);
         Assert.Equal(0, TrainingOptions.SeedPreset.EmaDecay);
         Assert.True(TrainingOptions.Cpu.Conditional);
-        Assert.Throws<UserError>(() => (TrainingOptions.Cpu with { EmaDecay = 1 }).Validate());
-        Assert.Throws<UserError>(() => (TrainingOptions.Cpu with { ContextDropout = 1.5 }).Validate());
-        Assert.Contains("cosine", Assert.Throws<UserError>(() => (TrainingOptions.Cpu with { Schedule = "sigmoid" }).Validate()).Message);
+        Assert.Equal(nameof(TrainingOptions.EmaDecay), Assert.Throws<ArgumentOutOfRangeException>(() => (TrainingOptions.Cpu with { EmaDecay = 1 }).Validate()).ParamName);
+        Assert.Equal(nameof(TrainingOptions.ContextDropout), Assert.Throws<ArgumentOutOfRangeException>(() => (TrainingOptions.Cpu with { ContextDropout = 1.5 }).Validate()).ParamName);
+        Assert.Contains("cosine", Assert.Throws<ArgumentOutOfRangeException>(() => (TrainingOptions.Cpu with { Schedule = "sigmoid" }).Validate()).Message);
     }
 
     [Fact]
@@ -131,9 +147,9 @@ public class TrainerTests
         string run = dir.File("run");
         using var cts = new CancellationTokenSource();
         new Trainer(Tiny(run), new CancelAfter(2, cts)).Run(cts.Token);
-        var noAverage = Assert.Throws<UserError>(() => new Trainer(Tiny(run) with { EmaDecay = 0 }, new Quiet()).Run(CancellationToken.None, resume: true));
-        Assert.Contains("--ema-decay", noAverage.Message);
-        Assert.Throws<UserError>(() => new Trainer(Tiny(run) with { Conditional = false }, new Quiet()).Run(CancellationToken.None, resume: true));
+        var noAverage = Assert.Throws<InvalidDataException>(() => new Trainer(Tiny(run) with { EmaDecay = 0 }, new Quiet()).Run(CancellationToken.None, resume: true));
+        Assert.Contains("the same EMA decay", noAverage.Message);
+        Assert.Throws<InvalidDataException>(() => new Trainer(Tiny(run) with { Conditional = false }, new Quiet()).Run(CancellationToken.None, resume: true));
 
         // A config.json from before conditional training and the average lacks both keys.
         File.WriteAllText(dir.File("old.json"), "{\"n_feat\": 8, \"epochs\": 3}");
@@ -152,7 +168,7 @@ public class TrainerTests
         Assert.Equal(3, o.Epochs);
         Assert.Equal(128, o.BatchSize);
         File.WriteAllText(dir.File("bad.json"), "{\"n_fet\": 32}");
-        Assert.Contains("n_fet", Assert.Throws<UserError>(() => TrainingOptions.Cpu.Overlay(dir.File("bad.json"))).Message);
-        Assert.Throws<UserError>(() => (TrainingOptions.Cpu with { LearningRate = -1 }).Validate());
+        Assert.Contains("n_fet", Assert.Throws<InvalidDataException>(() => TrainingOptions.Cpu.Overlay(dir.File("bad.json"))).Message);
+        Assert.Equal(nameof(TrainingOptions.LearningRate), Assert.Throws<ArgumentOutOfRangeException>(() => (TrainingOptions.Cpu with { LearningRate = -1 }).Validate()).ParamName);
     }
 }

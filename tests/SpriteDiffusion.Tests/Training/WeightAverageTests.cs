@@ -14,8 +14,8 @@ public class WeightAverageTests
         Assert.Equal(0.1, ema.DecayAt(0), 12);
         Assert.Equal(11.0 / 20.0, ema.DecayAt(10), 12);
         Assert.Equal(0.995, ema.DecayAt(100_000), 12);
-        Assert.Throws<UserError>(() => new WeightAverage(model.Store, 1.0));
-        Assert.Throws<UserError>(() => new WeightAverage(model.Store, 0.0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WeightAverage(model.Store, 1.0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WeightAverage(model.Store, 0.0));
     }
 
     [Fact]

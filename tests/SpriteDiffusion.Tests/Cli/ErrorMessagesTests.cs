@@ -1,0 +1,55 @@
+using SpriteDiffusion.Cli;
+using SpriteDiffusion.Diffusion;
+using SpriteDiffusion.Runs;
+
+namespace SpriteDiffusion.Tests.Cli;
+
+/// <summary>The library speaks in its own terms; the command line alone turns parameters into flags.</summary>
+public class ErrorMessagesTests
+{
+    [Fact]
+    public void ASamplerArgumentBecomesItsFlag()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new DdimSampler(NoiseSchedule.Linear(), 50, eta: 2));
+        Assert.Equal("--eta: DDIM's eta must be between 0 and 1 (got 2): 0 is deterministic, 1 is as noisy as DDPM's posterior.",
+            ErrorMessages.ForUser(e, "sample"));
+    }
+
+    [Fact]
+    public void TheSameParameterNamesTheFlagOfTheCommandThatRan()
+    {
+        var e = new ArgumentOutOfRangeException(nameof(TrainingOptions.BatchSize), "too big");
+        Assert.Equal("--batch: too big", ErrorMessages.ForUser(e, "train"));
+        Assert.Equal("--feature-batch: too big", ErrorMessages.ForUser(e, "evaluate"));
+        Assert.Equal("--method: no such sampler", ErrorMessages.ForUser(new ArgumentException("no such sampler", "name"), "sample"));
+        Assert.Equal("--preset: no such preset", ErrorMessages.ForUser(new ArgumentException("no such preset", "name"), "train"));
+    }
+
+    [Fact]
+    public void EveryTrainingOptionHasAFlag()
+    {
+        foreach (var bad in new[]
+        {
+            TrainingOptions.Cpu with { NFeat = 12 }, TrainingOptions.Cpu with { Epochs = 0 }, TrainingOptions.Cpu with { BatchSize = 0 },
+            TrainingOptions.Cpu with { LearningRate = 2 }, TrainingOptions.Cpu with { ValidationFraction = 0 }, TrainingOptions.Cpu with { Timesteps = 1 },
+            TrainingOptions.Cpu with { Schedule = "x" }, TrainingOptions.Cpu with { TimeInput = "x" }, TrainingOptions.Cpu with { Limit = 1 },
+            TrainingOptions.Cpu with { Samples = -1 }, TrainingOptions.Cpu with { DdimSteps = 0 }, TrainingOptions.Cpu with { ContextDropout = 2 },
+            TrainingOptions.Cpu with { EmaDecay = 1 }, TrainingOptions.Cpu with { Threads = 0 },
+        })
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(bad.Validate);
+            Assert.Matches("^--[a-z-]+: ", ErrorMessages.ForUser(e, "train"));
+            Assert.DoesNotContain("--", e.Message);
+        }
+    }
+
+    [Fact]
+    public void DataAndFileProblemsPrintAsTheyAreAndBugsAreNotHidden()
+    {
+        Assert.Equal("x.npy: truncated", ErrorMessages.ForUser(new InvalidDataException("x.npy: truncated"), "train"));
+        Assert.Equal("run: exists", ErrorMessages.ForUser(new IOException("run: exists"), "train"));
+        Assert.Contains("(--lr)", ErrorMessages.ForUser(new TrainingDivergedException(double.NaN, 2, 1, "run/last.safetensors"), "train"));
+        Assert.Null(ErrorMessages.ForUser(new NullReferenceException(), "train"));
+        Assert.Null(ErrorMessages.ForUser(new InvalidOperationException("a bug"), "sample"));
+    }
+}
