@@ -10,6 +10,10 @@ namespace SpriteDiffusion.Diffusion;
 public sealed class NoiseSchedule
 {
     public const int DefaultTimesteps = 1000;
+    /// <summary>The seed's linear schedule runs from this beta ...</summary>
+    public const double DefaultBetaStart = 1e-4;
+    /// <summary>... to this one (SPEC section 3).</summary>
+    public const double DefaultBetaEnd = 0.02;
     public const string LinearName = "linear";
     public const string CosineName = "cosine";
 
@@ -59,7 +63,7 @@ public sealed class NoiseSchedule
         };
 
     /// <summary>Ho et al.'s schedule: beta = linspace(betaStart, betaEnd, T).</summary>
-    public static NoiseSchedule Linear(int timesteps = DefaultTimesteps, double betaStart = 1e-4, double betaEnd = 0.02)
+    public static NoiseSchedule Linear(int timesteps = DefaultTimesteps, double betaStart = DefaultBetaStart, double betaEnd = DefaultBetaEnd)
     {
         CheckTimesteps(timesteps);
         if (!(betaStart > 0 && betaEnd < 1 && betaStart <= betaEnd))

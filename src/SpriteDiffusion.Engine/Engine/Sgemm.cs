@@ -35,28 +35,6 @@ public static unsafe class Sgemm
         GemmDriver.Multiply(ChooseKernel(n), GemmDriver.PanelSource.Auto, GemmDriver.PanelSource.Auto, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
     }
 
-    /// <summary>
-    /// Naive triple loop with the same contract, for tests: sums in double precision and rounds
-    /// once, so it is closer to the exact product than any float32 summation order.
-    /// </summary>
-    public static void MultiplyReference(bool transA, bool transB, int m, int n, int k,
-        float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
-    {
-        Validate(transA, transB, m, n, k, lda, ldb, ldc);
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
-            {
-                double sum = accumulate ? c[(nint)i * ldc + j] : 0.0;
-                for (int p = 0; p < k; p++)
-                {
-                    float x = transA ? a[(nint)p * lda + i] : a[(nint)i * lda + p];
-                    float y = transB ? b[(nint)j * ldb + p] : b[(nint)p * ldb + j];
-                    sum += (double)x * y;
-                }
-                c[(nint)i * ldc + j] = (float)sum;
-            }
-    }
-
     // A 32-wide kernel would waste half its work on the 16-column products of 4x4 images.
     internal static GemmKernel ChooseKernel(int n) =>
         HasAvx512 && n > Kernel6x16.NR ? GemmKernel.Avx512 : HasAvx2 ? GemmKernel.Avx2 : GemmKernel.Scalar;

@@ -12,12 +12,12 @@ namespace SpriteDiffusion.Checkpoints;
 public sealed record CheckpointInfo
 {
     public required UNetConfig Model { get; init; }
-    public string Schedule { get; init; } = "linear";
-    public int Timesteps { get; init; } = 1000;
-    public double BetaStart { get; init; } = 1e-4;
-    public double BetaEnd { get; init; } = 0.02;
+    public string Schedule { get; init; } = NoiseSchedule.LinearName;
+    public int Timesteps { get; init; } = NoiseSchedule.DefaultTimesteps;
+    public double BetaStart { get; init; } = NoiseSchedule.DefaultBetaStart;
+    public double BetaEnd { get; init; } = NoiseSchedule.DefaultBetaEnd;
     /// <summary>"t/T" (the default: t divided by T) or "raw" (the integer t as a float, as the seed did).</summary>
-    public string TimeInput { get; init; } = "t/T";
+    public string TimeInput { get; init; } = Diffusion.TimeInput.NormalizedName;
     public string[] ClassNames { get; init; } = [];
     /// <summary>Trained with one-hot class contexts (and null-context dropout), so it can be sampled per class with guidance.</summary>
     public bool Conditional { get; init; }
@@ -166,10 +166,10 @@ public static class Checkpoint
         return new CheckpointInfo
         {
             Model = config,
-            Schedule = Get("schedule", "linear"),
-            Timesteps = GetInt("timesteps", 1000),
-            BetaStart = GetDouble("beta_start") ?? 1e-4,
-            BetaEnd = GetDouble("beta_end") ?? 0.02,
+            Schedule = Get("schedule", NoiseSchedule.LinearName),
+            Timesteps = GetInt("timesteps", NoiseSchedule.DefaultTimesteps),
+            BetaStart = GetDouble("beta_start") ?? NoiseSchedule.DefaultBetaStart,
+            BetaEnd = GetDouble("beta_end") ?? NoiseSchedule.DefaultBetaEnd,
             TimeInput = timeInput,
             ClassNames = classes,
             Conditional = Get("conditional", "false") == "true",

@@ -146,6 +146,12 @@ public sealed class SpriteDataset
     /// validation (rounded, at least one of each side when there are two images or more).
     /// Both parts keep the original order.
     /// </summary>
+    /// <summary>The share of images held out for validation, as the seed does (SPEC section 4).</summary>
+    public const double DefaultValidationFraction = 0.1;
+
+    /// <summary>The seed of that draw (the seed project uses 42).</summary>
+    public const int DefaultSplitSeed = 42;
+
     public (SpriteDataset Train, SpriteDataset Validation) Split(double validationFraction, int seed)
     {
         if (!(validationFraction >= 0 && validationFraction < 1))

@@ -74,14 +74,14 @@ public static class GeneratedImages
     }
 
     /// <summary>
-    /// Up to <paramref name="maxCount"/> images of the validation split (10 %, seed 42, as the
-    /// trainer draws it) of the data set in <paramref name="dataDirectory"/> (null: the bundled
+    /// Up to <paramref name="maxCount"/> images of the validation split (the trainer's default
+    /// fraction and seed) of the data set in <paramref name="dataDirectory"/> (null: the bundled
     /// one), with their class labels.
     /// </summary>
     public static (ImageSet Images, int[] Labels) ValidationSplit(string? dataDirectory, int maxCount)
     {
         var data = SpriteDataset.LoadDirectory(dataDirectory ?? BundledData.DefaultDirectory);
-        var validation = data.Split(0.1, 42).Validation;
+        var validation = data.Split(SpriteDataset.DefaultValidationFraction, SpriteDataset.DefaultSplitSeed).Validation;
         var set = new ImageSet(validation.Images, validation.Count, validation.Channels, validation.ImageSize).Take(maxCount);
         return (set, validation.Labels.Take(set.Count).ToArray());
     }

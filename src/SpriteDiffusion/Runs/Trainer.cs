@@ -78,18 +78,20 @@ public sealed class Trainer
         var objective = new NoiseObjective(model, adam, schedule, TimeInput.Parse(_o.TimeInput, "the training options"));
         var ema = _o.EmaDecay > 0 ? new WeightAverage(model.Store, _o.EmaDecay) : null;
         var rng = new Rng(_o.Seed ^ 0x5EED_0000_0000_0001UL);
+        var state = new RunState(model, adam, rng, ema, all.ClassNames);
         var loader = new BatchLoader(train, batch, (int)(_o.Seed % int.MaxValue), _o.Flip, dropLast: true);
         var validationLoader = new BatchLoader(validation, batch, 0, flip: false, dropLast: false);
 
-        int startEpoch = 0, startBatch = 0;
-        double bestValidation = double.PositiveInfinity, partialLoss = 0;
+        var start = new ResumePoint(0, 0, 0, double.PositiveInfinity, 0);
         string resumePath = Path.Combine(OutputDirectory, ResumeFile);
         if (resume)
         {
-            (startEpoch, startBatch, bestValidation, partialLoss) = Resume(resumePath, model, adam, rng, ema);
+            start = Resume(resumePath, state);
             LoadHistory();
         }
         else File.Delete(Path.Combine(OutputDirectory, LogFile));
+        int startEpoch = start.Epoch, startBatch = start.Batch;
+        double bestValidation = start.BestValidation, partialLoss = start.PartialLoss;
         AtomicFile.WriteAllText(Path.Combine(OutputDirectory, ConfigFile), _o.ToJson());
 
         _observer.OnStart(new TrainingPlan(train.Count, validation.Count, loader.BatchesPerEpoch, _o.Epochs, startEpoch, startBatch, model.Store.ParameterCount, dataDir));
@@ -113,7 +115,7 @@ public sealed class Trainer
             {
                 if (cancel.IsCancellationRequested)
                 {
-                    SaveResume(resumePath, model, adam, rng, ema, config, all.ClassNames, epoch, b, step, bestValidation, lossSum);
+                    SaveResume(resumePath, state, new ResumePoint(epoch, b, step, bestValidation, lossSum));
                     Log($"interrupted at epoch {epoch + 1}, batch {b}: saved {resumePath}; resume the run to continue");
                     return Result(true, epoch, bestValidation, throughput, imagesSeen);
                 }
@@ -144,7 +146,7 @@ public sealed class Trainer
             var info = Info(config, all.ClassNames, epoch + 1, step, sampledLoss, trainLoss);
             Checkpoint.Save(Path.Combine(OutputDirectory, LastFile), model, info, ema);
             if (best) Checkpoint.Save(Path.Combine(OutputDirectory, BestFile), model, info, ema);
-            SaveResume(resumePath, model, adam, rng, ema, config, all.ClassNames, epoch + 1, 0, step, bestValidation, 0);
+            SaveResume(resumePath, state, new ResumePoint(epoch + 1, 0, step, bestValidation, 0));
             _history.Add(new(epoch + 1, trainLoss, validationLoss, epochClock.Elapsed.TotalSeconds, averageLoss));
             WriteLosses();
             double ips = loader.BatchesPerEpoch * batch / epochClock.Elapsed.TotalSeconds;
@@ -186,31 +188,37 @@ public sealed class Trainer
         Extra = new() { ["data"] = _o.Data ?? BundledData.RelativePath, ["seed"] = _o.Seed.ToString(CultureInfo.InvariantCulture), ["batch_size"] = _o.BatchSize.ToString(CultureInfo.InvariantCulture) },
     };
 
-    private void SaveResume(string path, UNet model, Adam adam, Rng rng, WeightAverage? ema, UNetConfig config, string[] classes, int epoch, int batchInEpoch, long step, double best, double partialLoss)
+    /// <summary>What a run trains and draws from: everything a resume checkpoint holds besides its position.</summary>
+    private sealed record RunState(UNet Model, Adam Adam, Rng Rng, WeightAverage? Average, string[] ClassNames);
+
+    /// <summary>Where a run stands: the next batch to train, and what the finished part of the run found.</summary>
+    private readonly record struct ResumePoint(int Epoch, int Batch, long Step, double BestValidation, double PartialLoss);
+
+    private void SaveResume(string path, RunState state, ResumePoint at)
     {
-        var info = Info(config, classes, epoch, step, null, null) with
+        var info = Info(state.Model.Config, state.ClassNames, at.Epoch, at.Step, null, null) with
         {
             Extra = new()
             {
-                ["resume_epoch"] = epoch.ToString(CultureInfo.InvariantCulture),
-                ["resume_batch"] = batchInEpoch.ToString(CultureInfo.InvariantCulture),
-                ["best_validation_loss"] = best.ToString("R", CultureInfo.InvariantCulture),
-                ["partial_loss_sum"] = partialLoss.ToString("R", CultureInfo.InvariantCulture),
+                ["resume_epoch"] = at.Epoch.ToString(CultureInfo.InvariantCulture),
+                ["resume_batch"] = at.Batch.ToString(CultureInfo.InvariantCulture),
+                ["best_validation_loss"] = at.BestValidation.ToString("R", CultureInfo.InvariantCulture),
+                ["partial_loss_sum"] = at.PartialLoss.ToString("R", CultureInfo.InvariantCulture),
             },
         };
-        Checkpoint.SaveResumable(path, model, adam, info, rng.GetState(), ema);
+        Checkpoint.SaveResumable(path, state.Model, state.Adam, info, state.Rng.GetState(), state.Average);
     }
 
-    private (int Epoch, int Batch, double Best, double Partial) Resume(string path, UNet model, Adam adam, Rng rng, WeightAverage? ema)
+    private ResumePoint Resume(string path, RunState state)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: nothing to resume (no resume checkpoint in this output folder). Start a new run instead.");
-        var (info, rngState) = Checkpoint.LoadResumable(path, model, adam, ema);
+        var (info, rngState) = Checkpoint.LoadResumable(path, state.Model, state.Adam, state.Average);
         if (info.Conditional != _o.Conditional)
             throw new InvalidDataException($"{path}: the run was trained {(info.Conditional ? "conditional" : "unconditional")}; resume it with the same conditioning (the run's config.json has it).");
-        rng.SetState(rngState);
+        state.Rng.SetState(rngState);
         double Get(string key) => double.Parse(info.Extra[key], CultureInfo.InvariantCulture);
-        return ((int)Get("resume_epoch"), (int)Get("resume_batch"), Get("best_validation_loss"), Get("partial_loss_sum"));
+        return new ResumePoint((int)Get("resume_epoch"), (int)Get("resume_batch"), info.Step, Get("best_validation_loss"), Get("partial_loss_sum"));
     }
 
     private void LoadHistory()

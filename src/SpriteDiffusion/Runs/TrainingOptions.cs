@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using SpriteDiffusion.Data;
+using SpriteDiffusion.Diffusion;
 
 namespace SpriteDiffusion.Runs;
 
@@ -12,13 +14,13 @@ public sealed record TrainingOptions
     public int Epochs { get; init; } = 12;
     public int BatchSize { get; init; } = 64;
     public double LearningRate { get; init; } = 1e-3;
-    public double ValidationFraction { get; init; } = 0.1;
-    public int SplitSeed { get; init; } = 42;
+    public double ValidationFraction { get; init; } = SpriteDataset.DefaultValidationFraction;
+    public int SplitSeed { get; init; } = SpriteDataset.DefaultSplitSeed;
     public ulong Seed { get; init; }
     public bool Flip { get; init; } = true;
-    public string Schedule { get; init; } = "linear";
-    public int Timesteps { get; init; } = 1000;
-    public string TimeInput { get; init; } = "t/T";
+    public string Schedule { get; init; } = NoiseSchedule.LinearName;
+    public int Timesteps { get; init; } = NoiseSchedule.DefaultTimesteps;
+    public string TimeInput { get; init; } = Diffusion.TimeInput.NormalizedName;
     /// <summary>Feed each image's one-hot class to the context input (classifier-free guidance needs it).</summary>
     public bool Conditional { get; init; } = true;
     /// <summary>Chance that a conditional image trains with the null (all-zeros) context instead, so one model also samples unconditionally.</summary>
@@ -103,8 +105,8 @@ public sealed record TrainingOptions
         if (!(LearningRate > 0 && LearningRate < 1)) throw new ArgumentOutOfRangeException(nameof(LearningRate), $"the learning rate must be between 0 and 1 (got {LearningRate}).");
         if (!(ValidationFraction > 0 && ValidationFraction < 1)) throw new ArgumentOutOfRangeException(nameof(ValidationFraction), $"the validation fraction must be between 0 and 1 (got {ValidationFraction}).");
         if (Timesteps < 2 || Timesteps > 100_000) throw new ArgumentOutOfRangeException(nameof(Timesteps), $"the number of timesteps must be between 2 and 100000 (got {Timesteps}).");
-        if (!Diffusion.NoiseSchedule.Names.Contains(Schedule)) throw new ArgumentOutOfRangeException(nameof(Schedule), $"the noise schedule must be one of {string.Join(", ", Diffusion.NoiseSchedule.Names)} (got '{Schedule}').");
-        if (TimeInput is not ("t/T" or "raw")) throw new ArgumentOutOfRangeException(nameof(TimeInput), $"the time input must be 't/T' or 'raw' (got '{TimeInput}').");
+        if (!NoiseSchedule.Names.Contains(Schedule)) throw new ArgumentOutOfRangeException(nameof(Schedule), $"the noise schedule must be one of {string.Join(", ", NoiseSchedule.Names)} (got '{Schedule}').");
+        if (TimeInput is not (Diffusion.TimeInput.NormalizedName or Diffusion.TimeInput.RawName)) throw new ArgumentOutOfRangeException(nameof(TimeInput), $"the time input must be '{Diffusion.TimeInput.NormalizedName}' or '{Diffusion.TimeInput.RawName}' (got '{TimeInput}').");
         if (Limit is < 2) throw new ArgumentOutOfRangeException(nameof(Limit), $"the image limit must be at least 2 images (got {Limit}).");
         if (Samples < 0 || Samples > 1024) throw new ArgumentOutOfRangeException(nameof(Samples), $"the sample count must be between 0 and 1024 (got {Samples}).");
         if (DdimSteps < 1 || DdimSteps > Timesteps) throw new ArgumentOutOfRangeException(nameof(DdimSteps), $"the DDIM step count must be between 1 and {Timesteps} (got {DdimSteps}).");

@@ -40,7 +40,7 @@ public unsafe class SgemmTests
         {
             var c = (float[])C0.Clone();
             fixed (float* a = A, b = B, pc = c)
-                Sgemm.MultiplyReference(TransA, TransB, M, N, K, a, Lda, b, Ldb, pc, Ldc, Accumulate);
+                ReferenceProduct.MultiplyReference(TransA, TransB, M, N, K, a, Lda, b, Ldb, pc, Ldc, Accumulate);
             return c;
         }
 
@@ -260,4 +260,31 @@ public unsafe class SgemmTests
         fixed (float* pa = a, pb = b, pc = c)
             Sgemm.Multiply(transA, transB, 3, 3, 4, pa, lda, pb, ldb, pc, ldc, false);
     }
+}
+
+/// <summary>The SGEMM contract computed the plain way, in double precision: what the kernels are checked against.</summary>
+internal static class ReferenceProduct
+{
+    /// <summary>
+    /// Naive triple loop with the same contract, sums in double precision and rounds
+    /// once, so it is closer to the exact product than any float32 summation order.
+    /// </summary>
+    public static unsafe void MultiplyReference(bool transA, bool transB, int m, int n, int k,
+        float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+    {
+        Sgemm.Validate(transA, transB, m, n, k, lda, ldb, ldc);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double sum = accumulate ? c[(nint)i * ldc + j] : 0.0;
+                for (int p = 0; p < k; p++)
+                {
+                    float x = transA ? a[(nint)p * lda + i] : a[(nint)i * lda + p];
+                    float y = transB ? b[(nint)j * ldb + p] : b[(nint)p * ldb + j];
+                    sum += (double)x * y;
+                }
+                c[(nint)i * ldc + j] = (float)sum;
+            }
+    }
+
 }
