@@ -41,7 +41,7 @@ internal static class DataCommand
             var options = new ImportOptions
             {
                 ImageSize = parse.GetValue(size),
-                Background = Rgb.Parse(parse.GetValue(background)!),
+                Background = RgbColor.Parse(parse.GetValue(background)!),
                 SkipBadFiles = parse.GetValue(onError) == "skip",
                 ClassName = parse.GetValue(className),
             };

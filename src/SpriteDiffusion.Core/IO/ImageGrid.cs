@@ -8,14 +8,14 @@ namespace SpriteDiffusion.IO;
 /// </summary>
 public static class ImageGrid
 {
-    public static readonly Rgb DefaultGapColor = new(40, 40, 40);
+    public static readonly RgbColor DefaultGapColor = new(40, 40, 40);
 
     /// <summary>
     /// Rows of tiles, each tile height x width x RGB bytes; rows may differ in length (short rows
     /// are padded with the gap colour).
     /// </summary>
     public static RgbaImage Compose(IReadOnlyList<IReadOnlyList<byte[]>> rows, int tileWidth, int tileHeight,
-        int scale = 4, int gap = 1, Rgb? gapColor = null)
+        int scale = 4, int gap = 1, RgbColor? gapColor = null)
     {
         if (tileWidth < 1 || tileHeight < 1) throw new ArgumentOutOfRangeException(nameof(tileWidth), "Tiles must be at least 1x1.");
         if (scale < 1) throw new ArgumentOutOfRangeException(nameof(scale), "The scale must be at least 1.");
@@ -49,7 +49,7 @@ public static class ImageGrid
 
     /// <summary>Tiles in reading order, <paramref name="columns"/> to a row.</summary>
     public static RgbaImage Compose(IReadOnlyList<byte[]> tiles, int columns, int tileWidth, int tileHeight,
-        int scale = 4, int gap = 1, Rgb? gapColor = null)
+        int scale = 4, int gap = 1, RgbColor? gapColor = null)
     {
         if (columns < 1) throw new ArgumentOutOfRangeException(nameof(columns), "At least one column is needed.");
         var rows = tiles.Chunk(columns).Select(r => (IReadOnlyList<byte[]>)r).ToList();
@@ -61,7 +61,7 @@ public static class ImageGrid
     /// with clamp((x + 1) / 2, 0, 1) * 255.
     /// </summary>
     public static RgbaImage FromChw(ReadOnlySpan<float> images, int count, int size, int columns,
-        int scale = 4, int gap = 1, Rgb? gapColor = null)
+        int scale = 4, int gap = 1, RgbColor? gapColor = null)
     {
         int length = 3 * size * size;
         if (images.Length < count * length)
@@ -108,25 +108,4 @@ public static class ImageGrid
             }
         }
     }
-}
-
-/// <summary>An opaque colour.</summary>
-public readonly record struct Rgb(byte R, byte G, byte B)
-{
-    public static readonly Rgb White = new(255, 255, 255);
-    public static readonly Rgb Black = new(0, 0, 0);
-
-    /// <summary>"white", "black", "#rrggbb" or "rrggbb".</summary>
-    public static Rgb Parse(string text)
-    {
-        string t = text.Trim();
-        if (t.Equals("white", StringComparison.OrdinalIgnoreCase)) return White;
-        if (t.Equals("black", StringComparison.OrdinalIgnoreCase)) return Black;
-        if (t.StartsWith('#')) t = t[1..];
-        if (t.Length == 6 && uint.TryParse(t, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out uint v))
-            return new Rgb((byte)(v >> 16), (byte)(v >> 8), (byte)v);
-        throw new ArgumentException($"'{text}' is not a colour; use white, black or a hex colour like #ff00ff.", nameof(text));
-    }
-
-    public override string ToString() => $"#{R:x2}{G:x2}{B:x2}";
 }

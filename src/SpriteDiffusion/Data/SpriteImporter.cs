@@ -7,7 +7,7 @@ public sealed record ImportOptions
     /// <summary>Side of the square sprites written; a positive multiple of 4.</summary>
     public int ImageSize { get; init; } = 16;
     /// <summary>Transparent pixels are composited onto this colour.</summary>
-    public Rgb Background { get; init; } = Rgb.White;
+    public RgbColor Background { get; init; } = RgbColor.White;
     /// <summary>Skip (and report) corrupt, non-PNG or unusable files instead of failing the run.</summary>
     public bool SkipBadFiles { get; init; }
     /// <summary>The class name when there is only one class (a flat folder, a sheet without an index).</summary>

@@ -9,7 +9,7 @@ namespace SpriteDiffusion.Data;
 /// </summary>
 public static class SpriteResampler
 {
-    public static byte[] Prepare(RgbaImage image, int left, int top, int width, int height, Rgb background, int targetSize)
+    public static byte[] Prepare(RgbaImage image, int left, int top, int width, int height, RgbColor background, int targetSize)
     {
         if (width < targetSize || height < targetSize)
             throw new ArgumentException($"A {width}x{height} region cannot be shrunk to {targetSize}x{targetSize}.");
@@ -20,7 +20,7 @@ public static class SpriteResampler
     }
 
     /// <summary>RGB values 0..255 as floats: colour * alpha + background * (1 - alpha).</summary>
-    private static float[] Composite(RgbaImage image, int left, int top, int width, int height, Rgb background)
+    private static float[] Composite(RgbaImage image, int left, int top, int width, int height, RgbColor background)
     {
         if (left < 0 || top < 0 || left + width > image.Width || top + height > image.Height)
             throw new ArgumentException($"Region ({left}, {top}, {width}x{height}) is outside the {image.Width}x{image.Height} image.");

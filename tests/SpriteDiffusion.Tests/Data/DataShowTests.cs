@@ -11,7 +11,7 @@ public class DataShowTests
     {
         var rng = new Random(1);
         var tiles = Enumerable.Range(0, 5).Select(_ => { var t = new byte[4 * 3 * 3]; rng.NextBytes(t); return t; }).ToList();
-        var gap = new Rgb(1, 2, 3);
+        var gap = new RgbColor(1, 2, 3);
         var grid = ImageGrid.Compose(tiles, columns: 3, tileWidth: 4, tileHeight: 3, scale: 2, gap: 1, gapColor: gap);
         Assert.Equal(3 * 8 + 4, grid.Width);
         Assert.Equal(2 * 6 + 3, grid.Height);

@@ -86,7 +86,7 @@ public class ImportTests
         Assert.Equal([255, 255, 255], white[0..3]);            // transparent: the background
         Assert.Equal([255, 127, 127], white[3..6]);            // half red over white
         Assert.Equal([255, 0, 0], white[6..9]);                // opaque red
-        var teal = SpriteImporter.FromFolder(dir.File("in"), new ImportOptions { Background = Rgb.Parse("#008080") }).Pixels(0);
+        var teal = SpriteImporter.FromFolder(dir.File("in"), new ImportOptions { Background = RgbColor.Parse("#008080") }).Pixels(0);
         Assert.Equal([0, 128, 128], teal[0..3]);
         Assert.Equal([128, 64, 64], teal[3..6]);
     }
@@ -241,9 +241,9 @@ public class ImportTests
     [Fact]
     public void ColoursParseFromNamesAndHex()
     {
-        Assert.Equal(new Rgb(255, 255, 255), Rgb.Parse("white"));
-        Assert.Equal(new Rgb(0x12, 0xab, 0xEF), Rgb.Parse("#12abEF"));
-        Assert.Equal(new Rgb(1, 2, 3), Rgb.Parse("010203"));
-        Assert.Contains("not a colour", Assert.Throws<ArgumentException>(() => Rgb.Parse("mauve")).Message);
+        Assert.Equal(new RgbColor(255, 255, 255), RgbColor.Parse("white"));
+        Assert.Equal(new RgbColor(0x12, 0xab, 0xEF), RgbColor.Parse("#12abEF"));
+        Assert.Equal(new RgbColor(1, 2, 3), RgbColor.Parse("010203"));
+        Assert.Contains("not a colour", Assert.Throws<ArgumentException>(() => RgbColor.Parse("mauve")).Message);
     }
 }

@@ -1,4 +1,5 @@
 using SpriteDiffusion.Imaging;
+using SpriteDiffusion.IO;
 
 namespace SpriteDiffusion.Tests.Imaging;
 

@@ -1,3 +1,4 @@
+using SpriteDiffusion.IO;
 namespace SpriteDiffusion.Imaging;
 
 /// <summary>

@@ -1,4 +1,4 @@
-using SkiaSharp;
+using SpriteDiffusion.IO;
 
 namespace SpriteDiffusion.Imaging;
 
@@ -98,26 +98,12 @@ internal static class PaletteFile
 
     private static Palette ReadPng(string path, byte[] bytes, string name)
     {
-        // Decoded here rather than through IO.Png, whose errors are the CLI's own type; this
-        // library reports bad files as InvalidDataException.
-        using var codec = SKCodec.Create(new SKMemoryStream(bytes));
-        if (codec is null || codec.EncodedFormat != SKEncodedImageFormat.Png)
-            throw new InvalidDataException($"{path}: this is not a PNG image, or it is damaged. Save the palette image again as PNG.");
-        int width = codec.Info.Width, height = codec.Info.Height;
-        if (width <= 0 || height <= 0 || (long)width * height > MaxImagePixels)
+        var image = Png.Decode(bytes, path);
+        int width = image.Width, height = image.Height;
+        if ((long)width * height > MaxImagePixels)
             throw new InvalidDataException(
                 $"{path}: the image is {width}x{height} pixels; a palette image has at most {MaxImagePixels:N0} pixels. Is this the right file?");
-        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        var pixels = new byte[info.BytesSize];
-        unsafe
-        {
-            fixed (byte* p = pixels)
-            {
-                var result = codec.GetPixels(info, (IntPtr)p);
-                if (result != SKCodecResult.Success)
-                    throw new InvalidDataException($"{path}: the PNG data is damaged ({result}). Save the palette image again.");
-            }
-        }
+        var pixels = image.Pixels;
         var colors = new DistinctColors(path);
         for (int i = 0; i < width * height; i++)
         {

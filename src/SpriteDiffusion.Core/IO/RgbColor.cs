@@ -1,13 +1,29 @@
 using System.Globalization;
 
-namespace SpriteDiffusion.Imaging;
+namespace SpriteDiffusion.IO;
 
-/// <summary>An opaque colour as 8-bit sRGB channels, the form palettes are published in.</summary>
+/// <summary>An opaque colour as 8-bit sRGB channels, the form palettes and backgrounds are given in.</summary>
 /// <param name="R">Red, 0..255, sRGB-encoded.</param>
 /// <param name="G">Green, 0..255, sRGB-encoded.</param>
 /// <param name="B">Blue, 0..255, sRGB-encoded.</param>
 public readonly record struct RgbColor(byte R, byte G, byte B)
 {
+    /// <summary>#ffffff, the background the bundled RGB data set was composited onto.</summary>
+    public static readonly RgbColor White = new(255, 255, 255);
+
+    /// <summary>#000000.</summary>
+    public static readonly RgbColor Black = new(0, 0, 0);
+
+    /// <summary>"white", "black", "#rrggbb" or "rrggbb".</summary>
+    public static RgbColor Parse(string text)
+    {
+        string t = text.Trim();
+        if (t.Equals("white", StringComparison.OrdinalIgnoreCase)) return White;
+        if (t.Equals("black", StringComparison.OrdinalIgnoreCase)) return Black;
+        if (TryParseHex(t, out var color)) return color;
+        throw new ArgumentException($"'{text}' is not a colour; use white, black or a hex colour like #ff00ff.", nameof(text));
+    }
+
     /// <summary>The colour from 0xRRGGBB (bits above 24 are ignored).</summary>
     public static RgbColor FromHex(uint rrggbb) => new((byte)(rrggbb >> 16), (byte)(rrggbb >> 8), (byte)rrggbb);
 
