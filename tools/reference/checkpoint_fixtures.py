@@ -3,16 +3,19 @@
     /usr/bin/python3 tools/reference/checkpoint_fixtures.py [--part torch|ours|both]
 
 torch: a seed U-Net (n_feat 16) with PyTorch's own default initialisation, trained 3 Adam steps in
-  float32, saved as a bare state dict (no __metadata__, as a user's export would be):
-  torch_trained_nf16.safetensors; and torch_trained_nf16_io.safetensors with its eval-mode output
-  and a DDIM sample, for the C# side to reproduce after Checkpoint.Load.
+  float32 the seed's way (the raw integer t as the time input), saved as a bare state dict (no
+  __metadata__, as the seed's own training writes it): torch_trained_nf16.safetensors, the same
+  state dict as torch_trained_nf16.pth (torch.save, zip format), and torch_trained_nf16_io.safetensors
+  with its eval-mode output and a DDIM sample, for the C# side to reproduce after Checkpoint.Load
+  with the seed's conventions that a metadata-less checkpoint takes.
 ours: reads ours_nf16.safetensors, which the C# tests write with Checkpoint.Save when run with
   SPRITES_REGENERATE_FIXTURES=1, loads it with load_state_dict(strict=True), checks that the
   BatchNorm counters say 3 steps, and writes ours_nf16_io.safetensors the same way.
 
-Each _io file holds x (4x3x16x16, N(0,1)), t (4x1, integer t / 1000), c (4x5, U[0,1)), y (the
-eval-mode output for them), noise (x_T, 4x3x16x16) and ddim10_x0 (DDIM, eta 0, 10 steps, linear
-schedule T = 1000, time input t/T, context zero as `sprites sample` uses). Inputs are float32;
+Each _io file holds x (4x3x16x16, N(0,1)), t (4x1, the network's time input: integer t / 1000 for
+ours, the raw integer t for the torch part), c (4x5, U[0,1)), y (the eval-mode output for them),
+noise (x_T, 4x3x16x16) and ddim10_x0 (DDIM, eta 0, 10 steps, linear schedule T = 1000, the
+checkpoint's time input, context zero as `sprites sample` uses). Inputs are float32;
 y and ddim10_x0 are computed in float64 (model.double()) and stored as F64.
 """
 import argparse
@@ -37,10 +40,12 @@ DDIM_STEPS = 10
 TRAIN_STEPS = 3
 DEFAULT_CONFIG = {"in_channels": 3, "n_feat": 16, "n_cfeat": 5, "height": 16, "schedule": "linear",
                   "timesteps": 1000, "beta_start": 1e-4, "beta_end": 0.02, "time_input": "t/T"}
+SEED_CONFIG = dict(DEFAULT_CONFIG, time_input="raw")  # what a bare state dict means
 
 
 def train_torch_model():
-    """Default-initialised seed U-Net after 3 float32 Adam steps of the SPEC's noise objective."""
+    """Default-initialised seed U-Net after 3 float32 Adam steps of the SPEC's noise objective,
+    fed the raw integer t as the seed's training does."""
     torch.manual_seed(0)
     model = ContextUnet(3, 16, 5, 16)
     check_structure(model)
@@ -55,7 +60,7 @@ def train_torch_model():
         eps = torch.randn(8, 3, 16, 16, generator=g)
         a = ab[t].view(-1, 1, 1, 1)
         xt = (torch.sqrt(a) * x0.double() + torch.sqrt(1 - a) * eps.double()).float()
-        loss = F.mse_loss(model(xt, (t.double() / 1000).float().view(-1, 1), c), eps)
+        loss = F.mse_loss(model(xt, t.float().view(-1, 1), c), eps)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -70,7 +75,8 @@ def io_tensors(model, config, seed):
     """Inputs, float64 eval output and float64 DDIM sample for a float32 model (left unchanged)."""
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(4, 3, 16, 16, generator=g)
-    t = (torch.randint(0, 1000, (4, 1), generator=g).double() / 1000).float()
+    t_int = torch.randint(0, 1000, (4, 1), generator=g)
+    t = (t_int.double() / 1000).float() if config["time_input"] == "t/T" else t_int.float()
     c = torch.rand(4, 5, generator=g)
     noise = torch.randn(4, 3, 16, 16, generator=g)
     m64 = copy.deepcopy(model).double().eval()
@@ -89,11 +95,11 @@ def io_tensors(model, config, seed):
             f"ddim{DDIM_STEPS}_timesteps": torch.tensor(load_checkpoint.ddim_timesteps(1000, DDIM_STEPS))}
 
 
-def io_metadata(checkpoint_name, seed):
+def io_metadata(checkpoint_name, seed, config):
     return {
         "checkpoint": checkpoint_name,
         "sampler": "ddim", "eta": "0", "steps": str(DDIM_STEPS), "schedule": "linear", "timesteps": "1000",
-        "time_input": "t/T", "context": "zeros", "mode": "eval", "seed": str(seed),
+        "time_input": config["time_input"], "context": "zeros", "mode": "eval", "seed": str(seed),
         "reference": "PyTorch float64 (model.double()), written by tools/reference/checkpoint_fixtures.py",
     }
 
@@ -107,13 +113,15 @@ def write_torch_part():
 
     # The file loads back into a fresh module bit for bit.
     loaded, config, metadata = load_checkpoint.load(path)
-    assert metadata == {} and config == DEFAULT_CONFIG, (metadata, config)
+    assert metadata == {} and config == SEED_CONFIG, (metadata, config)
     for name, value in loaded.state_dict().items():
         assert torch.equal(value, state[name]), name
+    pth = os.path.join(OUT, "torch_trained_nf16.pth")
+    torch.save(state, pth)  # what the seed's training writes: torch.save(model.state_dict(), path)
 
     io_path = os.path.join(OUT, "torch_trained_nf16_io.safetensors")
-    safetensors_io.save(io_path, io_tensors(model, config, seed=2), io_metadata("torch_trained_nf16.safetensors", 2))
-    return [path, io_path]
+    safetensors_io.save(io_path, io_tensors(model, config, seed=2), io_metadata("torch_trained_nf16.safetensors", 2, config))
+    return [path, pth, io_path]
 
 
 def write_ours_part():
@@ -127,7 +135,7 @@ def write_ours_part():
     assert config == DEFAULT_CONFIG, config
     assert counters(model) == {TRAIN_STEPS}, counters(model)
     io_path = os.path.join(OUT, "ours_nf16_io.safetensors")
-    safetensors_io.save(io_path, io_tensors(model, config, seed=3), io_metadata("ours_nf16.safetensors", 3))
+    safetensors_io.save(io_path, io_tensors(model, config, seed=3), io_metadata("ours_nf16.safetensors", 3, config))
     return [io_path]
 
 

@@ -9,7 +9,8 @@ them as they are. A run trained with a weight average (EMA) also holds the avera
 running statistics under "ema." + the same names; like `sprites sample`, this loads those by default
 (`--weights raw` for the trained weights): strip the prefix and take num_batches_tracked from the raw set. The configuration comes from the header's __metadata__ (n_feat, n_cfeat, height,
 schedule, timesteps, beta_start, beta_end, time_input) or, for a bare state dict exported from
-PyTorch, from the tensor shapes (with the linear schedule, T = 1000 and time input t/T).
+PyTorch, from the tensor shapes with the seed's conventions: the linear schedule, T = 1000 and the
+raw integer t as the time input (SPEC section 3), since the seed's own training feeds it so.
 
 With --noise (float32 N x C x H x W .npy, x_T) it runs DDIM at eta 0, which makes x_0 a function
 of the checkpoint and the noise alone, with the context zero as `sprites sample` uses it. So
@@ -61,7 +62,8 @@ def read_config(tensors, metadata, path="the checkpoint"):
         "timesteps": get("timesteps", 1000),
         "beta_start": get("beta_start", 1e-4, float),
         "beta_end": get("beta_end", 0.02, float),
-        "time_input": metadata.get("time_input", "t/T"),
+        # A file without our format marker is a bare state dict: the seed's raw t.
+        "time_input": metadata.get("time_input", "t/T" if metadata.get("format") == "spritediffusion-checkpoint" else "raw"),
     }
     if config["time_input"] not in ("t/T", "raw"):
         raise SystemExit(f"{path}: unknown time_input '{config['time_input']}' (expected 't/T' or 'raw')")

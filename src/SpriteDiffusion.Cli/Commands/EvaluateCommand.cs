@@ -43,6 +43,8 @@ internal static class EvaluateCommand
         foreach (var option in new Option[] { checkpoint, data, realDir, fakeDir, n, method, steps, eta, seed, threads, guidance, weights, clip, features, featureInput, featureOutput,
                      featureSize, featureRange, featureBatch, kidSubsets, kidSubsetSize, output, keepImages })
             command.Options.Add(option);
+        var overrides = new CheckpointOverrideOptions();
+        overrides.AddTo(command);
 
         command.SetAction(parse =>
         {
@@ -55,7 +57,7 @@ internal static class EvaluateCommand
                 parse.GetValue(threads),
                 parse.GetValue(features)!, parse.GetValue(featureInput), parse.GetValue(featureOutput), parse.GetValue(featureSize),
                 parse.GetValue(featureRange)!, parse.GetValue(featureBatch), parse.GetValue(kidSubsets), parse.GetValue(kidSubsetSize),
-                parse.GetValue(output)!, parse.GetValue(keepImages));
+                parse.GetValue(output)!, parse.GetValue(keepImages)) { Overrides = overrides.Read(parse) };
             Run(settings);
             return 0;
         });
@@ -65,7 +67,10 @@ internal static class EvaluateCommand
     private sealed record EvaluateSettings(
         string? Checkpoint, string? DataDirectory, string? RealDir, string? FakeDir, int N, bool NGiven, SamplerSettings Sampler, int? Threads,
         string Features, string? FeatureInput, string? FeatureOutput, int? FeatureSize, string FeatureRange, int FeatureBatch,
-        int KidSubsets, int KidSubsetSize, string OutputDirectory, bool KeepImages);
+        int KidSubsets, int KidSubsetSize, string OutputDirectory, bool KeepImages)
+    {
+        public CheckpointOverrides Overrides { get; init; } = CheckpointOverrides.None;
+    }
 
     private static void Run(EvaluateSettings s)
     {
@@ -125,6 +130,7 @@ internal static class EvaluateCommand
             {
                 Threads = s.Threads, Guidance = s.Sampler.Guidance, Classes = labels, ClipDenoised = s.Sampler.ClipDenoised,
                 Weights = s.Sampler.Weights == "raw" ? SpriteDiffusion.Checkpoints.WeightChoice.Raw : SpriteDiffusion.Checkpoints.WeightChoice.Ema,
+                Overrides = s.Overrides,
             };
             WithProgress(ctx =>
             {

@@ -14,7 +14,7 @@ internal static class SampleCommand
 {
     public static Command Create()
     {
-        var checkpoint = new Option<string?>("--checkpoint") { Description = "A .safetensors checkpoint (default: the bundled pretrained model, models/twemoji16)." };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "A .safetensors checkpoint, or a PyTorch state dict (.pth) as the seed's training writes it (default: the bundled pretrained model, models/twemoji16)." };
         var method = new Option<string>("--method") { Description = "Sampler: ddim (few steps, deterministic at eta 0), dpm++2m (DPM-Solver++ 2M, deterministic: 20 steps land closer to the exact ODE solution than DDIM's 50) or ddpm (all T steps).", DefaultValueFactory = _ => "ddim" };
         method.AcceptOnlyFromAmong([.. Samplers.Names]);
         var steps = new Option<int?>("--steps") { Description = "Sampling steps (default: 50 for DDIM, 20 for dpm++2m, T for DDPM)." };
@@ -41,6 +41,8 @@ internal static class SampleCommand
         animation.AddTo(command);
         var interpolation = new SampleInterpolation.Options();
         interpolation.AddTo(command);
+        var overrides = new CheckpointOverrideOptions();
+        overrides.AddTo(command);
         command.SetAction(r =>
         {
             if (r.GetValue(threads) is int t) Workers.Threads = t;
@@ -53,6 +55,7 @@ internal static class SampleCommand
                 ClipDenoised = r.GetValue(clip),
                 Animation = animation.Read(r),
                 Interpolation = interpolation.Read(r),
+                Overrides = overrides.Read(r),
             };
             Run(request);
             return 0;
@@ -70,6 +73,7 @@ internal static class SampleCommand
         public bool ClipDenoised { get; init; } = true;
         public AnimationRequest Animation { get; init; } = AnimationRequest.None;
         public InterpolationRequest Interpolation { get; init; } = InterpolationRequest.None;
+        public CheckpointOverrides Overrides { get; init; } = CheckpointOverrides.None;
     }
 
     internal static void Run(SampleRequest q)
@@ -88,7 +92,7 @@ internal static class SampleCommand
             throw new UserError("--guidance steers towards a class: give --class NAME or --per-class K with it.");
         SampleAnimation.Validate(q);
         SampleInterpolation.Validate(q);
-        var (model, info) = Checkpoint.Load(q.Checkpoint, q.Weights);
+        var (model, info) = Checkpoint.Load(q.Checkpoint, q.Weights, q.Overrides);
         var generator = new SpriteGenerator(model, info) { Guidance = q.Guidance ?? SpriteGenerator.DefaultGuidance, ClipDenoised = q.ClipDenoised };
         var sampler = generator.CreateSampler(q.Method, q.Steps, q.Eta);
 

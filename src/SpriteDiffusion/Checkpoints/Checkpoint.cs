@@ -46,6 +46,8 @@ public enum WeightChoice
 /// header's __metadata__. A weight average, when trained with one, sits beside them under "ema."
 /// names, so PyTorch loads either set by filtering on that prefix (tools/reference/load_checkpoint.py).
 /// A resumable checkpoint adds the optimiser's moments and the random generator's state.
+/// A file without our metadata (a state dict saved from PyTorch, as safetensors or by torch.save
+/// as .pth) is taken as the seed's: raw integer t, linear schedule, T = 1000, unconditional.
 /// </summary>
 public static class Checkpoint
 {
@@ -87,19 +89,62 @@ public static class Checkpoint
     /// The model in the file with the chosen weights: by default the moving average where the
     /// file holds one (what sampling and evaluation want), else the raw weights.
     /// </summary>
-    public static (UNet Model, CheckpointInfo Info) Load(string path, WeightChoice weights = WeightChoice.Ema)
+    /// <param name="overrides">Diffusion settings to use instead of the file's (null: the file's).</param>
+    public static (UNet Model, CheckpointInfo Info) Load(string path, WeightChoice weights = WeightChoice.Ema, CheckpointOverrides? overrides = null)
     {
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"{path}: no such checkpoint. Train one, or give the path of a .safetensors checkpoint.");
-        var file = SafetensorsFile.Read(path);
-        var info = ReadInfo(file);
+        var file = CheckpointTensors.Open(path);
+        var info = Apply(ReadInfo(file), overrides, file.Path);
         var model = new UNet(info.Model);
         LoadState(file, model.Store, weights == WeightChoice.Ema && HasAverage(file) ? EmaPrefix : "");
         return (model, info);
     }
 
+    /// <summary>
+    /// Writes any checkpoint this program reads (a .pth or bare state dict included) as our
+    /// safetensors with full metadata, the weight average too where there is one, so that it loads
+    /// without overrides from then on.
+    /// </summary>
+    public static CheckpointInfo Convert(string source, string destination, CheckpointOverrides? overrides = null)
+    {
+        if (Path.GetFullPath(source) == Path.GetFullPath(destination))
+            throw new ArgumentException($"{destination}: the converted checkpoint would replace its source; choose another output path.", nameof(destination));
+        var file = CheckpointTensors.Open(source);
+        var info = Apply(ReadInfo(file), overrides, file.Path);
+        var model = new UNet(info.Model);
+        LoadState(file, model.Store);
+        var writer = new SafetensorsWriter();
+        AddState(writer, model.Store);
+        if (HasAverage(file))
+        {
+            var average = new UNet(info.Model);
+            LoadState(file, average.Store, EmaPrefix);
+            foreach (var e in average.Store.Entries.Where(e => e.Kind != StateKind.Counter)) writer.Add(EmaPrefix + e.Name, e.Value.Span, e.Shape);
+        }
+        WriteMetadata(writer.Metadata, info);
+        writer.Save(destination);
+        return info;
+    }
+
     /// <summary>Whether the file holds a weight average beside the raw weights.</summary>
-    public static bool HasAverage(SafetensorsFile file) => file.Names.Any(n => n.StartsWith(EmaPrefix, StringComparison.Ordinal));
+    private static bool HasAverage(CheckpointTensors file) => file.Names.Any(n => n.StartsWith(EmaPrefix, StringComparison.Ordinal));
+
+    private static CheckpointInfo Apply(CheckpointInfo info, CheckpointOverrides? overrides, string path)
+    {
+        if (overrides is null || overrides == CheckpointOverrides.None) return info;
+        info = info with
+        {
+            TimeInput = overrides.TimeInput ?? info.TimeInput,
+            Timesteps = overrides.Timesteps ?? info.Timesteps,
+            Schedule = overrides.Schedule ?? info.Schedule,
+        };
+        if (overrides.TimeInput is { } t && t is not (TimeInput.NormalizedName or TimeInput.RawName))
+            throw new ArgumentOutOfRangeException(nameof(CheckpointOverrides.TimeInput), $"the time input must be '{TimeInput.NormalizedName}' or '{TimeInput.RawName}' (got '{t}').");
+        if (overrides.Timesteps is < 2 or > 100_000)
+            throw new ArgumentOutOfRangeException(nameof(CheckpointOverrides.Timesteps), $"the number of timesteps must be between 2 and 100000 (got {overrides.Timesteps}).");
+        if (overrides.Schedule is { } s && !NoiseSchedule.Names.Contains(s))
+            throw new ArgumentOutOfRangeException(nameof(CheckpointOverrides.Schedule), $"{path}: the noise schedule must be one of {string.Join(", ", NoiseSchedule.Names)} (got '{s}').");
+        return info;
+    }
 
     private static void AddAverage(SafetensorsWriter writer, WeightAverage? ema)
     {
@@ -113,7 +158,7 @@ public static class Checkpoint
     /// </summary>
     public static (CheckpointInfo Info, ulong[] RngState) LoadResumable(string path, UNet model, Adam optimizer, WeightAverage? ema = null)
     {
-        var file = SafetensorsFile.Read(path);
+        var file = CheckpointTensors.Open(path);
         var info = ReadInfo(file);
         if (info.Model != model.Config)
             throw new InvalidDataException($"{path}: the saved model is {info.Model}, this run's is {model.Config}; resume with the run's own config.json.");
@@ -126,25 +171,34 @@ public static class Checkpoint
             Copy(file, OptimizerPrefix + "exp_avg." + e.Name, e.Shape, optimizer.M.Span.Slice(offset, e.Length));
             Copy(file, OptimizerPrefix + "exp_avg_sq." + e.Name, e.Shape, optimizer.V.Span.Slice(offset, e.Length));
         }
-        optimizer.Step = file[OptimizerPrefix + "step"].ToInt64()[0];
+        optimizer.Step = file.ToInt64(OptimizerPrefix + "step")[0];
         if (HasAverage(file) != (ema is not null))
             throw new InvalidDataException($"{path}: the run was trained {(HasAverage(file) ? "with" : "without")} a weight average; resume it with the same EMA decay (the run's config.json has it).");
         if (ema is not null)
             foreach (var (e, average) in ema.Averages) Copy(file, EmaPrefix + e.Name, e.Shape, average.Span);
-        return (info, file["rng.state"].ToInt64().Select(v => unchecked((ulong)v)).ToArray());
+        return (info, file.ToInt64("rng.state").Select(v => unchecked((ulong)v)).ToArray());
     }
 
-    public static CheckpointInfo ReadInfo(SafetensorsFile file)
+    /// <summary>What the file records beside its weights; for a file without our metadata, the seed's conventions.</summary>
+    private static CheckpointInfo ReadInfo(CheckpointTensors file)
     {
         var m = file.Metadata;
+        // Our files say what they are; anything else is a state dict as the seed's training writes it.
+        bool ours = m.ContainsKey("format");
         string Get(string key, string fallback) => m.TryGetValue(key, out var v) ? v : fallback;
-        int GetInt(string key, int fallback)
+        long GetLong(string key, long fallback)
         {
             if (!m.TryGetValue(key, out var v)) return fallback;
-            return int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int r) ? r
+            return long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out long r) ? r
                 : throw new InvalidDataException($"{file.Path}: metadata '{key}' is '{v}', not an integer.");
         }
-        double? GetDouble(string key) => m.TryGetValue(key, out var v) && double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double r) ? r : null;
+        int GetInt(string key, int fallback) => checked((int)GetLong(key, fallback));
+        double? GetDouble(string key)
+        {
+            if (!m.TryGetValue(key, out var v)) return null;
+            return double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double r) && double.IsFinite(r) ? r
+                : throw new InvalidDataException($"{file.Path}: metadata '{key}' is '{v}', not a number.");
+        }
 
         // A state-dict saved from PyTorch carries no metadata: read the configuration off the shapes.
         var config = new UNetConfig(
@@ -153,8 +207,8 @@ public static class Checkpoint
             GetInt("n_cfeat", Dim(file, "contextembed1.model.0.weight", 1)),
             GetInt("height", 4 * Dim(file, "up0.0.weight", 2)));
         try { config.Validate(); }
-        catch (InvalidDataException e) { throw new InvalidDataException($"{file.Path}: {e.Message}", e); }
-        string timeInput = Get("time_input", TimeInput.NormalizedName);
+        catch (ArgumentOutOfRangeException e) { throw new InvalidDataException($"{file.Path}: {e.Message}", e); }
+        string timeInput = Get("time_input", ours ? TimeInput.NormalizedName : TimeInput.RawName);
         TimeInput.Parse(timeInput, file.Path);
         string[] classes = [];
         if (m.TryGetValue("class_names", out var cn))
@@ -176,18 +230,18 @@ public static class Checkpoint
             ContextDropout = GetDouble("context_dropout") ?? 0,
             EmaDecay = HasAverage(file) ? GetDouble("ema_decay") : null,
             Epoch = GetInt("epoch", 0),
-            Step = long.TryParse(Get("step", "0"), out long s) ? s : 0,
+            Step = GetLong("step", 0),
             ValidationLoss = GetDouble("validation_loss"),
             TrainLoss = GetDouble("train_loss"),
             Extra = extra,
         };
     }
 
-    private static int Dim(SafetensorsFile file, string name, int axis)
+    private static int Dim(CheckpointTensors file, string name, int axis)
     {
         if (!file.Contains(name))
             throw new InvalidDataException($"{file.Path}: not a SpriteDiffusion U-Net checkpoint (no tensor '{name}').");
-        var shape = file[name].Shape;
+        var shape = file.Shape(name);
         if (axis >= shape.Length)
             throw new InvalidDataException($"{file.Path}: tensor '{name}' has shape [{string.Join(", ", shape)}], which no seed U-Net has.");
         return shape[axis];
@@ -232,7 +286,7 @@ public static class Checkpoint
     /// tensor of its name with <paramref name="prefix"/> (the weight average's with "ema."); batch
     /// counters always from their own names.
     /// </summary>
-    private static void LoadState(SafetensorsFile file, ParameterStore store, string prefix = "")
+    private static void LoadState(CheckpointTensors file, ParameterStore store, string prefix = "")
     {
         var expected = store.Entries.Select(e => e.Name).ToHashSet();
         var unexpected = file.Names.Where(n => !expected.Contains(n) && !n.StartsWith(OptimizerPrefix, StringComparison.Ordinal)
@@ -244,21 +298,21 @@ public static class Checkpoint
             if (e.Kind == StateKind.Counter)
             {
                 // PyTorch writes num_batches_tracked; an exporter that drops it loses nothing that sampling needs.
-                e.Count = file.Contains(e.Name) ? file[e.Name].ToInt64().FirstOrDefault() : 0;
+                e.Count = file.Contains(e.Name) ? file.ToInt64(e.Name).FirstOrDefault() : 0;
                 continue;
             }
             Copy(file, prefix + e.Name, e.Shape, e.Value.Span);
         }
     }
 
-    private static void Copy(SafetensorsFile file, string name, int[] shape, Span<float> destination)
+    private static void Copy(CheckpointTensors file, string name, int[] shape, Span<float> destination)
     {
         if (!file.Contains(name))
             throw new InvalidDataException($"{file.Path}: tensor '{name}' is missing; the checkpoint does not match a seed U-Net of this configuration.");
-        var t = file[name];
-        if (!t.Shape.SequenceEqual(shape))
-            throw new InvalidDataException($"{file.Path}: tensor '{name}' has shape [{string.Join(", ", t.Shape)}] but the model needs [{string.Join(", ", shape)}].");
-        t.CopyFloat32To(destination);
+        var actual = file.Shape(name);
+        if (!actual.SequenceEqual(shape))
+            throw new InvalidDataException($"{file.Path}: tensor '{name}' has shape [{string.Join(", ", actual)}] but the model needs [{string.Join(", ", shape)}].");
+        file.CopyFloat32To(name, destination);
         foreach (float v in destination)
             if (!float.IsFinite(v)) throw new InvalidDataException($"{file.Path}: tensor '{name}' holds NaN or infinite values; the checkpoint is damaged.");
     }

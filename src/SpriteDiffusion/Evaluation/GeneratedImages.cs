@@ -21,6 +21,8 @@ public sealed record GenerationRequest(string CheckpointPath, string Method, int
     public double? Guidance { get; init; }
     /// <summary>With guidance: sprite i is drawn for class Classes[i mod length] (e.g. the real set's labels).</summary>
     public int[]? Classes { get; init; }
+    /// <summary>Diffusion settings to use instead of the checkpoint's.</summary>
+    public CheckpointOverrides Overrides { get; init; } = CheckpointOverrides.None;
 }
 
 /// <summary>
@@ -45,7 +47,7 @@ public static class GeneratedImages
         ArgumentNullException.ThrowIfNull(request);
         if (request.Count < 1) throw new ArgumentOutOfRangeException($"the number of generated images must be at least 1 (got {request.Count}).");
         if (request.Threads is int t) Workers.Threads = t;
-        var (model, info) = Checkpoint.Load(request.CheckpointPath, request.Weights);
+        var (model, info) = Checkpoint.Load(request.CheckpointPath, request.Weights, request.Overrides);
         var generator = new SpriteGenerator(model, info) { ClipDenoised = request.ClipDenoised };
         var sampler = generator.CreateSampler(request.Method, request.Steps, request.Eta, DefaultDdimSteps);
         int[]? classes = null;

@@ -22,7 +22,11 @@ public class CheckpointInteropTests(ITestOutputHelper output)
     private const int DdimSteps = 10;
     private static readonly UNetConfig Nf16 = new(NFeat: 16);
 
-    private static string FixturePath(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", "checkpoint", name + ".safetensors");
+    private static string FixturePath(string name) =>
+        Path.Combine(AppContext.BaseDirectory, "Fixtures", "checkpoint", name.EndsWith(".pth", StringComparison.Ordinal) ? name : name + ".safetensors");
+
+    /// <summary>The same state dict as torch.save wrote it: what the seed's training leaves behind.</summary>
+    private const string TorchTrainedPth = TorchTrained + ".pth";
 
     [Fact]
     public void PyTorchStateDictLoadsWithTheConfigurationReadOffItsShapes()
@@ -31,7 +35,8 @@ public class CheckpointInteropTests(ITestOutputHelper output)
         Assert.Empty(file.Metadata);
         var (model, info) = Checkpoint.Load(FixturePath(TorchTrained));
         Assert.Equal(Nf16, info.Model);
-        Assert.Equal(("linear", 1000, "t/T"), (info.Schedule, info.Timesteps, info.TimeInput));
+        // No metadata: the seed's conventions, raw integer t above all (the fixture trained so).
+        Assert.Equal(("linear", 1000, "raw", false), (info.Schedule, info.Timesteps, info.TimeInput, info.Conditional));
 
         Assert.Equal(file.Names, model.Store.Entries.Select(e => e.Name));
         foreach (var e in model.Store.Entries)
@@ -66,22 +71,25 @@ public class CheckpointInteropTests(ITestOutputHelper output)
 
     [Theory]
     [InlineData(TorchTrained)]
+    [InlineData(TorchTrainedPth)]
     [InlineData(Ours)]
     public void EvalOutputMatchesPyTorch(string checkpoint)
     {
         var (model, _) = Checkpoint.Load(FixturePath(checkpoint));
-        var io = SafetensorsFile.Read(FixturePath(checkpoint + "_io"));
+        var io = SafetensorsFile.Read(FixturePath(IoOf(checkpoint)));
         var y = model.Forward(Input(io, "x"), Input(io, "t"), Input(io, "c"), training: false);
         AssertClose(io["y"].ToFloat32(), y.Span, $"{checkpoint}: eval output", 1e-4);
     }
 
     [Theory]
     [InlineData(TorchTrained)]
+    [InlineData(TorchTrainedPth)]
     [InlineData(Ours)]
     public void DdimSampleFromStoredNoiseMatchesPyTorch(string checkpoint)
     {
         var (model, info) = Checkpoint.Load(FixturePath(checkpoint));
-        var io = SafetensorsFile.Read(FixturePath(checkpoint + "_io"));
+        var io = SafetensorsFile.Read(FixturePath(IoOf(checkpoint)));
+        Assert.Equal(io.Metadata["time_input"], info.TimeInput);
         Assert.Equal(("ddim", "0", DdimSteps.ToString(), "zeros"), (io.Metadata["sampler"], io.Metadata["eta"], io.Metadata["steps"], io.Metadata["context"]));
 
         // The path `sprites sample --noise` takes: the checkpoint's own schedule and time input.
@@ -91,6 +99,43 @@ public class CheckpointInteropTests(ITestOutputHelper output)
         var noise = io["noise"];
         var x0 = generator.Generate(sampler, noise.Shape[0], new Rng(0), noise.ToFloat32());
         AssertClose(io[$"ddim{DdimSteps}_x0"].ToFloat32(), x0, $"{checkpoint}: DDIM-{DdimSteps} x_0", 1e-3);
+    }
+
+    private static string IoOf(string checkpoint) => checkpoint.Replace(".pth", "", StringComparison.Ordinal) + "_io";
+
+    [Fact]
+    public void APthStateDictHoldsWhatItsSafetensorsTwinHolds()
+    {
+        var (fromPth, pthInfo) = Checkpoint.Load(FixturePath(TorchTrainedPth));
+        var (fromSafetensors, info) = Checkpoint.Load(FixturePath(TorchTrained));
+        Assert.Equal(info, pthInfo with { ClassNames = info.ClassNames, Extra = info.Extra });
+        Assert.Equal(fromSafetensors.Store.Values.ToArray(), fromPth.Store.Values.ToArray());
+        Assert.Equal(fromSafetensors.Store.Entries.Select(e => e.Count), fromPth.Store.Entries.Select(e => e.Count));
+    }
+
+    [Fact]
+    public void ConvertWritesTheSeedsConventionsIntoTheMetadataAndOverridesWin()
+    {
+        using var dir = new Data.TempDir();
+        string plain = dir.File("seed.safetensors"), overridden = dir.File("overridden.safetensors");
+        var info = Checkpoint.Convert(FixturePath(TorchTrainedPth), plain);
+        Assert.Equal("raw", info.TimeInput);
+        var file = SafetensorsFile.Read(plain);
+        Assert.Equal((Checkpoint.FormatName, "raw", "linear", "1000"), (file.Metadata["format"], file.Metadata["time_input"], file.Metadata["schedule"], file.Metadata["timesteps"]));
+        var (converted, convertedInfo) = Checkpoint.Load(plain);
+        var (original, originalInfo) = Checkpoint.Load(FixturePath(TorchTrainedPth));
+        Assert.Equal(original.Store.Values.ToArray(), converted.Store.Values.ToArray());
+        Assert.Equal(originalInfo.TimeInput, convertedInfo.TimeInput);
+
+        Checkpoint.Convert(FixturePath(TorchTrainedPth), overridden, new CheckpointOverrides("t/T", 500, "cosine"));
+        var (_, changed) = Checkpoint.Load(overridden);
+        Assert.Equal(("t/T", 500, "cosine"), (changed.TimeInput, changed.Timesteps, changed.Schedule));
+        var (_, loadedWithOverride) = Checkpoint.Load(FixturePath(TorchTrained), overrides: new CheckpointOverrides(TimeInput: "t/T"));
+        Assert.Equal("t/T", loadedWithOverride.TimeInput);
+
+        Assert.Equal("destination", Assert.Throws<ArgumentException>(() => Checkpoint.Convert(plain, plain)).ParamName);
+        Assert.Equal(nameof(CheckpointOverrides.TimeInput), Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Checkpoint.Load(plain, overrides: new CheckpointOverrides(TimeInput: "seconds"))).ParamName);
     }
 
     /// <summary>
