@@ -17,12 +17,14 @@ BATCH = 4
 INIT_PREFIX = 16  # init.<name> holds this many leading values, to check a C# generator directly
 T_STEPS = 1000
 
-# (file, n_feat, mode, subsample, seed)
+# (file, n_feat, mode, subsample, seed, in_channels): 4 channels are the RGBA model
 CASES = [
-    ("unet16_train", 16, "train", False, 201),
-    ("unet16_eval", 16, "eval", False, 202),
-    ("unet64_train", 64, "train", True, 203),
-    ("unet64_eval", 64, "eval", True, 204),
+    ("unet16_train", 16, "train", False, 201, 3),
+    ("unet16_eval", 16, "eval", False, 202, 3),
+    ("unet64_train", 64, "train", True, 203, 3),
+    ("unet64_eval", 64, "eval", True, 204, 3),
+    ("unet16_rgba_train", 16, "train", False, 205, 4),
+    ("unet16_rgba_eval", 16, "eval", False, 206, 4),
 ]
 
 
@@ -30,9 +32,9 @@ def _dtype_code(t):
     return "I64" if t.dtype == torch.int64 else "F32"
 
 
-def build_model(n_feat):
+def build_model(n_feat, in_channels=3):
     """The seed U-Net with every state-dict entry from param_scheme.generate, in float64."""
-    model = ContextUnet(in_channels=3, n_feat=n_feat, n_cfeat=N_CFEAT, height=HEIGHT)
+    model = ContextUnet(in_channels=in_channels, n_feat=n_feat, n_cfeat=N_CFEAT, height=HEIGHT)
     check_structure(model)
     state = {name: torch.from_numpy(param_scheme.generate(name, tuple(t.shape))) for name, t in model.state_dict().items()}
     model.load_state_dict(state)
@@ -57,11 +59,11 @@ def zero_gradient_names(model):
     return [name for name, _ in model.named_parameters() if name.endswith((".conv1.0.bias", ".conv2.0.bias"))]
 
 
-def make_case(n_feat, mode, subsample, seed):
+def make_case(n_feat, mode, subsample, seed, in_channels=3):
     torch.manual_seed(seed)
-    model = build_model(n_feat)
+    model = build_model(n_feat, in_channels)
     model.train(mode == "train")
-    x = torch.randn(BATCH, 3, HEIGHT, HEIGHT)
+    x = torch.randn(BATCH, in_channels, HEIGHT, HEIGHT)
     t = torch.randint(0, T_STEPS, (BATCH, 1)).float() / T_STEPS
     c = torch.rand(BATCH, N_CFEAT)
     state_before = model.state_dict()
@@ -101,6 +103,7 @@ def make_case(n_feat, mode, subsample, seed):
 
     meta = {
         "n_feat": str(n_feat),
+        "in_channels": str(in_channels),
         "n_cfeat": str(N_CFEAT),
         "height": str(HEIGHT),
         "batch": str(BATCH),
@@ -132,8 +135,8 @@ def write_unet_fixtures(folder):
     os.makedirs(folder, exist_ok=True)
     param_scheme.self_check()
     written = [write_statedict_names(folder)]
-    for file, n_feat, mode, subsample, seed in CASES:
-        tensors, meta = make_case(n_feat, mode, subsample, seed)
+    for file, n_feat, mode, subsample, seed, in_channels in CASES:
+        tensors, meta = make_case(n_feat, mode, subsample, seed, in_channels)
         path = os.path.join(folder, file + ".safetensors")
         safetensors_io.save(path, tensors, meta)
         written.append(path)

@@ -6,7 +6,7 @@ namespace SpriteDiffusion.Tests.Reference;
 /// <summary>The committed PyTorch fixtures are complete and agree with the C# parameter scheme.</summary>
 public class ReferenceFixtureTests
 {
-    public static TheoryData<string> UnetFixtures => new() { "unet16_train", "unet16_eval", "unet64_train", "unet64_eval" };
+    public static TheoryData<string> UnetFixtures => new() { "unet16_train", "unet16_eval", "unet64_train", "unet64_eval", "unet16_rgba_train", "unet16_rgba_eval" };
 
     [Theory]
     [MemberData(nameof(UnetFixtures))]
@@ -36,10 +36,10 @@ public class ReferenceFixtureTests
         bool train = file.Metadata["mode"] == "train";
         bool subsample = file.Metadata["subsample"] == "1";
         Assert.Equal(nFeat == 64, subsample);
-        Assert.Equal([4, 3, 16, 16], file["x"].Shape);
+        Assert.Equal([4, int.Parse(file.Metadata["in_channels"]), 16, 16], file["x"].Shape);
         Assert.Equal([4, 1], file["t"].Shape);
         Assert.Equal([4, 5], file["c"].Shape);
-        foreach (string name in new[] { "y", "gy", "grad.x" }) Assert.Equal([4, 3, 16, 16], file[name].Shape);
+        foreach (string name in new[] { "y", "gy", "grad.x" }) Assert.Equal([4, int.Parse(file.Metadata["in_channels"]), 16, 16], file[name].Shape);
         Assert.Equal([4, 1], file["grad.t"].Shape);
         Assert.Equal([4, 5], file["grad.c"].Shape);
 

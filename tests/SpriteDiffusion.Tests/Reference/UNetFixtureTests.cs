@@ -14,12 +14,14 @@ public class UNetFixtureTests
     [InlineData("unet16_eval")]
     [InlineData("unet64_train")]
     [InlineData("unet64_eval")]
+    [InlineData("unet16_rgba_train")]
+    [InlineData("unet16_rgba_eval")]
     public void MatchesPyTorch(string name)
     {
         var f = Fixture.Load("unet/" + name);
         var meta = f.Metadata;
         bool training = meta["mode"] == "train";
-        var model = new UNet(new UNetConfig(3, int.Parse(meta["n_feat"]), int.Parse(meta["n_cfeat"]), int.Parse(meta["height"])));
+        var model = new UNet(new UNetConfig(int.Parse(meta["in_channels"]), int.Parse(meta["n_feat"]), int.Parse(meta["n_cfeat"]), int.Parse(meta["height"])));
         var store = model.Store;
         Assert.Equal(long.Parse(meta["parameter_count"]), store.ParameterCount);
 
