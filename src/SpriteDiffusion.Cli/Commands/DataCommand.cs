@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Spectre.Console;
 using SpriteDiffusion.Data;
 using SpriteDiffusion.IO;
+using SpriteDiffusion.Imaging;
 
 namespace SpriteDiffusion.Cli.Commands;
 
@@ -24,6 +25,9 @@ internal static class DataCommand
         var output = new Option<string>("--out", "-o") { Description = "Folder to write images.npy, labels.npy, classes.txt and sources.tsv into.", Required = true };
         var size = new Option<int>("--size") { Description = "Side of the square sprites written (a multiple of 4); larger images are shrunk with an area filter.", DefaultValueFactory = _ => 16 };
         var background = new Option<string>("--background") { Description = "Colour transparency is composited onto: white, black or #rrggbb.", DefaultValueFactory = _ => "white" };
+        var alpha = AlphaOption();
+        var palette = new Option<string?>("--palette") { Description = $"Snap every imported sprite to a palette ({string.Join(", ", Palette.BuiltInNames)}, or a .hex, .gpl or .png file), so the model trains on palette-clean pixels." };
+        var dither = new Option<bool>("--dither") { Description = "With --palette: ordered (Bayer 4x4) dithering." };
         var className = new Option<string?>("--class") { Description = "Class name when there is a single class (default: the folder's or sheet's name)." };
         var tile = new Option<int?>("--tile") { Description = "Sprite sheet: tile size in pixels (default: --size)." };
         var padding = new Option<int>("--padding") { Description = "Sprite sheet: pixels of border around each tile, on every side.", DefaultValueFactory = _ => 0 };
@@ -33,7 +37,7 @@ internal static class DataCommand
         var force = new Option<bool>("--force") { Description = "Replace a data set already in the output folder." };
         var command = new Command("import", "Turn your own pixel art (PNG files or a sprite sheet) into a data set in the seed's format.");
         command.Arguments.Add(input);
-        foreach (var o in new Option[] { output, size, background, className, tile, padding, index, onError, force })
+        foreach (var o in new Option[] { output, size, background, alpha, palette, dither, className, tile, padding, index, onError, force })
             command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -42,6 +46,9 @@ internal static class DataCommand
             {
                 ImageSize = parse.GetValue(size),
                 Background = RgbColor.Parse(parse.GetValue(background)!),
+                KeepAlpha = parse.GetValue(alpha) == "keep",
+                Palette = parse.GetValue(palette) is string p ? Palette.FromNameOrFile(p) : null,
+                Dither = parse.GetValue(dither),
                 SkipBadFiles = parse.GetValue(onError) == "skip",
                 ClassName = parse.GetValue(className),
             };
@@ -62,6 +69,10 @@ internal static class DataCommand
             {
                 throw new UserError($"{path}: no such file or folder. Give a folder of PNGs or a sprite-sheet PNG.");
             }
+            if (parse.GetValue(alpha) == "keep" && parse.GetResult(background) is { Implicit: false })
+                throw new UserError("--background composites transparency away and --alpha keep keeps it; give one of them.");
+            if (parse.GetValue(dither) && parse.GetValue(palette) is null)
+                throw new UserError("--dither dithers between palette colours: give --palette with it.");
             string outDir = parse.GetValue(output)!;
             sprites.WriteTo(outDir, parse.GetValue(force));
             PrintSummary(sprites, outDir);
@@ -69,15 +80,28 @@ internal static class DataCommand
         return command;
     }
 
+    private static Option<string> AlphaOption()
+    {
+        var alpha = new Option<string>("--alpha")
+        {
+            Description = "composite: transparency onto --background, (N, S, S, 3) RGB as the seed's data; keep: (N, S, S, 4) straight-alpha RGBA, fully transparent pixels stored white, for a model that draws transparent sprites.",
+            DefaultValueFactory = _ => "composite",
+        };
+        alpha.AcceptOnlyFromAmong("composite", "keep");
+        return alpha;
+    }
+
     private static Command CreateTwemoji()
     {
         var package = new Option<string>("--package") { Description = $"The installed npm package {Twemoji.PackageName}@{Twemoji.PackageVersion}.", DefaultValueFactory = _ => Path.Combine("tools", "twemoji", "node_modules", Twemoji.PackageName) };
         var output = new Option<string>("--out", "-o") { Description = "Where the data set goes.", DefaultValueFactory = _ => BundledData.RelativePath };
         var indexOut = new Option<string?>("--index-out") { Description = "Also write the sheet index derived from emoji.json here (the input 'sprites data import --index' would take)." };
+        var alpha = AlphaOption();
         var command = new Command("twemoji", $"Rebuild the bundled data set (data/twemoji16) from {Twemoji.PackageName} {Twemoji.PackageVersion}; see data/twemoji16/README.md.");
         command.Options.Add(package);
         command.Options.Add(output);
         command.Options.Add(indexOut);
+        command.Options.Add(alpha);
         command.SetAction(parse =>
         {
             string dir = parse.GetValue(package)!;
@@ -88,7 +112,7 @@ internal static class DataCommand
             if (parse.GetValue(indexOut) is { } indexPath)
                 AtomicFile.WriteAllText(indexPath, SheetIndex.Format(entries,
                     $"Tiles of {Twemoji.PackageName} {Twemoji.PackageVersion} img/twitter/sheets/16.png (tile 16, padding 1), from emoji.json."));
-            var sprites = Twemoji.Build(dir, entries);
+            var sprites = Twemoji.Build(dir, entries, keepAlpha: parse.GetValue(alpha) == "keep");
             string outDir = parse.GetValue(output)!;
             sprites.WriteTo(outDir, overwrite: true, new Dictionary<string, string> { [Twemoji.AttributionFileName] = Twemoji.Attribution });
             PrintSummary(sprites, outDir);

@@ -55,8 +55,8 @@ internal static class SampleAnimation
     }
 
     /// <summary>The recorder to pass as the sampling loop's step observer, or null without --animate.</summary>
-    public static DenoisingAnimation? Start(SampleCommand.SampleRequest q, ISampler sampler, int count, int size, int columns) =>
-        q.Animation.Path is null ? null : new DenoisingAnimation(sampler.Timesteps.Count, q.Animation.Frames, count, size, q.Scale, columns);
+    public static DenoisingAnimation? Start(SampleCommand.SampleRequest q, ISampler sampler, int count, int size, int columns, int channels) =>
+        q.Animation.Path is null ? null : new DenoisingAnimation(sampler.Timesteps.Count, q.Animation.Frames, count, size, q.Scale, columns, channels);
 
     public static void Save(string path, DenoisingAnimation animation)
     {

@@ -5,6 +5,7 @@ using SpriteDiffusion.Data;
 using SpriteDiffusion.Diffusion;
 using SpriteDiffusion.Engine;
 using SpriteDiffusion.IO;
+using SpriteDiffusion.Imaging;
 using SpriteDiffusion.Checkpoints;
 using SpriteDiffusion.Generation;
 
@@ -32,6 +33,7 @@ internal static class SampleCommand
         var perClass = new Option<int?>("--per-class") { Description = "A grid of K sprites for every class, one labelled row per class." };
         var weights = new Option<string>("--weights") { Description = "ema (the weight average, when the checkpoint holds one) or raw (the trained weights).", DefaultValueFactory = _ => "ema" };
         weights.AcceptOnlyFromAmong("ema", "raw");
+        var output2 = new SampleOutputOptions();
         var clip = new Option<bool>("--clip-denoised") { Description = "Clamp each step's predicted clean image to [-1, 1] (as diffusers' clip_sample; false: SPEC section 3 exactly).", DefaultValueFactory = _ => true };
         var command = new Command("sample", "Generate sprites from a trained checkpoint with DDPM, DDIM or DPM-Solver++, optionally by class with guidance.")
         {
@@ -43,6 +45,7 @@ internal static class SampleCommand
         interpolation.AddTo(command);
         var overrides = new CheckpointOverrideOptions();
         overrides.AddTo(command);
+        output2.AddTo(command);
         command.SetAction(r =>
         {
             if (r.GetValue(threads) is int t) Workers.Threads = t;
@@ -56,6 +59,8 @@ internal static class SampleCommand
                 Animation = animation.Read(r),
                 Interpolation = interpolation.Read(r),
                 Overrides = overrides.Read(r),
+                Finish = output2.ReadFinish(r),
+                Sheet = output2.ReadSheet(r, scale),
             };
             Run(request);
             return 0;
@@ -74,6 +79,8 @@ internal static class SampleCommand
         public AnimationRequest Animation { get; init; } = AnimationRequest.None;
         public InterpolationRequest Interpolation { get; init; } = InterpolationRequest.None;
         public CheckpointOverrides Overrides { get; init; } = CheckpointOverrides.None;
+        public SpriteFinish Finish { get; init; } = SpriteFinish.None;
+        public SheetRequest? Sheet { get; init; }
     }
 
     internal static void Run(SampleRequest q)
@@ -116,7 +123,7 @@ internal static class SampleCommand
         int[]? classes = q.PerClass is int perClass ? Enumerable.Range(0, count).Select(i => i / perClass).ToArray()
             : classIndex is int one ? Enumerable.Repeat(one, count).ToArray() : null;
         int columns = q.Interpolation.Enabled ? count : q.PerClass ?? SpriteImages.GridColumns(count);
-        var animation = SampleAnimation.Start(q, sampler, count, model.Config.Height, columns);
+        var animation = SampleAnimation.Start(q, sampler, count, model.Config.Height, columns, model.Config.InChannels);
 
         var clock = Stopwatch.StartNew();
         float[] samples = [];
@@ -127,20 +134,24 @@ internal static class SampleCommand
         double seconds = clock.Elapsed.TotalSeconds;
 
         int size = model.Config.Height;
-        if (q.PerClass is int perRow)
-        {
-            var defaults = ClassNamesFile.Default(model.Config.NCFeat);
-            var labels = defaults.Select((name, i) => i < info.ClassNames.Length ? info.ClassNames[i] : name).ToList();
-            ClassGrid.Write(q.Output, samples, labels, perRow, size, q.Scale);
-        }
-        else SpriteImages.WriteGrid(q.Output, samples, count, size, q.Scale, columns);
+        var sprites = SpriteFinishing.Finish(samples, count, model.Config.InChannels, size, q.Finish);
+        var classNames = ClassNamesFile.Default(model.Config.NCFeat).Select((name, i) => i < info.ClassNames.Length ? info.ClassNames[i] : name).ToList();
+        if (q.PerClass is int perRow) ClassGrid.Write(q.Output, sprites, classNames, perRow, q.Scale);
+        else Png.Write(q.Output, SpriteImages.Grid(sprites, q.Scale, columns));
         string conditioning = classes is null ? "" : $", {(q.PerClass is null ? $"class {q.Class}" : $"{q.PerClass} per class")}, guidance {generator.Guidance}";
         AnsiConsole.MarkupLineInterpolated($"wrote [green]{q.Output}[/] ({count} sprites, {sampler.Name}, {sampler.Timesteps.Count} steps{(q.Method == "ddim" ? $", eta {q.Eta}" : "")}{conditioning}, seed {q.Seed}) in {seconds:F1} s ({count * sampler.Timesteps.Count / seconds:F0} image-steps/s)");
         if (animation is not null) SampleAnimation.Save(q.Animation.Path!, animation);
         if (q.Each is not null)
         {
-            var files = SpriteImages.WriteEach(q.Each, samples, count, size, q.Scale);
+            var files = SpriteImages.WriteEach(q.Each, sprites, q.Scale);
             AnsiConsole.MarkupLineInterpolated($"wrote {files.Count} sprites into [green]{q.Each}[/]");
+        }
+        if (q.Sheet is { } sheet)
+        {
+            var named = sprites.Select((s, i) => new NamedSprite(
+                classes is null ? $"sprite_{i:D3}" : $"{classNames[classes[i]]}_{(q.PerClass is int k ? i % k : i):D3}", s)).ToList();
+            string atlas = SpriteSheet.Pack(named, sheet.Scale).Write(sheet.Path, sheet.Format);
+            AnsiConsole.MarkupLineInterpolated($"wrote [green]{sheet.Path}[/] and its atlas [green]{atlas}[/] ({named.Count} frames at {sheet.Scale}x)");
         }
         if (q.OutNpy is not null)
         {

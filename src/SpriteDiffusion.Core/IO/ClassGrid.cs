@@ -9,13 +9,15 @@ namespace SpriteDiffusion.IO;
 public static class ClassGrid
 {
     /// <summary>
-    /// <paramref name="samples"/> holds labels.Count x perRow sprites (3 x size x size each), row by
-    /// row; the sprites are upscaled by <paramref name="scale"/> as in the plain grid.
+    /// <paramref name="sprites"/> holds labels.Count x perRow finished sprites (RGBA, 1x), row by
+    /// row; they are upscaled by <paramref name="scale"/> as in the plain grid, transparency over a checkerboard.
     /// </summary>
-    public static RgbaImage Compose(ReadOnlySpan<float> samples, IReadOnlyList<string> labels, int perRow, int size, int scale)
+    public static RgbaImage Compose(IReadOnlyList<RgbaImage> sprites, IReadOnlyList<string> labels, int perRow, int scale)
     {
         if (labels.Count < 1 || perRow < 1) throw new ArgumentOutOfRangeException(nameof(perRow), "a class grid needs at least one row and one column.");
-        var grid = ImageGrid.FromChw(samples, labels.Count * perRow, size, perRow, scale, gap: scale > 1 ? 1 : 0);
+        if (sprites.Count != labels.Count * perRow) throw new ArgumentException($"{labels.Count} rows of {perRow} need {labels.Count * perRow} sprites; got {sprites.Count}.", nameof(sprites));
+        int size = sprites[0].Height;
+        var grid = SpriteImages.Grid(sprites, scale, perRow);
         int cell = size * scale + (scale > 1 ? 1 : 0);
         using var font = new SKFont(SKTypeface.Default, size: Math.Clamp(cell * 0.35f, 9f, 20f));
         using var paint = new SKPaint { Color = SKColors.White, IsAntialias = true };
@@ -28,8 +30,8 @@ public static class ClassGrid
         {
             var gap = ImageGrid.DefaultGapColor;
             canvas.Clear(new SKColor(gap.R, gap.G, gap.B));
-            using var sprites = Png.ToBitmap(grid);
-            canvas.DrawBitmap(sprites, labelWidth, 0);
+            using var picture = Png.ToBitmap(grid);
+            canvas.DrawBitmap(picture, labelWidth, 0);
             for (int r = 0; r < labels.Count; r++)
             {
                 float middle = (scale > 1 ? 1 : 0) + r * cell + size * scale / 2f;
@@ -41,6 +43,6 @@ public static class ClassGrid
         return new RgbaImage(info.Width, info.Height, pixels);
     }
 
-    public static void Write(string path, ReadOnlySpan<float> samples, IReadOnlyList<string> labels, int perRow, int size, int scale) =>
-        Png.Write(path, Compose(samples, labels, perRow, size, scale));
+    public static void Write(string path, IReadOnlyList<RgbaImage> sprites, IReadOnlyList<string> labels, int perRow, int scale) =>
+        Png.Write(path, Compose(sprites, labels, perRow, scale));
 }

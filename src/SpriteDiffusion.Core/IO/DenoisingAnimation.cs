@@ -23,14 +23,15 @@ public sealed class DenoisingAnimation
     public const int FinalHoldMs = 1500;
 
     private readonly int[] _frameSteps;
-    private readonly int _count, _size, _scale, _columns;
+    private readonly int _count, _size, _scale, _columns, _channels;
     private AnimatedPngWriter? _writer;
     private int _next;
 
     /// <param name="steps">The sampler's number of steps.</param>
     /// <param name="frames">How many frames, evenly spaced over the steps; by default every step, at most <see cref="MaxDefaultFrames"/>.</param>
     /// <param name="columns">Sprites per row, as for <see cref="SpriteImages.Grid"/>.</param>
-    public DenoisingAnimation(int steps, int? frames, int count, int size, int scale = 4, int? columns = null)
+    /// <param name="channels">The model's channels: 4 draws alpha over a checkerboard.</param>
+    public DenoisingAnimation(int steps, int? frames, int count, int size, int scale = 4, int? columns = null, int channels = 3)
     {
         if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "a trajectory has at least one step.");
         int k = frames ?? Math.Min(steps, MaxDefaultFrames);
@@ -42,6 +43,7 @@ public sealed class DenoisingAnimation
         _size = size;
         _scale = scale;
         _columns = columns ?? SpriteImages.GridColumns(count);
+        _channels = channels;
     }
 
     public int FrameCount => _frameSteps.Length;
@@ -66,7 +68,7 @@ public sealed class DenoisingAnimation
     public void Observe(int index, ReadOnlySpan<float> x)
     {
         if (_next == _frameSteps.Length || index != _frameSteps[_next]) return;
-        var frame = SpriteImages.Grid(x, _count, _size, _scale, _columns);
+        var frame = SpriteImages.Grid(x, _count, _size, _scale, _columns, _channels);
         _writer ??= new AnimatedPngWriter(frame.Width, frame.Height, _frameSteps.Length);
         bool last = _next == _frameSteps.Length - 1;
         _writer.AddFrame(frame, last ? Math.Max(FinalHoldMs, FrameDelayMs) : FrameDelayMs);

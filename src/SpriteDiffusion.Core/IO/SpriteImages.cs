@@ -7,27 +7,41 @@ public static class SpriteImages
     public static int GridColumns(int count) => Math.Max(1, (int)Math.Ceiling(Math.Sqrt(count)));
 
     /// <param name="columns">Sprites per row; by default the nearly square <see cref="GridColumns"/>.</param>
-    public static void WriteGrid(string path, ReadOnlySpan<float> samples, int count, int size, int scale = 4, int? columns = null) =>
-        Png.Write(path, Grid(samples, count, size, scale, columns));
+    public static void WriteGrid(string path, ReadOnlySpan<float> samples, int count, int size, int scale = 4, int? columns = null, int channels = 3) =>
+        Png.Write(path, Grid(samples, count, size, scale, columns, channels));
 
-    /// <summary>The picture <see cref="WriteGrid"/> writes, e.g. for one frame of an animation.</summary>
-    public static RgbaImage Grid(ReadOnlySpan<float> samples, int count, int size, int scale = 4, int? columns = null)
+    /// <summary>The picture <see cref="WriteGrid"/> writes, e.g. for one frame of an animation; alpha over a checkerboard.</summary>
+    public static RgbaImage Grid(ReadOnlySpan<float> samples, int count, int size, int scale = 4, int? columns = null, int channels = 3)
     {
-        if (scale < 1 || scale > 64) throw new ArgumentOutOfRangeException(nameof(scale), $"the scale must be between 1 and 64 (got {scale}).");
-        return ImageGrid.FromChw(samples, count, size, columns ?? GridColumns(count), scale, gap: scale > 1 ? 1 : 0);
+        CheckScale(scale);
+        return ImageGrid.FromChw(samples, count, size, columns ?? GridColumns(count), scale, gap: scale > 1 ? 1 : 0, channels: channels);
     }
 
-    /// <summary>Writes sprite_000.png, sprite_001.png, ... into a folder, each upscaled like the grid.</summary>
-    public static IReadOnlyList<string> WriteEach(string directory, ReadOnlySpan<float> samples, int count, int size, int scale = 4)
+    /// <summary>Finished sprites (RGBA, 1x) as the grid picture, transparency over a checkerboard.</summary>
+    public static RgbaImage Grid(IReadOnlyList<RgbaImage> sprites, int scale = 4, int? columns = null)
     {
-        int length = 3 * size * size;
-        var written = new List<string>(count);
-        for (int i = 0; i < count; i++)
+        CheckScale(scale);
+        if (sprites.Count == 0) throw new ArgumentException("a grid needs at least one sprite.", nameof(sprites));
+        int w = sprites[0].Width, h = sprites[0].Height;
+        return ImageGrid.Compose(sprites.Select(s => s.Pixels).ToList(), columns ?? GridColumns(sprites.Count), w, h, scale, gap: scale > 1 ? 1 : 0, channels: 4);
+    }
+
+    /// <summary>Writes sprite_000.png, sprite_001.png, ... (RGBA, transparency kept) into a folder, each upscaled like the grid.</summary>
+    public static IReadOnlyList<string> WriteEach(string directory, IReadOnlyList<RgbaImage> sprites, int scale = 4)
+    {
+        CheckScale(scale);
+        var written = new List<string>(sprites.Count);
+        for (int i = 0; i < sprites.Count; i++)
         {
             string path = Path.Combine(directory, $"sprite_{i:D3}.png");
-            Png.Write(path, ImageGrid.FromChw(samples.Slice(i * length, length), 1, size, 1, scale, gap: 0));
+            Png.Write(path, ImageGrid.Upscale(sprites[i], scale));
             written.Add(path);
         }
         return written;
+    }
+
+    private static void CheckScale(int scale)
+    {
+        if (scale < 1 || scale > 64) throw new ArgumentOutOfRangeException(nameof(scale), $"the scale must be between 1 and 64 (got {scale}).");
     }
 }

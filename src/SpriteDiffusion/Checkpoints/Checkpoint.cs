@@ -19,6 +19,14 @@ public sealed record CheckpointInfo
     /// <summary>"t/T" (the default: t divided by T) or "raw" (the integer t as a float, as the seed did).</summary>
     public string TimeInput { get; init; } = Diffusion.TimeInput.NormalizedName;
     public string[] ClassNames { get; init; } = [];
+    /// <summary>
+    /// How a 4-channel model's fourth channel was trained (<see cref="StraightAlpha"/>); null for
+    /// RGB models.
+    /// </summary>
+    public string? Alpha { get; init; }
+
+    /// <summary>The only alpha convention so far: straight (not premultiplied) alpha, fully transparent pixels white.</summary>
+    public const string StraightAlpha = "straight; fully transparent pixels stored as #ffffff";
     /// <summary>Trained with one-hot class contexts (and null-context dropout), so it can be sampled per class with guidance.</summary>
     public bool Conditional { get; init; }
     public double ContextDropout { get; init; }
@@ -226,6 +234,7 @@ public static class Checkpoint
             BetaEnd = GetDouble("beta_end") ?? NoiseSchedule.DefaultBetaEnd,
             TimeInput = timeInput,
             ClassNames = classes,
+            Alpha = m.TryGetValue("alpha", out var alpha) ? alpha : config.InChannels == 4 ? CheckpointInfo.StraightAlpha : null,
             Conditional = Get("conditional", "false") == "true",
             ContextDropout = GetDouble("context_dropout") ?? 0,
             EmaDecay = HasAverage(file) ? GetDouble("ema_decay") : null,
@@ -262,6 +271,7 @@ public static class Checkpoint
         m["beta_end"] = F(info.BetaEnd);
         m["time_input"] = info.TimeInput;
         m["class_names"] = JsonSerializer.Serialize(info.ClassNames);
+        if (info.Alpha is { } alpha) m["alpha"] = alpha;
         m["conditional"] = info.Conditional ? "true" : "false";
         m["context_dropout"] = F(info.ContextDropout);
         if (info.EmaDecay is double decay) m["ema_decay"] = F(decay);

@@ -74,7 +74,7 @@ public sealed class BatchLoader
             // Draw for every image, flipping or not, so the draws do not depend on the flag's history.
             bool mirror = _flipRandom.NextBool();
             if (_flip && mirror)
-                for (int row = 0; row < 3 * size; row++)
+                for (int row = 0; row < _data.Channels * size; row++)
                     destination.Slice(row * size, size).Reverse();
             int label = _data.Labels[index];
             if (!contextOneHot.IsEmpty)

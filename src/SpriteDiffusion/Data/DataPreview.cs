@@ -15,10 +15,10 @@ public static class DataPreview
         {
             var row = rows[data.Labels[i]];
             if (row.Count >= perClass) continue;
-            var pixels = new byte[size * size * 3];
+            var pixels = new byte[size * size * data.Channels];
             data.CopyPixels(i, pixels);
             row.Add(pixels);
         }
-        return ImageGrid.Compose(rows.Select(r => (IReadOnlyList<byte[]>)r).ToList(), size, size, scale, gap);
+        return ImageGrid.Compose(rows.Select(r => (IReadOnlyList<byte[]>)r).ToList(), size, size, scale, gap, channels: data.Channels);
     }
 }

@@ -5,7 +5,8 @@ namespace SpriteDiffusion.Data;
 
 /// <summary>
 /// Sprites gathered by an importer, held as bytes until written out in the seed's format
-/// (images.npy (N, S, S, 3) uint8, labels.npy (N, K) float64 one-hot, classes.txt, sources.tsv).
+/// (images.npy (N, S, S, 3) uint8, or (N, S, S, 4) straight-alpha RGBA, labels.npy (N, K) float64
+/// one-hot, classes.txt, sources.tsv).
 /// </summary>
 public sealed class ImportedSprites
 {
@@ -14,13 +15,16 @@ public sealed class ImportedSprites
     private readonly List<int> _labels = [];
     private readonly List<string> _sources = [];
 
-    internal ImportedSprites(int imageSize, string[] classNames)
+    internal ImportedSprites(int imageSize, string[] classNames, int channels = 3)
     {
         ImageSize = imageSize;
         ClassNames = classNames;
+        Channels = channels;
     }
 
     public int ImageSize { get; }
+    /// <summary>3 (RGB) or 4 (straight-alpha RGBA).</summary>
+    public int Channels { get; }
     public string[] ClassNames { get; private set; }
     public int Count => _images.Count;
     public IReadOnlyList<int> Labels => _labels;
@@ -30,7 +34,7 @@ public sealed class ImportedSprites
     /// <summary>Things worth telling the user that did not stop the import.</summary>
     public List<string> Warnings { get; } = [];
 
-    /// <summary>Image <paramref name="index"/> as height x width x RGB bytes.</summary>
+    /// <summary>Image <paramref name="index"/> as height x width x <see cref="Channels"/> bytes.</summary>
     public byte[] Pixels(int index) => _images[index];
 
     /// <summary><paramref name="className"/> must be one of <see cref="ClassNames"/>.</summary>
@@ -76,11 +80,11 @@ public sealed class ImportedSprites
 
     public SpriteDataset ToDataset()
     {
-        int length = ImageSize * ImageSize * 3;
+        int length = ImageSize * ImageSize * Channels;
         var values = new float[Count * length];
         for (int i = 0; i < Count; i++)
-            SpritePixels.HwcToChw(_images[i], values.AsSpan(i * length, length), ImageSize);
-        return new SpriteDataset(values, _labels.ToArray(), ClassNames, ImageSize);
+            SpritePixels.HwcToChw(_images[i], values.AsSpan(i * length, length), ImageSize, Channels);
+        return new SpriteDataset(values, _labels.ToArray(), ClassNames, ImageSize, Channels);
     }
 
     /// <summary>
@@ -106,7 +110,7 @@ public sealed class ImportedSprites
         files.Add((imagesPath, s =>
         {
             // Image by image after the header: the images are already the file's bytes, so no joined copy.
-            s.Write(NpyHeader.Format(NpyDType.UInt8, [n, size, size, 3]));
+            s.Write(NpyHeader.Format(NpyDType.UInt8, [n, size, size, Channels]));
             foreach (byte[] image in _images) s.Write(image);
         }));
         files.Add((labelsPath, s =>

@@ -16,11 +16,14 @@ public sealed class SpriteDataset
     public const string OriginalLabelsFileName = "sprite_labels_nc_1788_16x16.npy";
     private const int MaxClasses = 4096;
 
-    public SpriteDataset(float[] images, int[] labels, string[] classNames, int imageSize)
+    /// <param name="channels">3 (RGB) or 4 (straight-alpha RGBA).</param>
+    public SpriteDataset(float[] images, int[] labels, string[] classNames, int imageSize, int channels = 3)
     {
         if (imageSize < 4 || imageSize % 4 != 0)
             throw new ArgumentException($"Image size {imageSize} must be a positive multiple of 4.", nameof(imageSize));
-        int length = 3 * imageSize * imageSize;
+        if (channels is not (3 or 4))
+            throw new ArgumentOutOfRangeException(nameof(channels), $"Images have 3 (RGB) or 4 (RGBA) channels, not {channels}.");
+        int length = channels * imageSize * imageSize;
         if (images.Length != labels.Length * length)
             throw new ArgumentException($"{labels.Length} labels need {labels.Length * length} image values, not {images.Length}.", nameof(images));
         if (classNames.Length == 0)
@@ -32,14 +35,18 @@ public sealed class SpriteDataset
         Labels = labels;
         ClassNames = classNames;
         ImageSize = imageSize;
+        Channels = channels;
     }
 
     public int Count => Labels.Length;
     public int ImageSize { get; }
-    public int Channels => 3;
+    /// <summary>3 (RGB) or 4 (straight-alpha RGBA, fully transparent pixels white).</summary>
+    public int Channels { get; }
+    /// <summary>Whether the images carry an alpha channel.</summary>
+    public bool HasAlpha => Channels == 4;
     /// <summary>Values per image: Channels x ImageSize x ImageSize.</summary>
     public int ImageLength => Channels * ImageSize * ImageSize;
-    /// <summary>N x 3 x S x S, CHW, values in [-1, 1].</summary>
+    /// <summary>N x Channels x S x S, CHW, values in [-1, 1].</summary>
     public float[] Images { get; }
     public int[] Labels { get; }
     public string[] ClassNames { get; }
@@ -48,7 +55,8 @@ public sealed class SpriteDataset
     public ReadOnlySpan<float> Image(int index) => Images.AsSpan(index * ImageLength, ImageLength);
 
     /// <summary>Image <paramref name="index"/> back as height x width x RGB bytes.</summary>
-    public void CopyPixels(int index, Span<byte> hwc) => SpritePixels.ChwToHwc(Image(index), hwc, ImageSize);
+    /// <summary>Image <paramref name="index"/> as height x width x <see cref="Channels"/> bytes.</summary>
+    public void CopyPixels(int index, Span<byte> hwc) => SpritePixels.ChwToHwc(Image(index), hwc, ImageSize, Channels);
 
     public int[] CountPerClass()
     {
@@ -83,21 +91,21 @@ public sealed class SpriteDataset
 
         using var reader = NpyReader.Open(imagesNpy);
         int[] shape = reader.Shape;
-        if (reader.DType != NpyDType.UInt8 || shape.Length != 4 || shape[3] != 3)
-            throw new InvalidDataException($"{imagesNpy}: expected images of shape (N, S, S, 3) uint8, found ({string.Join(", ", shape)}) {reader.DType.Name()}.");
-        int count = shape[0], size = shape[1];
+        if (reader.DType != NpyDType.UInt8 || shape.Length != 4 || shape[3] is not (3 or 4))
+            throw new InvalidDataException($"{imagesNpy}: expected images of shape (N, S, S, 3) or (N, S, S, 4) uint8, found ({string.Join(", ", shape)}) {reader.DType.Name()}.");
+        int count = shape[0], size = shape[1], channels = shape[3];
         if (shape[2] != size)
             throw new InvalidDataException($"{imagesNpy}: images are {size}x{shape[2]}; they must be square.");
         if (size < 4 || size % 4 != 0)
             throw new InvalidDataException($"{imagesNpy}: images are {size}x{size}; the U-Net needs a size that is a multiple of 4 (16, 32, ...). Re-import them at such a size.");
         if (count != labels.Length)
             throw new InvalidDataException($"{imagesNpy} holds {count:N0} images but {labelsNpy} holds {labels.Length:N0} labels. They must come from the same data set.");
-        long valueCount = (long)count * 3 * size * size;
+        long valueCount = (long)count * channels * size * size;
         if (valueCount > Array.MaxLength)
             throw new InvalidDataException($"{imagesNpy}: {count:N0} images of {size}x{size} are too many to hold in memory at once. Use a smaller data set.");
 
         var images = new float[valueCount];
-        int pixelsPerImage = size * size * 3;
+        int pixelsPerImage = size * size * channels;
         int chunkImages = Math.Max(1, (1 << 20) / pixelsPerImage);
         var chunk = new byte[Math.Min(count, chunkImages) * pixelsPerImage];
         for (int start = 0; start < count; start += chunkImages)
@@ -106,9 +114,9 @@ public sealed class SpriteDataset
             var bytes = chunk.AsSpan(0, n * pixelsPerImage);
             reader.Read<byte>(bytes);
             for (int i = 0; i < n; i++)
-                SpritePixels.HwcToChw(bytes.Slice(i * pixelsPerImage, pixelsPerImage), images.AsSpan((start + i) * pixelsPerImage, pixelsPerImage), size);
+                SpritePixels.HwcToChw(bytes.Slice(i * pixelsPerImage, pixelsPerImage), images.AsSpan((start + i) * pixelsPerImage, pixelsPerImage), size, channels);
         }
-        return new SpriteDataset(images, labels, names, size);
+        return new SpriteDataset(images, labels, names, size, channels);
     }
 
     private static (int[] Labels, int NumClasses) ReadLabels(string path)
@@ -185,7 +193,7 @@ public sealed class SpriteDataset
             Image(indices[i]).CopyTo(images.AsSpan(i * ImageLength, ImageLength));
             labels[i] = Labels[indices[i]];
         }
-        return new SpriteDataset(images, labels, ClassNames, ImageSize);
+        return new SpriteDataset(images, labels, ClassNames, ImageSize, Channels);
     }
 
     private int[] Permutation(int seed, int purpose)

@@ -1,4 +1,5 @@
 using SpriteDiffusion.IO;
+using SpriteDiffusion.Imaging;
 
 namespace SpriteDiffusion.Data;
 
@@ -6,8 +7,19 @@ public sealed record ImportOptions
 {
     /// <summary>Side of the square sprites written; a positive multiple of 4.</summary>
     public int ImageSize { get; init; } = 16;
-    /// <summary>Transparent pixels are composited onto this colour.</summary>
+    /// <summary>Transparent pixels are composited onto this colour (unless <see cref="KeepAlpha"/>).</summary>
     public RgbColor Background { get; init; } = RgbColor.White;
+    /// <summary>
+    /// Keep transparency: images become (N, S, S, 4) straight-alpha RGBA, fully transparent pixels
+    /// stored as <see cref="SpriteResampler.TransparentColor"/>. Off by default: the seed's format is RGB.
+    /// </summary>
+    public bool KeepAlpha { get; init; }
+    /// <summary>Snap every sprite's visible pixels to this palette (after resizing); null keeps its colours.</summary>
+    public Palette? Palette { get; init; }
+    /// <summary>With <see cref="Palette"/>: ordered (Bayer 4x4) dithering.</summary>
+    public bool Dither { get; init; }
+    /// <summary>Bytes per pixel of the images written: 4 with <see cref="KeepAlpha"/>, else 3.</summary>
+    public int Channels => KeepAlpha ? 4 : 3;
     /// <summary>Skip (and report) corrupt, non-PNG or unusable files instead of failing the run.</summary>
     public bool SkipBadFiles { get; init; }
     /// <summary>The class name when there is only one class (a flat folder, a sheet without an index).</summary>
@@ -51,7 +63,7 @@ public static class SpriteImporter
                 work.Add((file, name));
         }
 
-        var result = new ImportedSprites(options.ImageSize, ClassList(work.Select(w => w.Class).Distinct(), options.ClassOrder, folder));
+        var result = new ImportedSprites(options.ImageSize, ClassList(work.Select(w => w.Class).Distinct(), options.ClassOrder, folder), options.Channels);
         var bad = new BadFileHandler(options, result, onSkipped);
         foreach (string stray in strays)
             bad.Report($"{stray}: lies beside the class folders, so it has no class. Move it into one of them.");
@@ -70,7 +82,7 @@ public static class SpriteImporter
                 bad.Report($"{file}: is {image.Width}x{image.Height}, smaller than the target {options.ImageSize}x{options.ImageSize}; small images are not enlarged. Import with a smaller size or remove it.");
                 continue;
             }
-            var pixels = SpriteResampler.Prepare(image, 0, 0, image.Width, image.Height, options.Background, options.ImageSize);
+            var pixels = Prepare(image, 0, 0, image.Width, image.Height, options);
             result.Add(pixels, cls, Path.GetRelativePath(folder, file).Replace('\\', '/'));
         }
         if (result.Count == 0)
@@ -117,10 +129,33 @@ public static class SpriteImporter
         return result;
     }
 
+    private static byte[] Prepare(RgbaImage image, int left, int top, int width, int height, ImportOptions options)
+    {
+        var pixels = options.KeepAlpha
+            ? SpriteResampler.PrepareTransparent(image, left, top, width, height, options.ImageSize)
+            : SpriteResampler.Prepare(image, left, top, width, height, options.Background, options.ImageSize);
+        return options.Palette is { } palette ? Snap(pixels, options.ImageSize, options.Channels, palette, options.Dither) : pixels;
+    }
+
+    /// <summary>HWC bytes of 3 or 4 channels through the palette mapper, which works on RGBA.</summary>
+    private static byte[] Snap(byte[] hwc, int size, int channels, Palette palette, bool dither)
+    {
+        var rgba = new byte[size * size * 4];
+        for (int p = 0; p < size * size; p++)
+        {
+            hwc.AsSpan(p * channels, 3).CopyTo(rgba.AsSpan(p * 4, 3));
+            rgba[p * 4 + 3] = channels == 4 ? hwc[p * 4 + 3] : (byte)255;
+        }
+        var mapped = PaletteMapper.Apply(new RgbaImage(size, size, rgba), palette, dither).Pixels;
+        var result = new byte[hwc.Length];
+        for (int p = 0; p < size * size; p++) mapped.AsSpan(p * 4, channels).CopyTo(result.AsSpan(p * channels, channels));
+        return result;
+    }
+
     private static ImportedSprites Cut(RgbaImage sheet, string sheetPath, string sheetName, SheetLayout layout, ImportOptions options,
         IReadOnlyList<SheetEntry> entries, int columns, int rows, Action<string>? onSkipped)
     {
-        var result = new ImportedSprites(options.ImageSize, ClassList(entries.Select(e => e.ClassName).Distinct(), options.ClassOrder, sheetPath));
+        var result = new ImportedSprites(options.ImageSize, ClassList(entries.Select(e => e.ClassName).Distinct(), options.ClassOrder, sheetPath), options.Channels);
         var bad = new BadFileHandler(options, result, onSkipped);
         foreach (var entry in entries)
         {
@@ -130,7 +165,7 @@ public static class SpriteImporter
                 continue;
             }
             int x = entry.Column * layout.Pitch + layout.Padding, y = entry.Row * layout.Pitch + layout.Padding;
-            var pixels = SpriteResampler.Prepare(sheet, x, y, layout.TileSize, layout.TileSize, options.Background, options.ImageSize);
+            var pixels = Prepare(sheet, x, y, layout.TileSize, layout.TileSize, options);
             string source = $"{sheetName}:{entry.Column},{entry.Row}" + (string.IsNullOrEmpty(entry.Note) ? "" : " " + entry.Note);
             result.Add(pixels, entry.ClassName, source);
         }

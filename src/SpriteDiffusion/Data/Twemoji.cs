@@ -91,12 +91,13 @@ public static class Twemoji
     }
 
     /// <summary>Cuts the bundled data set out of an installed package folder, at the cells <see cref="ReadEntries"/> gave.</summary>
-    public static ImportedSprites Build(string packageDir, IReadOnlyList<SheetEntry> entries)
+    /// <param name="keepAlpha">Keep the emoji's transparency (RGBA) instead of compositing onto white.</param>
+    public static ImportedSprites Build(string packageDir, IReadOnlyList<SheetEntry> entries, bool keepAlpha = false)
     {
         string sheet = SheetPath(packageDir);
         if (!File.Exists(sheet))
             throw new FileNotFoundException($"{sheet}: not found. Install the package first: cd tools/twemoji && npm install (see data/twemoji16/README.md).");
-        var options = new ImportOptions { ImageSize = 16, ClassOrder = Categories };
+        var options = new ImportOptions { ImageSize = 16, ClassOrder = Categories, KeepAlpha = keepAlpha };
         return SpriteImporter.FromSheet(sheet, Layout, options, entries);
     }
 

@@ -71,7 +71,7 @@ public sealed class Trainer
             throw new InvalidDataException($"{dataDir}: {all.Count} images are too few to split {_o.ValidationFraction:P0} off for validation.");
         int batch = Math.Min(_o.BatchSize, train.Count);
 
-        var config = new UNetConfig(3, _o.NFeat, all.NumClasses, all.ImageSize);
+        var config = new UNetConfig(all.Channels, _o.NFeat, all.NumClasses, all.ImageSize);
         var model = new UNet(config, _o.Seed);
         var adam = new Adam(model.Store, (float)_o.LearningRate);
         var schedule = NoiseSchedule.Create(_o.Schedule, _o.Timesteps);
@@ -99,7 +99,7 @@ public sealed class Trainer
             + (_o.Conditional ? $"conditional on {all.NumClasses} classes (null context {_o.ContextDropout:P0})" : "unconditional")
             + (ema is null ? "" : $", EMA decay {_o.EmaDecay}"));
 
-        var x0 = Tensor.Zeros(batch, 3, config.Height, config.Height);
+        var x0 = Tensor.Zeros(batch, config.InChannels, config.Height, config.Height);
         var context = Tensor.Zeros(batch, config.NCFeat);
         var throughput = Stopwatch.StartNew();
         long imagesSeen = 0, step = (long)startEpoch * loader.BatchesPerEpoch + startBatch;
@@ -183,6 +183,7 @@ public sealed class Trainer
     private CheckpointInfo Info(UNetConfig config, string[] classes, int epoch, long step, double? validationLoss, double? trainLoss) => new()
     {
         Model = config, Schedule = _o.Schedule, Timesteps = _o.Timesteps, TimeInput = _o.TimeInput, ClassNames = classes,
+        Alpha = config.InChannels == 4 ? CheckpointInfo.StraightAlpha : null,
         Conditional = _o.Conditional, ContextDropout = _o.Conditional ? _o.ContextDropout : 0,
         Epoch = epoch, Step = step, ValidationLoss = validationLoss, TrainLoss = trainLoss,
         Extra = new() { ["data"] = _o.Data ?? BundledData.RelativePath, ["seed"] = _o.Seed.ToString(CultureInfo.InvariantCulture), ["batch_size"] = _o.BatchSize.ToString(CultureInfo.InvariantCulture) },
