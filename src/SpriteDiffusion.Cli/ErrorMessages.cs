@@ -30,6 +30,7 @@ internal static class ErrorMessages
         ["train"] = new(StringComparer.Ordinal) { ["name"] = "--preset", ["BatchSize"] = "--batch", ["batchSize"] = "--batch" },
         ["sample"] = new(StringComparer.Ordinal) { ["name"] = "--method" },
         ["evaluate"] = new(StringComparer.Ordinal) { ["name"] = "--method", ["BatchSize"] = "--feature-batch", ["x"] = "--n" },
+        ["export"] = new(StringComparer.Ordinal) { ["opset"] = "--opset", ["path"] = "--onnx" },
     };
 
     /// <summary>The line to print for a problem the user can fix, or null for a bug (which keeps its stack trace).</summary>
