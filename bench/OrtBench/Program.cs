@@ -9,7 +9,7 @@ using Microsoft.ML.OnnxRuntime;
 // U-Net exported by tools/reference/export_onnx_baseline.py, timed the way `sprites bench
 // sample-step` times ours (fixed inputs, forward only) and printed in the same form.
 //   dotnet run -c Release --project bench/OrtBench -- --model tools/reference/onnx/seed_unet_nf64.onnx \
-//       [--batch 16] [--steps 5] [--threads N] [--warmup 1] [--no-spin] [--check]
+//       [--batch 16] [--steps 5] [--threads N] [--warmup 1] [--no-spin] [--check] [--save-optimized FILE.onnx]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
@@ -18,7 +18,7 @@ try { options = Options.Parse(args); }
 catch (ArgumentException e)
 {
     Console.Error.WriteLine($"error: {e.Message}");
-    Console.Error.WriteLine("usage: OrtBench --model FILE.onnx [--batch 16] [--steps 5] [--threads N] [--warmup 1] [--no-spin] [--check]");
+    Console.Error.WriteLine("usage: OrtBench --model FILE.onnx [--batch 16] [--steps 5] [--threads N] [--warmup 1] [--no-spin] [--check] [--save-optimized FILE.onnx]");
     return 2;
 }
 if (!File.Exists(options.Model))
@@ -36,6 +36,8 @@ using var sessionOptions = new SessionOptions
 };
 // Spinning is ONNX Runtime's default and is kept unless asked: the baseline is ORT as it comes.
 if (!options.Spin) sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+// The graph ORT actually runs after its fusions, for a reader comparing it with ours operator by operator.
+if (options.SaveOptimized is not null) sessionOptions.OptimizedModelFilePath = options.SaveOptimized;
 using var session = new InferenceSession(options.Model, sessionOptions);
 using var runOptions = new RunOptions();
 
@@ -136,11 +138,11 @@ int Check()
     return ok ? 0 : 1;
 }
 
-internal sealed record Options(string Model, int Batch, int Steps, int Threads, int Warmup, bool Spin, bool Check)
+internal sealed record Options(string Model, int Batch, int Steps, int Threads, int Warmup, bool Spin, bool Check, string? SaveOptimized)
 {
     public static Options Parse(string[] args)
     {
-        string? model = null;
+        string? model = null, saveOptimized = null;
         int batch = 16, steps = 5, threads = Environment.ProcessorCount, warmup = 1;
         bool spin = true, check = false;
         for (int i = 0; i < args.Length; i++)
@@ -162,10 +164,11 @@ internal sealed record Options(string Model, int Batch, int Steps, int Threads, 
                 case "--warmup": warmup = Positive(0); break;
                 case "--no-spin": spin = false; break;
                 case "--check": check = true; break;
+                case "--save-optimized": saveOptimized = Value(); break;
                 default: throw new ArgumentException($"unknown argument '{args[i]}'.");
             }
         }
-        return new Options(model ?? throw new ArgumentException("--model is required."), batch, steps, threads, warmup, spin, check);
+        return new Options(model ?? throw new ArgumentException("--model is required."), batch, steps, threads, warmup, spin, check, saveOptimized);
     }
 }
 
