@@ -52,7 +52,9 @@ internal sealed class GenerateForm
                 && Regex.Match(e.Message, "'([^']*)'") is { Success: true } unknown)
                 throw new BadRequest($"unknown field '{unknown.Groups[1].Value}': the fields are {Fields}.");
             string field = e.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : "";
-            throw field.Length > 0
+            // A value of the wrong type names its field; broken JSON has no field to name.
+            bool wrongKind = e.Message.Contains("could not be converted", StringComparison.Ordinal) && field.Length > 0;
+            throw wrongKind
                 ? new BadRequest($"'{field}' has a value of the wrong kind: steps, seed and count are whole numbers, guidance a number, the rest text.", field)
                 : new BadRequest("the request body is not a JSON object with " + Fields + ".");
         }

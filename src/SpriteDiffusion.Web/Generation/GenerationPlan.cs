@@ -33,23 +33,22 @@ internal sealed record GenerationPlan(ModelEntry Model, int? ClassIndex, double 
             : models.FirstOrDefault(m => m.Id == form.Model)
               ?? throw new BadRequest($"unknown model '{form.Model}': choose one of {string.Join(", ", models.Select(m => m.Id))}.", "model");
 
+        // What the request means first (sampler, class, seed), then whether it fits the limits.
         string method = form.Method ?? "ddim";
         if (!Samplers.Names.Contains(method))
             throw new BadRequest($"unknown sampler '{method}': use one of {string.Join(", ", Samplers.Names)}.", "method");
-        int steps = CheckSteps(form.Steps, method, model.Info, limits);
+        int? classIndex = string.IsNullOrWhiteSpace(form.Class) ? null : ResolveClass(form.Class, model.Info);
+        double guidance = CheckGuidance(form.Guidance, classIndex, model.Info);
+        long seed = form.Seed ?? 0;
+        if (seed < 0 || seed > MaxSeed)
+            throw new BadRequest($"seed must be a whole number from 0 to {MaxSeed} (got {seed}).", "seed");
 
+        int steps = CheckSteps(form.Steps, method, model.Info, limits);
         int count = form.Count ?? DefaultCount;
         if (count < 1 || count > limits.MaxCount)
             throw new BadRequest($"count must be between 1 and {limits.MaxCount} sprites (got {count}).", "count");
         if ((long)count * steps > limits.MaxImageSteps)
             throw new BadRequest($"{count} sprites x {steps} steps is {(long)count * steps} sprite-steps; one request may run at most {limits.MaxImageSteps}: ask for fewer sprites or fewer steps.", "count");
-
-        long seed = form.Seed ?? 0;
-        if (seed < 0 || seed > MaxSeed)
-            throw new BadRequest($"seed must be a whole number from 0 to {MaxSeed} (got {seed}).", "seed");
-
-        int? classIndex = string.IsNullOrWhiteSpace(form.Class) ? null : ResolveClass(form.Class, model.Info);
-        double guidance = CheckGuidance(form.Guidance, classIndex, model.Info);
         return new GenerationPlan(model, classIndex, guidance, method, steps, (ulong)seed, count);
     }
 
