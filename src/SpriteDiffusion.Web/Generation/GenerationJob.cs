@@ -20,7 +20,7 @@ internal sealed class GenerationJob(GenerationPlan plan, CancellationToken cance
     private readonly Stopwatch _clock = new();
     private Progress _latest = new(0, plan.Steps, TimeSpan.Zero, null);
 
-    /// <summary>Steps done of the total, the time so far, and x after the last step as RGBA bytes (sprite after sprite).</summary>
+    /// <summary>Steps done of the total, the time so far, and the preview after the last step as RGBA bytes (sprite after sprite).</summary>
     public sealed record Progress(int Done, int Total, TimeSpan Elapsed, byte[]? Frame);
 
     public Progress Latest
@@ -54,6 +54,7 @@ internal sealed class GenerationJob(GenerationPlan plan, CancellationToken cance
         float[]? context = plan.ClassIndex is int k ? generator.OneHot(Enumerable.Repeat(k, plan.Count).ToArray()) : null;
         int channels = info.Model.InChannels, size = info.Model.Height;
         byte[]? frame = null;
+        var preview = new DenoisedPreview(sampler, noise);
         var samples = generator.Generate(sampler, plan.Count, rng, noise, context,
             progress: (done, total) =>
             {
@@ -62,11 +63,11 @@ internal sealed class GenerationJob(GenerationPlan plan, CancellationToken cance
                 lock (_gate) _latest = new Progress(done, total, _clock.Elapsed, frame);
                 _changed.Writer.TryWrite(true);
             },
-            onStep: (_, x) => frame = PreviewFrame(x, plan.Count, channels, size));
+            onStep: (i, x) => frame = PreviewFrame(preview.Observe(i, x), plan.Count, channels, size));
         return SpriteFinishing.Finish(samples, plan.Count, channels, size, SpriteFinish.None);
     }
 
-    /// <summary>x_t as the page draws it: clamped bytes, RGBA with the model's soft alpha (opaque for RGB models).</summary>
+    /// <summary>A preview as the page draws it: clamped bytes, RGBA with the model's soft alpha (opaque for RGB models).</summary>
     internal static byte[] PreviewFrame(ReadOnlySpan<float> x, int count, int channels, int size)
     {
         int plane = size * size;

@@ -12,9 +12,9 @@ internal sealed record GenerationResult(string Id, GenerationPlan Plan, RgbaImag
     /// <summary>The file name stem of the batch's downloads.</summary>
     public string Stem => $"sprites-seed{Plan.Seed}-{Plan.Count}";
 
-    // Class names such as "Smileys & Emotion" become file-name-safe without losing their meaning.
+    // Class names such as "Smileys & Emotion" become file-name-safe ("Smileys-Emotion") and stay readable.
     private static string Safe(string name) =>
-        new(name.Select(ch => char.IsLetterOrDigit(ch) || ch is '-' or '_' ? ch : '_').ToArray());
+        System.Text.RegularExpressions.Regex.Replace(name, "[^A-Za-z0-9]+", "-").Trim('-') is { Length: > 0 } safe ? safe : "class";
 }
 
 /// <summary>The last few finished batches; older ones are dropped so memory stays bounded however long the server runs.</summary>

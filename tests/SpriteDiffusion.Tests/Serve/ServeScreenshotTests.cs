@@ -1,13 +1,15 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SpriteDiffusion.Checkpoints;
 using SpriteDiffusion.Tests.Data;
 using SpriteDiffusion.Tests.Interop;
 using SpriteDiffusion.Web;
+using SpriteDiffusion.Web.Hosting;
 
 namespace SpriteDiffusion.Tests.Serve;
 
 /// <summary>
-/// Rewrites docs/playground.png and docs/playground-training.png: the page with the bundled model
+/// Rewrites docs/playground.png, docs/playground-denoising.png and docs/playground-training.png: the page with the bundled model
 /// as the README shows it. Skipped unless SPRITES_REGENERATE_FIXTURES=1 (and Chromium is there).
 /// </summary>
 public class ServeScreenshotTests
@@ -31,11 +33,25 @@ public class ServeScreenshotTests
         {
             await using var browser = await Browser.OpenAsync(PlaygroundApp.Addresses(app)[0], 1200, 760);
             var page = browser.Page;
-            await page.SelectOptionAsync("#class", "Animals & Nature");
-            await page.SelectOptionAsync("#method", "dpm++2m");
+            // The classes the small bundled model draws best, with the README's sampler.
+            await page.SelectOptionAsync("#class", "Smileys & Emotion");
+            await page.SelectOptionAsync("#method", "ddim");
             await page.FillAsync("#seed", "7");
             await page.FillAsync("#count", "16");
+            // Held half-way for the picture of the grid sharpening in place.
+            using var halfway = new ManualResetEventSlim();
+            using var resume = new ManualResetEventSlim();
+            app.Services.GetRequiredService<Playground>().StepHook = (done, cancel) =>
+            {
+                if (done != 30) return;
+                halfway.Set();
+                resume.Wait(cancel);
+            };
             await page.ClickAsync("#generate");
+            Assert.True(halfway.Wait(TimeSpan.FromSeconds(120)));
+            await page.WaitForFunctionAsync("() => document.getElementById('status').textContent.startsWith('Step 29 of 50')");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(root, "docs", "playground-denoising.png"), Clip = new() { X = 0, Y = 0, Width = 760, Height = 680 } });
+            resume.Set();
             await page.WaitForSelectorAsync("#status[data-state='done']", new() { Timeout = 120_000 });
             await page.WaitForFunctionAsync("() => [...document.querySelectorAll('#grid .cell img')].every(i => i.complete && i.naturalWidth > 0)");
             await page.Locator("#grid .cell").Nth(5).ClickAsync();
