@@ -5,7 +5,7 @@ namespace SpriteDiffusion.Web.Generation;
 /// order, and anything beyond is refused at once, so a burst of requests costs the machine no more
 /// than the slots allow and every caller learns where it stands.
 /// </summary>
-internal sealed class GenerationQueue(int slots, int maxWaiting)
+internal sealed class GenerationQueue(int slots, int maxWaiting, Action? onIdle = null)
 {
     private readonly object _gate = new();
     private readonly LinkedList<Ticket> _waiting = new();
@@ -103,6 +103,13 @@ internal sealed class GenerationQueue(int slots, int maxWaiting)
                 _running++;
                 next.Value.Turn.SetResult();
             }
+            if (_running == 0 && onIdle is not null) ThreadPool.QueueUserWorkItem(_ => onIdle());
         }
+    }
+
+    /// <summary>Whether nothing runs or waits.</summary>
+    public bool IsIdle
+    {
+        get { lock (_gate) return _running == 0 && _waiting.Count == 0; }
     }
 }

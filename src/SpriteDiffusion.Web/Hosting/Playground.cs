@@ -4,13 +4,24 @@ using SpriteDiffusion.Web.Models;
 namespace SpriteDiffusion.Web.Hosting;
 
 /// <summary>The playground's state, one per server: its settings, models, queue and finished batches.</summary>
-internal sealed class Playground(PlaygroundOptions options)
+internal sealed class Playground
 {
-    public PlaygroundOptions Options { get; } = options;
+    private readonly IdleMemory _idleMemory;
+
+    public Playground(PlaygroundOptions options)
+    {
+        Options = options;
+        Catalog = new ModelCatalog(options);
+        Results = new ResultStore(options.Limits.KeptResults);
+        Queue = new GenerationQueue(options.Limits.Slots, options.Limits.MaxWaiting, () => _idleMemory!.QueueEmptied());
+        _idleMemory = new IdleMemory(() => Queue.IsIdle, TimeSpan.FromSeconds(2));
+    }
+
+    public PlaygroundOptions Options { get; }
     public PlaygroundLimits Limits => Options.Limits;
-    public ModelCatalog Catalog { get; } = new(options);
-    public GenerationQueue Queue { get; } = new(options.Limits.Slots, options.Limits.MaxWaiting);
-    public ResultStore Results { get; } = new(options.Limits.KeptResults);
+    public ModelCatalog Catalog { get; }
+    public GenerationQueue Queue { get; }
+    public ResultStore Results { get; }
 
     /// <summary>Called on the generation thread after every step; tests hold a generation at a step with it.</summary>
     public Action<int, CancellationToken>? StepHook { get; set; }
