@@ -176,6 +176,22 @@ public class ServeLimitTests
         await NextNamed(firstEvents, "done");
     }
 
+    [Fact]
+    public async Task AFailedGenerationIsReportedInTheStreamAndFreesTheSlot()
+    {
+        await using var host = await PlaygroundHost.StartAsync();
+        host.State.StepHook = (_, _) => throw new InvalidOperationException("the engine broke");
+        using var response = await host.PostGenerate(new { steps = 2, count = 1 });
+        var events = new List<ServerEvent>();
+        await foreach (var e in ServerEvent.Read(response)) events.Add(e);
+        Assert.Equal("error", events[^1].Name);
+        Assert.Contains("the engine broke", events[^1].Data.GetProperty("error").GetString());
+        var queue = await host.GetJson("/api/queue");
+        Assert.Equal((0, 1), (queue.GetProperty("running").GetInt32(), queue.GetProperty("failed").GetInt32()));
+        host.State.StepHook = null;
+        await host.Generate(new { steps = 1, count = 1 });
+    }
+
     [Theory]
     [InlineData("evil.example")]
     [InlineData("192.168.1.20")]
