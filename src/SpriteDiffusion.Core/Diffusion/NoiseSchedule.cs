@@ -9,12 +9,15 @@ namespace SpriteDiffusion.Diffusion;
 /// </summary>
 public sealed class NoiseSchedule
 {
+    /// <summary>T for the seed and for Ho et al.: 1000 timesteps.</summary>
     public const int DefaultTimesteps = 1000;
     /// <summary>The seed's linear schedule runs from this beta ...</summary>
     public const double DefaultBetaStart = 1e-4;
     /// <summary>... to this one (SPEC section 3).</summary>
     public const double DefaultBetaEnd = 0.02;
+    /// <summary>The name of Ho et al.'s linear schedule (<see cref="Linear"/>), as checkpoints record it.</summary>
     public const string LinearName = "linear";
+    /// <summary>The name of Nichol and Dhariwal's cosine schedule (<see cref="Cosine"/>), as checkpoints record it.</summary>
     public const string CosineName = "cosine";
 
     /// <summary>The names accepted by <see cref="Create"/>, for help text and checkpoints.</summary>
@@ -42,8 +45,14 @@ public sealed class NoiseSchedule
     /// <summary>The number of timesteps; they are indexed 0..T-1.</summary>
     public int T { get; }
 
+    /// <summary>beta[t], the variance of the noise step t adds, for t in 0..T-1. Shared: do not change it.</summary>
     public double[] Beta { get; }
+    /// <summary>alpha[t] = 1 - beta[t], the share of the variance step t keeps.</summary>
     public double[] Alpha { get; }
+    /// <summary>
+    /// alpha_bar[t] = alpha[0] ... alpha[t], the share of the clean image left at t:
+    /// x_t = sqrt(alpha_bar[t]) x_0 + sqrt(1 - alpha_bar[t]) eps.
+    /// </summary>
     public double[] AlphaBar { get; }
 
     /// <summary>alpha_bar[t], with alpha_bar[-1] = 1 (the clean image), which DDIM's last step needs.</summary>
