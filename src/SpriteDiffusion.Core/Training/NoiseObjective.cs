@@ -18,6 +18,10 @@ public sealed class NoiseObjective
     private readonly Activation _xt = new(), _eps = new(), _t = new(), _grad = new();
     private int[] _steps = [];
 
+    /// <summary>A training step for <paramref name="model"/>, with buffers that grow to the largest batch and are then reused.</summary>
+    /// <param name="model">The network trained; its store receives the gradients.</param>
+    /// <param name="optimizer">Updates the model's parameters after every step; it must be over the model's store.</param>
+    /// <param name="schedule">The forward process that t and x_t are drawn from.</param>
     /// <param name="time">What the network is fed for t: t / T (the default) or the raw t.</param>
     public NoiseObjective(UNet model, Adam optimizer, NoiseSchedule schedule, TimeConvention time = TimeInput.Default)
     {
