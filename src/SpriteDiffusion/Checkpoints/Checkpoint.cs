@@ -11,13 +11,19 @@ namespace SpriteDiffusion.Checkpoints;
 /// <summary>What a checkpoint records beside the weights, so that it samples correctly on its own.</summary>
 public sealed record CheckpointInfo
 {
+    /// <summary>The network's shape, which loading rebuilds it from.</summary>
     public required UNetConfig Model { get; init; }
+    /// <summary>The noise schedule's name ("linear" or "cosine"); sampling must use the one trained with.</summary>
     public string Schedule { get; init; } = NoiseSchedule.LinearName;
+    /// <summary>T, the number of diffusion timesteps trained with.</summary>
     public int Timesteps { get; init; } = NoiseSchedule.DefaultTimesteps;
+    /// <summary>The linear schedule's first beta.</summary>
     public double BetaStart { get; init; } = NoiseSchedule.DefaultBetaStart;
+    /// <summary>The linear schedule's last beta.</summary>
     public double BetaEnd { get; init; } = NoiseSchedule.DefaultBetaEnd;
     /// <summary>"t/T" (the default: t divided by T) or "raw" (the integer t as a float, as the seed did).</summary>
     public string TimeInput { get; init; } = Diffusion.TimeInput.NormalizedName;
+    /// <summary>The class names in label order, for per-class sampling; empty when the file records none.</summary>
     public string[] ClassNames { get; init; } = [];
     /// <summary>
     /// How a 4-channel model's fourth channel was trained (<see cref="StraightAlpha"/>); null for
@@ -29,12 +35,17 @@ public sealed record CheckpointInfo
     public const string StraightAlpha = "straight; fully transparent pixels stored as #ffffff";
     /// <summary>Trained with one-hot class contexts (and null-context dropout), so it can be sampled per class with guidance.</summary>
     public bool Conditional { get; init; }
+    /// <summary>The chance that a training image was given the null context instead of its class; 0 for unconditional models.</summary>
     public double ContextDropout { get; init; }
     /// <summary>The decay of the weight average stored beside the raw weights; null when the file holds none.</summary>
     public double? EmaDecay { get; init; }
+    /// <summary>Epochs finished when the file was saved (0 when unknown).</summary>
     public int Epoch { get; init; }
+    /// <summary>Optimiser steps taken when the file was saved (0 when unknown).</summary>
     public long Step { get; init; }
+    /// <summary>The validation loss of the weights sampling uses (the average's where there is one); null when unknown.</summary>
     public double? ValidationLoss { get; init; }
+    /// <summary>The epoch's mean training loss; null when unknown.</summary>
     public double? TrainLoss { get; init; }
     /// <summary>Anything else worth keeping (the training command, data set, commit).</summary>
     public Dictionary<string, string> Extra { get; init; } = [];
@@ -45,6 +56,7 @@ public enum WeightChoice
 {
     /// <summary>The moving average when the file holds one, else the raw weights.</summary>
     Ema,
+    /// <summary>The raw trained weights, even when the file holds an average.</summary>
     Raw,
 }
 
@@ -59,10 +71,16 @@ public enum WeightChoice
 /// </summary>
 public static class Checkpoint
 {
+    /// <summary>The "format" metadata value that marks our checkpoints; a file without it is read as the seed's state dict.</summary>
     public const string FormatName = "spritediffusion-checkpoint";
+    /// <summary>The prefix of the weight average's tensors; PyTorch loads that set by filtering on it.</summary>
     public const string EmaPrefix = "ema.";
     private const string OptimizerPrefix = "optimizer.";
 
+    /// <summary>
+    /// Writes the model's state dict, the weight average when given, and <paramref name="info"/> as
+    /// metadata, atomically. Overwrites <paramref name="path"/>.
+    /// </summary>
     public static void Save(string path, UNet model, CheckpointInfo info, WeightAverage? ema = null)
     {
         var writer = new SafetensorsWriter();
@@ -97,6 +115,8 @@ public static class Checkpoint
     /// The model in the file with the chosen weights: by default the moving average where the
     /// file holds one (what sampling and evaluation want), else the raw weights.
     /// </summary>
+    /// <param name="path">A safetensors checkpoint, or a .pth state dict saved by PyTorch.</param>
+    /// <param name="weights">The raw weights or the moving average.</param>
     /// <param name="overrides">Diffusion settings to use instead of the file's (null: the file's).</param>
     public static (UNet Model, CheckpointInfo Info) Load(string path, WeightChoice weights = WeightChoice.Ema, CheckpointOverrides? overrides = null)
     {
