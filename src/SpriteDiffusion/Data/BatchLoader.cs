@@ -15,6 +15,15 @@ public sealed class BatchLoader
     private int _position;
     private int _batchesLeft;
 
+    /// <summary>
+    /// A loader positioned at the start of epoch 0. Throws <see cref="InvalidDataException"/> for an
+    /// empty data set and <see cref="ArgumentOutOfRangeException"/> when not even one batch fits.
+    /// </summary>
+    /// <param name="data">The images and labels to draw from; not copied.</param>
+    /// <param name="batchSize">Images per batch.</param>
+    /// <param name="seed">Fixes every epoch's order and flips.</param>
+    /// <param name="flip">Mirror each image left to right with probability 1/2 (training only).</param>
+    /// <param name="dropLast">Leave out the last, partial batch of an epoch (training), or keep it (validation).</param>
     public BatchLoader(SpriteDataset data, int batchSize, int seed, bool flip, bool dropLast)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), "The batch size must be at least 1.");
@@ -30,13 +39,18 @@ public sealed class BatchLoader
         StartEpoch(0);
     }
 
+    /// <summary>Images per batch; the last batch of an epoch may be smaller unless it is dropped.</summary>
     public int BatchSize { get; }
+    /// <summary>Batches <see cref="Next(Span{float}, Span{float})"/> returns per epoch before returning 0.</summary>
     public int BatchesPerEpoch { get; }
+    /// <summary>The epoch being drawn, as last set by <see cref="StartEpoch"/>.</summary>
     public int Epoch { get; private set; }
     /// <summary>Floats one image takes in the images buffer.</summary>
     public int ImageLength => _data.ImageLength;
+    /// <summary>The length of each one-hot context row.</summary>
     public int NumClasses => _data.NumClasses;
 
+    /// <summary>Shuffles for <paramref name="epoch"/> and rewinds to its first batch; the same epoch always gives the same order and flips.</summary>
     public void StartEpoch(int epoch)
     {
         Epoch = epoch;
@@ -53,6 +67,10 @@ public sealed class BatchLoader
     /// </summary>
     public int Next(Span<float> images, Span<float> contextOneHot) => Next(images, contextOneHot, Span<int>.Empty);
 
+    /// <summary>
+    /// As <see cref="Next(Span{float}, Span{float})"/>, also writing each image's class index into
+    /// <paramref name="labels"/> unless it is empty. Throws <see cref="ArgumentException"/> for a buffer too small for the batch.
+    /// </summary>
     public int Next(Span<float> images, Span<float> contextOneHot, Span<int> labels)
     {
         if (_batchesLeft == 0) return 0;

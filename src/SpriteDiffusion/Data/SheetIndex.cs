@@ -11,6 +11,10 @@ public sealed record SheetEntry(int Column, int Row, string ClassName, string? N
 /// </summary>
 public static class SheetIndex
 {
+    /// <summary>
+    /// The tiles an index file lists, in file order. Throws <see cref="IOException"/> when it cannot be
+    /// read and <see cref="InvalidDataException"/> naming the line for a malformed one, or when it lists no tiles.
+    /// </summary>
     public static List<SheetEntry> Read(string path)
     {
         string[] lines;
@@ -38,6 +42,7 @@ public static class SheetIndex
         return entries;
     }
 
+    /// <summary>The entries as an index file, tab-separated under a header line; <paramref name="comment"/>'s lines come first, each after "# ".</summary>
     public static string Format(IEnumerable<SheetEntry> entries, string? comment = null)
     {
         var sb = new StringBuilder();
