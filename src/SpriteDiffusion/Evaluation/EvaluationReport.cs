@@ -5,6 +5,10 @@ using SpriteDiffusion.IO;
 namespace SpriteDiffusion.Evaluation;
 
 /// <summary>The sampler settings generated images were made with; null steps: all T (DDPM).</summary>
+/// <param name="Method">The sampler's name: "ddpm", "ddim" or "dpm++2m".</param>
+/// <param name="Steps">Sampling steps.</param>
+/// <param name="Eta">DDIM's eta; 0 for the other samplers.</param>
+/// <param name="Seed">The seed of the starting noise and of any noise the sampler adds.</param>
 public sealed record SamplerSettings(string Method, int? Steps, double Eta, ulong Seed)
 {
     /// <summary>Classifier-free guidance scale, with classes drawn as in the real set; null: unconditional.</summary>
@@ -16,12 +20,37 @@ public sealed record SamplerSettings(string Method, int? Steps, double Eta, ulon
 }
 
 /// <summary>Wall-clock seconds of each phase of an evaluation (ReadImages: PNG folders or the data set); null where a phase did not run.</summary>
+/// <param name="ReadImages">Reading the images from disk.</param>
+/// <param name="Generation">Sampling the generated images.</param>
+/// <param name="RealFeatures">Features of the real images.</param>
+/// <param name="GeneratedFeatures">Features of the generated images.</param>
+/// <param name="Metrics">FID and KID from the features.</param>
+/// <param name="Total">The whole evaluation, start to report.</param>
 public sealed record PhaseSeconds(double? ReadImages, double? Generation, double RealFeatures, double GeneratedFeatures, double Metrics, double Total);
 
 /// <summary>One named metric value: the name always says which network's features it was computed on.</summary>
+/// <param name="Name">The metric and its feature network, e.g. "FID (ResNet-18 features)".</param>
+/// <param name="Value">The value; for KID, the mean over the subsets.</param>
+/// <param name="StandardDeviation">For KID, the spread over the subsets; null for FID.</param>
 public sealed record MetricValue(string Name, double Value, double? StandardDeviation = null);
 
 /// <summary>What `sprites evaluate` writes as JSON: what was measured, on what, and how long it took.</summary>
+/// <param name="Mode">"folders" (two folders of PNGs) or "checkpoint" (samples of a checkpoint against the data set's validation split).</param>
+/// <param name="Fid">The Fréchet distance between the two sets' features.</param>
+/// <param name="Kid">The kernel distance, with its spread over the subsets.</param>
+/// <param name="KidSubsets">The number of random subsets KID averaged over.</param>
+/// <param name="KidSubsetSize">Images per set in each KID subset.</param>
+/// <param name="FeatureNetwork">The feature network's full description.</param>
+/// <param name="FeatureDimension">The length of one image's feature vector.</param>
+/// <param name="RealCount">The number of real images.</param>
+/// <param name="GeneratedCount">The number of generated images.</param>
+/// <param name="RealSource">Where the real images came from: a folder, or the data set's validation split.</param>
+/// <param name="GeneratedSource">Where the generated images came from: a folder, or the sampler and checkpoint.</param>
+/// <param name="Checkpoint">The checkpoint's full path; null for folders.</param>
+/// <param name="Sampler">How the images were sampled; null for folders.</param>
+/// <param name="Seconds">Wall time per phase.</param>
+/// <param name="FeaturesPerSecond">Images through the feature network per second, both sets together.</param>
+/// <param name="CreatedUtc">When the report was made.</param>
 public sealed record EvaluationReport(
     string Mode,
     MetricValue Fid,
@@ -48,6 +77,7 @@ public sealed record EvaluationReport(
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
+    /// <summary>The report of <paramref name="result"/>, stamped with the current time; the other arguments say what was compared and how long reading and sampling took.</summary>
     public static EvaluationReport From(EvaluationResult result, string mode, string realSource, string generatedSource,
         string? checkpoint, SamplerSettings? sampler, double? readImagesSeconds, double? generationSeconds, double totalSeconds) =>
         new(mode,
@@ -61,10 +91,13 @@ public sealed record EvaluationReport(
             result.FeaturesPerSecond,
             DateTimeOffset.UtcNow);
 
+    /// <summary>The report as indented JSON with snake_case keys, null fields written out.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
+    /// <summary>A report read back from <see cref="ToJson"/>'s text; throws <see cref="JsonException"/> for text that is not one.</summary>
     public static EvaluationReport FromJson(string json) =>
         JsonSerializer.Deserialize<EvaluationReport>(json, JsonOptions) ?? throw new JsonException("empty report");
 
+    /// <summary>Writes the JSON and a final newline to <paramref name="path"/>, atomically.</summary>
     public void Write(string path) => AtomicFile.WriteAllText(path, ToJson() + Environment.NewLine);
 }

@@ -3,6 +3,7 @@ namespace SpriteDiffusion.Evaluation;
 /// <summary>Feature vectors of a set of images, row by row: <see cref="Count"/> x <see cref="Dimension"/> doubles.</summary>
 public sealed class FeatureMatrix
 {
+    /// <summary>Features over <paramref name="values"/>, kept, not copied; throws <see cref="ArgumentException"/> unless it holds exactly count x dimension values.</summary>
     public FeatureMatrix(double[] values, int count, int dimension)
     {
         ArgumentNullException.ThrowIfNull(values);
@@ -15,9 +16,13 @@ public sealed class FeatureMatrix
         Dimension = dimension;
     }
 
+    /// <summary>All features, row after row.</summary>
     public double[] Values { get; }
+    /// <summary>The number of images (rows).</summary>
     public int Count { get; }
+    /// <summary>The length of each feature vector (columns).</summary>
     public int Dimension { get; }
 
+    /// <summary>The features of image <paramref name="index"/>.</summary>
     public ReadOnlySpan<double> Row(int index) => Values.AsSpan(index * Dimension, Dimension);
 }

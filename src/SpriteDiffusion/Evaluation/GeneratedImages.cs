@@ -11,9 +11,17 @@ namespace SpriteDiffusion.Evaluation;
 /// How `sprites evaluate` asks for generated images: the sampler flags of `sprites sample`
 /// (Steps null: the method's default; Threads null: all cores).
 /// </summary>
+/// <param name="CheckpointPath">The checkpoint to sample.</param>
+/// <param name="Method">The sampler's name: "ddpm", "ddim" or "dpm++2m".</param>
+/// <param name="Steps">Sampling steps.</param>
+/// <param name="Eta">DDIM's eta (0: deterministic).</param>
+/// <param name="Seed">Seeds the starting noise and any noise the sampler adds.</param>
+/// <param name="Count">How many images to generate.</param>
 public sealed record GenerationRequest(string CheckpointPath, string Method, int? Steps, double Eta, ulong Seed, int Count)
 {
+    /// <summary>Engine threads for sampling; null leaves the thread count as it is.</summary>
     public int? Threads { get; init; }
+    /// <summary>Which of the checkpoint's weights to sample with: by default its weight average.</summary>
     public WeightChoice Weights { get; init; } = WeightChoice.Ema;
     /// <summary>Clamp each step's predicted clean image to [-1, 1] (see <see cref="SpriteGenerator.ClipDenoised"/>).</summary>
     public bool ClipDenoised { get; init; }

@@ -24,10 +24,15 @@ public interface IFeatureExtractor : IDisposable
     void Extract(ReadOnlySpan<float> imagesChw, int count, int channels, int size, Span<double> features);
 }
 
+/// <summary>How metrics are labelled, so that every number says which network's features it is on.</summary>
 public static class MetricNames
 {
+    /// <summary>FID's label for features of <paramref name="extractor"/>.</summary>
     public static string Fid(IFeatureExtractor extractor) => Fid(extractor.ShortName);
+    /// <summary>KID's label for features of <paramref name="extractor"/>.</summary>
     public static string Kid(IFeatureExtractor extractor) => Kid(extractor.ShortName);
+    /// <summary>"FID (<paramref name="featureShortName"/> features)".</summary>
     public static string Fid(string featureShortName) => $"FID ({featureShortName} features)";
+    /// <summary>"KID (<paramref name="featureShortName"/> features)".</summary>
     public static string Kid(string featureShortName) => $"KID ({featureShortName} features)";
 }

@@ -10,6 +10,10 @@ namespace SpriteDiffusion.Evaluation;
 /// </summary>
 public static class ImageFolder
 {
+    /// <summary>
+    /// The .png files directly in <paramref name="directory"/>, in ordinal name order. Throws
+    /// <see cref="DirectoryNotFoundException"/> for a missing folder and <see cref="InvalidDataException"/> when it holds no PNG.
+    /// </summary>
     public static IReadOnlyList<string> PngFiles(string directory)
     {
         if (!Directory.Exists(directory))
@@ -23,7 +27,13 @@ public static class ImageFolder
         return files;
     }
 
+    /// <summary>
+    /// The folder's images as RGB in [-1, 1]; throws <see cref="InvalidDataException"/> naming the file
+    /// for a PNG that is not square or not the first one's size.
+    /// </summary>
+    /// <param name="directory">The folder, whose files are listed by <see cref="PngFiles"/>.</param>
     /// <param name="maxCount">Read only the first this many files (in name order); null reads all.</param>
+    /// <param name="progress">Receives the number of images read so far, every 64 images and at the end.</param>
     public static ImageSet Load(string directory, int? maxCount = null, IProgress<int>? progress = null)
     {
         var files = PngFiles(directory);

@@ -6,6 +6,7 @@ namespace SpriteDiffusion.Evaluation;
 /// </summary>
 public sealed class ImageSet
 {
+    /// <summary>Images over <paramref name="chw"/>, kept, not copied; throws <see cref="ArgumentException"/> unless it holds exactly count x channels x size x size floats.</summary>
     public ImageSet(float[] chw, int count, int channels, int size)
     {
         ArgumentNullException.ThrowIfNull(chw);
@@ -20,12 +21,18 @@ public sealed class ImageSet
         Size = size;
     }
 
+    /// <summary>All images, image after image, each channel plane after plane.</summary>
     public float[] Chw { get; }
+    /// <summary>The number of images.</summary>
     public int Count { get; }
+    /// <summary>Channels per image: 3 for RGB, which the feature networks need.</summary>
     public int Channels { get; }
+    /// <summary>The side of the square images in pixels.</summary>
     public int Size { get; }
+    /// <summary>Floats per image: Channels x Size x Size.</summary>
     public int FloatsPerImage => Channels * Size * Size;
 
+    /// <summary>Image <paramref name="index"/>'s values, viewing <see cref="Chw"/>.</summary>
     public ReadOnlySpan<float> Image(int index) => Chw.AsSpan(index * FloatsPerImage, FloatsPerImage);
 
     /// <summary>The first <paramref name="count"/> images (a copy).</summary>
