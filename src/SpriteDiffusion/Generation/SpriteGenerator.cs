@@ -19,6 +19,7 @@ public sealed class SpriteGenerator
     // Storage grows to the largest chunk and is reused, so sampling does not reallocate per step.
     private readonly Activation _x = new(), _t = new(), _c = new();
 
+    /// <summary>A generator for <paramref name="model"/>, with the schedule and time input <paramref name="info"/> records; throws <see cref="InvalidDataException"/> for an unknown time input.</summary>
     public SpriteGenerator(UNet model, CheckpointInfo info)
     {
         _model = model;
@@ -27,8 +28,11 @@ public sealed class SpriteGenerator
         _time = TimeInput.Parse(info.TimeInput);
     }
 
+    /// <summary>What the checkpoint records: schedule, time input, classes.</summary>
     public CheckpointInfo Info { get; }
+    /// <summary>The noise schedule the model was trained with, which its samplers must use.</summary>
     public NoiseSchedule Schedule { get; }
+    /// <summary>Floats per generated image: channels x height x height.</summary>
     public int ImageLength => _model.Config.InChannels * _model.Config.Height * _model.Config.Height;
 
     /// <summary>
@@ -100,6 +104,7 @@ public sealed class SpriteGenerator
     public ISampler CreateSampler(string method, int? steps, double eta, int defaultDdimSteps = 50) =>
         Samplers.Create(method, Schedule, steps ?? (Samplers.DefaultSteps(method, defaultDdimSteps) is int d ? Math.Min(d, Schedule.T) : null), eta);
 
+    /// <summary>The schedule <paramref name="info"/> records, the linear one with its recorded betas; throws <see cref="ArgumentException"/> for an unknown name.</summary>
     public static NoiseSchedule CreateSchedule(CheckpointInfo info) =>
         info.Schedule == NoiseSchedule.LinearName
             ? NoiseSchedule.Linear(info.Timesteps, info.BetaStart, info.BetaEnd)
