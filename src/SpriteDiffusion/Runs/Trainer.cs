@@ -11,22 +11,56 @@ using SpriteDiffusion.Checkpoints;
 
 namespace SpriteDiffusion.Runs;
 
+/// <summary>What a run is about to do, reported once before its first batch.</summary>
+/// <param name="TrainImages">Images in the training split (after any limit).</param>
+/// <param name="ValidationImages">Images held out for the validation loss.</param>
+/// <param name="BatchesPerEpoch">Full batches per epoch; the last, partial batch is dropped.</param>
+/// <param name="Epochs">The run's total number of epochs, earlier sessions included.</param>
+/// <param name="StartEpoch">The 0-based epoch it starts in: 0, or where a resumed run stopped.</param>
+/// <param name="StartBatch">The 0-based batch of that epoch it starts at.</param>
+/// <param name="ParameterCount">The model's trainable values.</param>
+/// <param name="DataDirectory">The data-set folder trained on.</param>
 public sealed record TrainingPlan(int TrainImages, int ValidationImages, int BatchesPerEpoch, int Epochs, int StartEpoch, int StartBatch, long ParameterCount, string DataDirectory);
+/// <summary>One trained batch, reported after the optimiser step.</summary>
+/// <param name="Epoch">The 0-based epoch.</param>
+/// <param name="Batch">The 0-based batch within the epoch.</param>
+/// <param name="BatchesPerEpoch">Batches in each epoch.</param>
+/// <param name="GlobalStep">Optimiser steps taken since the run began, this one included.</param>
+/// <param name="Loss">The batch's noise-prediction MSE, before the update.</param>
+/// <param name="ImagesPerSecond">Training images per second since this session started.</param>
 public sealed record StepReport(int Epoch, int Batch, int BatchesPerEpoch, long GlobalStep, double Loss, double ImagesPerSecond);
+/// <summary>One finished epoch, reported after its validation and checkpoints.</summary>
+/// <param name="Epoch">The 1-based number of the epoch just finished.</param>
+/// <param name="TrainLoss">The mean batch loss over the epoch.</param>
+/// <param name="ValidationLoss">The validation loss of the weights sampling uses: the weight average's when there is one.</param>
+/// <param name="Best">Whether that loss is the lowest so far, so best.safetensors was rewritten.</param>
+/// <param name="Seconds">The epoch's wall time, validation and checkpoints included.</param>
+/// <param name="ImagesPerSecond">Training images per second over the epoch's whole wall time.</param>
 public sealed record EpochReport(int Epoch, double TrainLoss, double ValidationLoss, bool Best, double Seconds, double ImagesPerSecond);
 
 /// <summary>What a run reports as it goes; the CLI draws it, tests record it.</summary>
 public interface ITrainingObserver
 {
+    /// <summary>Before the first batch of this session; called on the training thread, as are the others.</summary>
     void OnStart(TrainingPlan plan) { }
+    /// <summary>After every trained batch; keep it quick, it runs between batches.</summary>
     void OnStep(StepReport report) { }
+    /// <summary>After each epoch's validation and checkpoints.</summary>
     void OnEpoch(EpochReport report) { }
+    /// <summary>Every line the run writes to its log, without the time stamp.</summary>
     void OnMessage(string line) { }
 }
 
 /// <summary>One row of losses.csv; ValidationEma is the weight average's validation loss, when there is one.</summary>
 public sealed record EpochLosses(int Epoch, double Train, double Validation, double Seconds, double? ValidationEma);
 
+/// <summary>How a run ended.</summary>
+/// <param name="BestCheckpoint">The path of best.safetensors; it exists once an epoch of the run has finished.</param>
+/// <param name="LastCheckpoint">The path of last.safetensors, the weights after the last finished epoch.</param>
+/// <param name="BestValidationLoss">The lowest validation loss so far; infinity before the first epoch has finished.</param>
+/// <param name="EpochsCompleted">Epochs finished since the run began, earlier sessions included.</param>
+/// <param name="Interrupted">Whether cancellation stopped it; resume.safetensors then holds the place to resume from.</param>
+/// <param name="ImagesPerSecond">Training images per second over this session.</param>
 public sealed record TrainingResult(string BestCheckpoint, string LastCheckpoint, double BestValidationLoss, int EpochsCompleted, bool Interrupted, double ImagesPerSecond);
 
 /// <summary>
@@ -36,13 +70,19 @@ public sealed record TrainingResult(string BestCheckpoint, string LastCheckpoint
 /// </summary>
 public sealed class Trainer
 {
+    /// <summary>Checkpoint files in the output folder: the lowest validation loss, the latest epoch, and the state to resume from.</summary>
     public const string BestFile = "best.safetensors", LastFile = "last.safetensors", ResumeFile = "resume.safetensors";
+    /// <summary>Other files in the output folder: the options as JSON, the losses per epoch as CSV, their plot, and the run's log.</summary>
     public const string ConfigFile = "config.json", LossesFile = "losses.csv", PlotFile = "loss.png", LogFile = "train.log";
 
     private readonly TrainingOptions _o;
     private readonly ITrainingObserver _observer;
     private readonly List<EpochLosses> _history = [];
 
+    /// <summary>
+    /// A run of <paramref name="options"/> reporting to <paramref name="observer"/>; an unset output
+    /// folder becomes runs/yyyyMMdd-HHmmss. Throws <see cref="ArgumentOutOfRangeException"/>, naming the option, for invalid options.
+    /// </summary>
     public Trainer(TrainingOptions options, ITrainingObserver observer)
     {
         options.Validate();
@@ -50,10 +90,18 @@ public sealed class Trainer
         _observer = observer;
     }
 
+    /// <summary>The run's folder, where every output is written.</summary>
     public string OutputDirectory => _o.Output!;
 
+    /// <summary>The options the run uses, with the output folder filled in.</summary>
     public TrainingOptions Options => _o;
 
+    /// <summary>
+    /// Trains until the last epoch or until cancelled. Throws <see cref="IOException"/> when the output
+    /// folder already holds a run and neither <paramref name="resume"/> nor <paramref name="force"/> is set,
+    /// and <see cref="TrainingDivergedException"/> when the loss stops being finite.
+    /// </summary>
+    /// <param name="cancel">Stops the run before the next batch; a resume checkpoint is saved and the result says so.</param>
     /// <param name="resume">Continue the run in the output folder from its resume checkpoint.</param>
     /// <param name="force">Replace a finished or interrupted run that already lives in the output folder.</param>
     public TrainingResult Run(CancellationToken cancel, bool resume = false, bool force = false)

@@ -10,16 +10,27 @@ public sealed record TrainingOptions
 {
     /// <summary>A data-set folder (images.npy, labels.npy, classes.txt); null means the bundled twemoji16.</summary>
     public string? Data { get; init; }
+    /// <summary>n_feat, the U-Net's width (a multiple of 8): 32 trains on two cores, the seed uses 128.</summary>
     public int NFeat { get; init; } = 32;
+    /// <summary>Full passes over the training split.</summary>
     public int Epochs { get; init; } = 12;
+    /// <summary>Images per optimiser step, 1 to 4096; lowered to the training split's size when that is smaller.</summary>
     public int BatchSize { get; init; } = 64;
+    /// <summary>Adam's step size, constant for the whole run.</summary>
     public double LearningRate { get; init; } = 1e-3;
+    /// <summary>The share of the images held out for the validation loss.</summary>
     public double ValidationFraction { get; init; } = SpriteDataset.DefaultValidationFraction;
+    /// <summary>Seeds the train/validation split (and the limit's subset), apart from <see cref="Seed"/>, so runs with other seeds validate on the same images.</summary>
     public int SplitSeed { get; init; } = SpriteDataset.DefaultSplitSeed;
+    /// <summary>Seeds the initial weights, the batch order, the flips, and the timesteps and noise drawn per step.</summary>
     public ulong Seed { get; init; }
+    /// <summary>Mirror each training image left to right with probability 1/2, a free augmentation for most sprites.</summary>
     public bool Flip { get; init; } = true;
+    /// <summary>The noise schedule's name, "linear" or "cosine".</summary>
     public string Schedule { get; init; } = NoiseSchedule.LinearName;
+    /// <summary>T, the number of diffusion timesteps, 2 to 100000.</summary>
     public int Timesteps { get; init; } = NoiseSchedule.DefaultTimesteps;
+    /// <summary>How t is fed to the network: "t/T" (the default, trains far better) or "raw" (the seed's).</summary>
     public string TimeInput { get; init; } = Diffusion.TimeInput.NormalizedName;
     /// <summary>Feed each image's one-hot class to the context input (classifier-free guidance needs it).</summary>
     public bool Conditional { get; init; } = true;
@@ -33,8 +44,11 @@ public sealed record TrainingOptions
     public string? Output { get; init; }
     /// <summary>Sprites drawn with each sampler when training ends (0: none).</summary>
     public int Samples { get; init; } = 16;
+    /// <summary>DDIM steps for the sample grids drawn when training ends.</summary>
     public int DdimSteps { get; init; } = 50;
+    /// <summary>Engine threads; null keeps <see cref="Engine.Workers.Threads"/> as it is (by default the processor count).</summary>
     public int? Threads { get; init; }
+    /// <summary>The preset these options started from, "cpu" or "seed", recorded in config.json.</summary>
     public string Preset { get; init; } = "cpu";
 
     /// <summary>
@@ -56,6 +70,7 @@ public sealed record TrainingOptions
     /// </summary>
     public static TrainingOptions ResumeBase { get; } = Cpu with { Conditional = false, EmaDecay = 0 };
 
+    /// <summary>The options of the preset called <paramref name="name"/>, "cpu" or "seed"; throws <see cref="ArgumentException"/> for any other.</summary>
     public static TrainingOptions FromPreset(string name) => name switch
     {
         "cpu" => Cpu,
@@ -63,6 +78,7 @@ public sealed record TrainingOptions
         _ => throw new ArgumentException($"unknown preset '{name}'; choose 'cpu' (the default) or 'seed' (SPEC section 6).", nameof(name)),
     };
 
+    /// <summary>How config.json is written and read: snake_case keys, indented, and an unknown key is an error rather than ignored.</summary>
     public static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
@@ -71,6 +87,7 @@ public sealed record TrainingOptions
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     };
 
+    /// <summary>The options as config.json holds them.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
     /// <summary>Overlays a JSON config file's keys (snake_case, as config.json writes them) on these options.</summary>
