@@ -121,4 +121,9 @@ public sealed class DpmSolverSampler : ISampler
 /// One DPM-Solver++ step as two affine maps: x0_hat = XToX0 x_t + EpsToX0 eps_hat, then
 /// x_next = X x_t + X0 x0_hat + PreviousX0 x0_prev (x0_prev: the previous step's x0_hat).
 /// </summary>
+/// <param name="XToX0">The weight of x_t in x0_hat: 1 / alpha_t.</param>
+/// <param name="EpsToX0">The weight of eps_hat in x0_hat: -sigma_t / alpha_t.</param>
+/// <param name="X">The weight of x_t in x_next: sigma_s / sigma_t (0 on the last step).</param>
+/// <param name="X0">The weight of this step's x0_hat in x_next.</param>
+/// <param name="PreviousX0">The weight of the previous step's x0_hat; 0 on first-order steps.</param>
 public readonly record struct MultistepCoefficients(double XToX0, double EpsToX0, double X, double X0, double PreviousX0);

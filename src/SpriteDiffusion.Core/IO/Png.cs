@@ -3,6 +3,9 @@ using SkiaSharp;
 namespace SpriteDiffusion.IO;
 
 /// <summary>An 8-bit RGBA image, unpremultiplied, rows top to bottom.</summary>
+/// <param name="Width">Width in pixels.</param>
+/// <param name="Height">Height in pixels.</param>
+/// <param name="Pixels">Width x Height x 4 bytes, R, G, B, A per pixel; shared, not copied.</param>
 public sealed record RgbaImage(int Width, int Height, byte[] Pixels);
 
 /// <summary>PNG decoding and encoding through SkiaSharp.</summary>

@@ -4,6 +4,8 @@ using System.Text;
 namespace SpriteDiffusion.IO;
 
 /// <summary>One PNG chunk: a four-letter type and its data (length and CRC are implied).</summary>
+/// <param name="Type">The four-letter chunk type, e.g. "IHDR" or "IDAT".</param>
+/// <param name="Data">The chunk's data bytes.</param>
 public sealed record PngChunk(string Type, byte[] Data);
 
 /// <summary>

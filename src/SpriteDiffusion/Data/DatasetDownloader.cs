@@ -6,6 +6,9 @@ using SpriteDiffusion.IO;
 namespace SpriteDiffusion.Data;
 
 /// <summary>A file to fetch and the array it must hold before it is accepted.</summary>
+/// <param name="Name">The file's name, both on the server (after the base URL) and on disk.</param>
+/// <param name="Shape">The .npy shape it must have.</param>
+/// <param name="DTypes">The element types it may have.</param>
 public sealed record DownloadFile(string Name, int[] Shape, params NpyDType[] DTypes);
 
 /// <summary>How far one file's download has got.</summary>

@@ -3,6 +3,10 @@ using System.Text;
 namespace SpriteDiffusion.Data;
 
 /// <summary>One tile of a sprite sheet to import: its cell (column, row), class and an optional note kept in sources.tsv.</summary>
+/// <param name="Column">The tile's column, from 0 at the left.</param>
+/// <param name="Row">The tile's row, from 0 at the top.</param>
+/// <param name="ClassName">The class the tile is imported into.</param>
+/// <param name="Note">Free text kept with the tile's source, e.g. the emoji's code point and name.</param>
 public sealed record SheetEntry(int Column, int Row, string ClassName, string? Note = null);
 
 /// <summary>

@@ -52,6 +52,11 @@ public interface ITrainingObserver
 }
 
 /// <summary>One row of losses.csv; ValidationEma is the weight average's validation loss, when there is one.</summary>
+/// <param name="Epoch">The 1-based epoch.</param>
+/// <param name="Train">The mean training batch loss.</param>
+/// <param name="Validation">The raw weights' validation loss.</param>
+/// <param name="Seconds">The epoch's wall time.</param>
+/// <param name="ValidationEma">The weight average's validation loss; null without an average.</param>
 public sealed record EpochLosses(int Epoch, double Train, double Validation, double Seconds, double? ValidationEma);
 
 /// <summary>How a run ended.</summary>
