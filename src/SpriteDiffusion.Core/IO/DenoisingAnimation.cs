@@ -2,7 +2,7 @@ namespace SpriteDiffusion.IO;
 
 /// <summary>
 /// The denoising trajectory of a batch of sprites as an APNG: x after chosen sampling steps, each
-/// drawn as the same grid as the still PNG (<see cref="SpriteImages.Grid"/>), the last being x_0.
+/// drawn as the same grid as the still PNG (<see cref="SpriteImages.Grid(ReadOnlySpan{float}, int, int, int, int?, int)"/>), the last being x_0.
 /// Pass <see cref="Observe"/> as the sampling loop's step observer, then <see cref="Save"/>.
 /// </summary>
 public sealed class DenoisingAnimation
@@ -33,7 +33,7 @@ public sealed class DenoisingAnimation
     /// <param name="count">The number of sprites in the batch.</param>
     /// <param name="size">The sprites' side in pixels (16 for the seed).</param>
     /// <param name="scale">Each sprite pixel becomes scale x scale pixels, 1 to 64.</param>
-    /// <param name="columns">Sprites per row, as for <see cref="SpriteImages.Grid"/>.</param>
+    /// <param name="columns">Sprites per row, as for <see cref="SpriteImages.Grid(ReadOnlySpan{float}, int, int, int, int?, int)"/>.</param>
     /// <param name="channels">The model's channels: 4 draws alpha over a checkerboard.</param>
     public DenoisingAnimation(int steps, int? frames, int count, int size, int scale = 4, int? columns = null, int channels = 3)
     {

@@ -2,7 +2,15 @@
 namespace SpriteDiffusion.Engine;
 
 /// <summary>What a <see cref="StateEntry"/> is, which decides its storage and whether it is trained.</summary>
-public enum StateKind { Parameter, Buffer, Counter }
+public enum StateKind
+{
+    /// <summary>A trained tensor: its values sit in <see cref="ParameterStore.Values"/> and it has a gradient.</summary>
+    Parameter,
+    /// <summary>A running statistic (BatchNorm's mean and variance): saved and averaged, never trained.</summary>
+    Buffer,
+    /// <summary>A batch counter (num_batches_tracked), an int64 kept in <see cref="StateEntry.Count"/>.</summary>
+    Counter,
+}
 
 /// <summary>One state-dict entry: a trainable tensor, a running statistic, or a batch counter.</summary>
 public sealed class StateEntry

@@ -199,4 +199,12 @@ public sealed unsafe partial class Conv2d
 }
 
 /// <summary>How a <see cref="Conv2d"/> computes its products.</summary>
-public enum ConvAlgorithm { Auto, Im2Col, Winograd }
+public enum ConvAlgorithm
+{
+    /// <summary>Winograd for 3x3 kernels with at least 16 channels on both sides, else im2col.</summary>
+    Auto,
+    /// <summary>im2col columns and one SGEMM per image, for any kernel.</summary>
+    Im2Col,
+    /// <summary>Winograd F(2x2, 3x3) for a 3x3 kernel whatever the channel counts; other kernels still use im2col.</summary>
+    Winograd,
+}

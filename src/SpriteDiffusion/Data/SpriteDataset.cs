@@ -172,11 +172,6 @@ public sealed class SpriteDataset
         return (labels, k);
     }
 
-    /// <summary>
-    /// A reproducible split: a fraction of the images, drawn with <paramref name="seed"/>, go to
-    /// validation (rounded, at least one of each side when there are two images or more).
-    /// Both parts keep the original order.
-    /// </summary>
     /// <summary>The share of images held out for validation, as the seed does (SPEC section 4).</summary>
     public const double DefaultValidationFraction = 0.1;
 
