@@ -71,7 +71,6 @@ public sealed class SpriteDataset
     /// <summary>Image <paramref name="index"/>'s values, <see cref="ImageLength"/> of them, viewing <see cref="Images"/>.</summary>
     public ReadOnlySpan<float> Image(int index) => Images.AsSpan(index * ImageLength, ImageLength);
 
-    /// <summary>Image <paramref name="index"/> back as height x width x RGB bytes.</summary>
     /// <summary>Image <paramref name="index"/> as height x width x <see cref="Channels"/> bytes.</summary>
     public void CopyPixels(int index, Span<byte> hwc) => SpritePixels.ChwToHwc(Image(index), hwc, ImageSize, Channels);
 

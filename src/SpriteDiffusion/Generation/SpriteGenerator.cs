@@ -62,7 +62,7 @@ public sealed class SpriteGenerator
 
     /// <summary>
     /// The class index a user names: a class name of the checkpoint (case-insensitive) or an
-    /// index; throws a <see cref="InvalidDataException"/> naming the choices otherwise.
+    /// index; throws an <see cref="ArgumentException"/> naming the choices otherwise.
     /// </summary>
     public int ResolveClass(string nameOrIndex)
     {
@@ -77,7 +77,7 @@ public sealed class SpriteGenerator
         throw new ArgumentException($"unknown class '{nameOrIndex}': this checkpoint knows {choices}.", nameof(nameOrIndex));
     }
 
-    /// <summary>Throws a <see cref="InvalidDataException"/> unless the checkpoint was trained on classes.</summary>
+    /// <summary>Throws an <see cref="ArgumentException"/> unless the checkpoint was trained on classes.</summary>
     public void RequireClasses()
     {
         if (!Info.Conditional)
