@@ -239,7 +239,12 @@ public sealed class Trainer
         Alpha = config.InChannels == 4 ? CheckpointInfo.StraightAlpha : null,
         Conditional = _o.Conditional, ContextDropout = _o.Conditional ? _o.ContextDropout : 0,
         Epoch = epoch, Step = step, ValidationLoss = validationLoss, TrainLoss = trainLoss,
-        Extra = new() { ["data"] = _o.Data ?? BundledData.RelativePath, ["seed"] = _o.Seed.ToString(CultureInfo.InvariantCulture), ["batch_size"] = _o.BatchSize.ToString(CultureInfo.InvariantCulture) },
+        // The split travels with the weights so that evaluation can find the run's own training and
+        // validation images again (SpriteDataset.Split depends only on the count, fraction and seed).
+        Extra = new(new Evaluation.TrainingSplit(_o.ValidationFraction, _o.SplitSeed, _o.Limit).ToMetadata())
+        {
+            ["data"] = _o.Data ?? BundledData.RelativePath, ["seed"] = _o.Seed.ToString(CultureInfo.InvariantCulture), ["batch_size"] = _o.BatchSize.ToString(CultureInfo.InvariantCulture),
+        },
     };
 
     /// <summary>What a run trains and draws from: everything a resume checkpoint holds besides its position.</summary>
