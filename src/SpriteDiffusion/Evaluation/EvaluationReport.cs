@@ -34,6 +34,26 @@ public sealed record PhaseSeconds(double? ReadImages, double? Generation, double
 /// <param name="StandardDeviation">For KID, the spread over the subsets; null for FID.</param>
 public sealed record MetricValue(string Name, double Value, double? StandardDeviation = null);
 
+/// <summary>Precision and recall of the generated set against the real one, named for the features they were computed on.</summary>
+/// <param name="Name">E.g. "precision/recall (ResNet-18 features, k = 3)".</param>
+/// <param name="Precision">Share of generated images inside the real images' manifold: fidelity.</param>
+/// <param name="Recall">Share of real images inside the generated images' manifold: coverage of the real variety.</param>
+/// <param name="K">The neighbour whose distance set each ball's radius.</param>
+public sealed record PrecisionRecallValue(string Name, double Precision, double Recall, int K);
+
+/// <summary>Which images of the data set were compared, and how the run's split was found.</summary>
+/// <param name="RealSet">"all", "train" or "val".</param>
+/// <param name="ValidationFraction">The run's validation fraction.</param>
+/// <param name="Seed">The run's split seed.</param>
+/// <param name="Limit">The run's image limit, null for none.</param>
+/// <param name="RecordedInCheckpoint">False: the checkpoint records no split and the trainer's defaults were assumed.</param>
+/// <param name="DataSetCount">Images in the data set's files.</param>
+/// <param name="AllCount">Images the run drew from (after the limit).</param>
+/// <param name="TrainCount">Images of its training split.</param>
+/// <param name="ValidationCount">Images of its validation split.</param>
+public sealed record RealSetReport(string RealSet, double ValidationFraction, int Seed, int? Limit, bool RecordedInCheckpoint,
+    int DataSetCount, int AllCount, int TrainCount, int ValidationCount);
+
 /// <summary>What `sprites evaluate` writes as JSON: what was measured, on what, and how long it took.</summary>
 /// <param name="Mode">"folders" (two folders of PNGs) or "checkpoint" (samples of a checkpoint against the data set's validation split).</param>
 /// <param name="Fid">The Fréchet distance between the two sets' features.</param>
@@ -69,6 +89,21 @@ public sealed record EvaluationReport(
     double FeaturesPerSecond,
     DateTimeOffset CreatedUtc)
 {
+    /// <summary>Precision and recall (k = 3) in the FID's feature space; null when a set had 3 images or fewer.</summary>
+    public PrecisionRecallValue? PrecisionRecall { get; init; }
+
+    /// <summary>Checkpoint mode: the real set and the run's split; null for two folders.</summary>
+    public RealSetReport? Real { get; init; }
+
+    /// <summary>Checkpoint mode: near-copies of training sprites in pixel space, with the validation baseline; null in folder mode or when the training split is too small.</summary>
+    public MemorisationReport? Memorisation { get; init; }
+
+    /// <summary>With guidance: FID of each class; null otherwise.</summary>
+    public PerClassReport? PerClass { get; init; }
+
+    /// <summary>What a reader should know about these numbers (assumed split, measures left out and why); null when there is nothing to say.</summary>
+    public IReadOnlyList<string>? Notes { get; init; }
+
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = true,
@@ -89,7 +124,12 @@ public sealed record EvaluationReport(
             realSource, generatedSource, checkpoint, sampler,
             new PhaseSeconds(readImagesSeconds, generationSeconds, result.RealFeatureSeconds, result.GeneratedFeatureSeconds, result.MetricSeconds, totalSeconds),
             result.FeaturesPerSecond,
-            DateTimeOffset.UtcNow);
+            DateTimeOffset.UtcNow)
+        {
+            PrecisionRecall = result.PrecisionRecall is { } pr
+                ? new PrecisionRecallValue(result.PrecisionRecallName ?? MetricNames.PrecisionRecall(result.FeatureNetwork, pr.K), pr.Precision, pr.Recall, pr.K)
+                : null,
+        };
 
     /// <summary>The report as indented JSON with snake_case keys, null fields written out.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);

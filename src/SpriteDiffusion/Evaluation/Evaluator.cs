@@ -27,6 +27,12 @@ public sealed record EvaluationResult(
     double GeneratedFeatureSeconds,
     double MetricSeconds)
 {
+    /// <summary>Precision and recall (k = 3) in the same feature space; null when a set has no more than k images.</summary>
+    public PrecisionRecall? PrecisionRecall { get; init; }
+
+    /// <summary>The name of <see cref="PrecisionRecall"/>, e.g. "precision/recall (ResNet-18 features, k = 3)".</summary>
+    public string? PrecisionRecallName { get; init; }
+
     /// <summary>Images through the feature network per second, both sets together.</summary>
     public double FeaturesPerSecond => (RealCount + GeneratedCount) / Math.Max(RealFeatureSeconds + GeneratedFeatureSeconds, 1e-9);
 }
@@ -93,10 +99,19 @@ public sealed class Evaluator
         var clock = Stopwatch.StartNew();
         double fid = FrechetDistance.Compute(real, generated);
         var kid = KernelInceptionDistance.Compute(real, generated, KidSubsets, KidSubsetSize, KidSeed);
+        var precisionRecall = HasPrecisionRecall(real.Count, generated.Count) ? ImprovedPrecisionRecall.Compute(real, generated) : null;
         double metricSeconds = clock.Elapsed.TotalSeconds;
         return new EvaluationResult(MetricNames.Fid(_extractor), fid, MetricNames.Kid(_extractor), kid,
-            _extractor.Name, _extractor.Dimension, real.Count, generated.Count, realSeconds, generatedSeconds, metricSeconds);
+            _extractor.Name, _extractor.Dimension, real.Count, generated.Count, realSeconds, generatedSeconds, metricSeconds)
+        {
+            PrecisionRecall = precisionRecall,
+            PrecisionRecallName = MetricNames.PrecisionRecall(_extractor),
+        };
     }
+
+    /// <summary>Whether both sets are large enough for precision and recall: each ball's radius is the distance to the k-th other sample.</summary>
+    public static bool HasPrecisionRecall(int realCount, int generatedCount) =>
+        realCount > ImprovedPrecisionRecall.DefaultK && generatedCount > ImprovedPrecisionRecall.DefaultK;
 
     private static void RequireUsable(ImageSet images, string which)
     {

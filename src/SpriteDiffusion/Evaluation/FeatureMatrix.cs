@@ -25,4 +25,14 @@ public sealed class FeatureMatrix
 
     /// <summary>The features of image <paramref name="index"/>.</summary>
     public ReadOnlySpan<double> Row(int index) => Values.AsSpan(index * Dimension, Dimension);
+
+    /// <summary>The rows at <paramref name="indices"/>, in that order (a copy).</summary>
+    public FeatureMatrix Select(IReadOnlyList<int> indices)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        var values = new double[(long)indices.Count * Dimension];
+        for (int i = 0; i < indices.Count; i++)
+            Row(indices[i]).CopyTo(values.AsSpan(i * Dimension, Dimension));
+        return new FeatureMatrix(values, indices.Count, Dimension);
+    }
 }

@@ -21,6 +21,13 @@ public sealed class ImageSet
         Size = size;
     }
 
+    /// <summary>The images of a data set (shared, not copied).</summary>
+    public static ImageSet From(SpriteDiffusion.Data.SpriteDataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return new ImageSet(data.Images, data.Count, data.Channels, data.ImageSize);
+    }
+
     /// <summary>All images, image after image, each channel plane after plane.</summary>
     public float[] Chw { get; }
     /// <summary>The number of images.</summary>
