@@ -29,7 +29,11 @@ internal static class ErrorMessages
     {
         ["train"] = new(StringComparer.Ordinal) { ["name"] = "--preset", ["BatchSize"] = "--batch", ["batchSize"] = "--batch" },
         ["sample"] = new(StringComparer.Ordinal) { ["name"] = "--method" },
-        ["evaluate"] = new(StringComparer.Ordinal) { ["name"] = "--method", ["BatchSize"] = "--feature-batch", ["x"] = "--n" },
+        ["evaluate"] = new(StringComparer.Ordinal)
+        {
+            ["name"] = "--method", ["BatchSize"] = "--feature-batch", ["x"] = "--n", ["realSet"] = "--real", ["dataDirectory"] = "--data",
+            ["Class"] = "--guidance",
+        },
         ["export"] = new(StringComparer.Ordinal) { ["opset"] = "--opset", ["path"] = "--onnx" },
     };
 

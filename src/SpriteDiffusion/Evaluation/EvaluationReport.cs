@@ -24,9 +24,16 @@ public sealed record SamplerSettings(string Method, int? Steps, double Eta, ulon
 /// <param name="Generation">Sampling the generated images.</param>
 /// <param name="RealFeatures">Features of the real images.</param>
 /// <param name="GeneratedFeatures">Features of the generated images.</param>
-/// <param name="Metrics">FID and KID from the features.</param>
+/// <param name="Metrics">FID, KID, precision and recall from the features.</param>
 /// <param name="Total">The whole evaluation, start to report.</param>
-public sealed record PhaseSeconds(double? ReadImages, double? Generation, double RealFeatures, double GeneratedFeatures, double Metrics, double Total);
+public sealed record PhaseSeconds(double? ReadImages, double? Generation, double RealFeatures, double GeneratedFeatures, double Metrics, double Total)
+{
+    /// <summary>FID per class (with guidance), beside Metrics (FID, KID, precision and recall).</summary>
+    public double? PerClass { get; init; }
+
+    /// <summary>The near-copy search in pixel space (checkpoint mode).</summary>
+    public double? NearCopies { get; init; }
+}
 
 /// <summary>One named metric value: the name always says which network's features it was computed on.</summary>
 /// <param name="Name">The metric and its feature network, e.g. "FID (ResNet-18 features)".</param>
@@ -42,7 +49,7 @@ public sealed record MetricValue(string Name, double Value, double? StandardDevi
 public sealed record PrecisionRecallValue(string Name, double Precision, double Recall, int K);
 
 /// <summary>Which images of the data set were compared, and how the run's split was found.</summary>
-/// <param name="RealSet">"all", "train" or "val".</param>
+/// <param name="Set">"all", "train" or "val".</param>
 /// <param name="ValidationFraction">The run's validation fraction.</param>
 /// <param name="Seed">The run's split seed.</param>
 /// <param name="Limit">The run's image limit, null for none.</param>
@@ -51,7 +58,7 @@ public sealed record PrecisionRecallValue(string Name, double Precision, double 
 /// <param name="AllCount">Images the run drew from (after the limit).</param>
 /// <param name="TrainCount">Images of its training split.</param>
 /// <param name="ValidationCount">Images of its validation split.</param>
-public sealed record RealSetReport(string RealSet, double ValidationFraction, int Seed, int? Limit, bool RecordedInCheckpoint,
+public sealed record RealSetReport(string Set, double ValidationFraction, int Seed, int? Limit, bool RecordedInCheckpoint,
     int DataSetCount, int AllCount, int TrainCount, int ValidationCount);
 
 /// <summary>What `sprites evaluate` writes as JSON: what was measured, on what, and how long it took.</summary>

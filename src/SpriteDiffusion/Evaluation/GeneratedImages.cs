@@ -94,13 +94,4 @@ public static class GeneratedImages
         }
         return new ImageSet(all, request.Count, model.Config.InChannels, model.Config.Height);
     }
-
-    /// <summary>Up to maxCount validation images with the trainer's default split (replaced by EvaluationData).</summary>
-    public static (ImageSet Images, int[] Labels) ValidationSplit(string? dataDirectory, int maxCount)
-    {
-        var data = SpriteDataset.LoadDirectory(dataDirectory ?? BundledData.DefaultDirectory);
-        var validation = data.Split(SpriteDataset.DefaultValidationFraction, SpriteDataset.DefaultSplitSeed).Validation;
-        var set = new ImageSet(validation.Images, validation.Count, validation.Channels, validation.ImageSize).Take(maxCount);
-        return (set, validation.Labels.Take(set.Count).ToArray());
-    }
 }

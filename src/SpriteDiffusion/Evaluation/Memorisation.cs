@@ -118,8 +118,13 @@ public static class Memorisation
         const int pairsPerRow = 2;
         int size = generated.Size;
         var spacer = new byte[size * size * 3];
+        var gap = ImageGrid.DefaultGapColor;
         for (int i = 0; i < spacer.Length; i += 3)
-            (spacer[i], spacer[i + 1], spacer[i + 2]) = (ImageGrid.DefaultGapColor.R, ImageGrid.DefaultGapColor.G, ImageGrid.DefaultGapColor.B);
+        {
+            spacer[i] = gap.R;
+            spacer[i + 1] = gap.G;
+            spacer[i + 2] = gap.B;
+        }
         var rows = new List<IReadOnlyList<byte[]>>();
         for (int start = 0; start < pairs.Count; start += pairsPerRow)
         {
