@@ -3,10 +3,10 @@ using SpriteDiffusion.IO;
 namespace SpriteDiffusion.Evaluation;
 
 /// <summary>
-/// The space near-copies are searched in: each sprite as the 8-bit RGB picture its PNG holds
+/// The space near-copies are searched in: each sprite as the 8-bit picture its PNG holds
 /// (model values clamped to [-1, 1] and rounded as <see cref="SpritePixels.ToByte"/> does), every
-/// byte divided by 255, flattened row by row, pixel by pixel, R G B: 768 values in [0, 1] for a
-/// 16x16 sprite. Training sprites come out exactly as their bytes / 255, so a generated sprite whose
+/// byte divided by 255, flattened row by row, pixel by pixel, channel by channel (R G B, then A
+/// for a transparent data set): 768 values in [0, 1] for a 16x16 RGB sprite. Training sprites come out exactly as their bytes / 255, so a generated sprite whose
 /// PNG equals a training sprite is at distance 0.
 /// </summary>
 public static class PixelSpace
