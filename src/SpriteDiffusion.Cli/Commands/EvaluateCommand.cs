@@ -199,6 +199,14 @@ internal static class EvaluateCommand
         if (result.PrecisionRecall is null)
             notes.Add($"precision and recall need more than {ImprovedPrecisionRecall.DefaultK} images in each set (each ball's radius is the distance to the {ImprovedPrecisionRecall.DefaultK}rd nearest other image); left out.");
 
+        AlphaMaskReport? alphaMasks = null;
+        if (real.Channels == 4 || generated.Channels == 4)
+        {
+            notes.Add($"transparent (RGBA) sprites were composited onto {ImageSet.CompositeBackground} (white, the background the RGB data set was made on) before the feature network; pytorch-fid would drop alpha instead.");
+            if (real.Channels == 4 && generated.Channels == 4)
+                alphaMasks = AlphaMasks.Measure(generated, real, data is null ? null : ImageSet.From(data.Validation), data is null ? null : ImageSet.From(data.Train));
+        }
+
         MemorisationReport? memorisation = null;
         double? nearCopySeconds = null;
         if (data is not null)
@@ -240,6 +248,7 @@ internal static class EvaluateCommand
             Real = data is null ? null : new RealSetReport(realSet.Name(), data.Split.ValidationFraction, data.Split.Seed, data.Split.Limit, splitRecorded,
                 data.DataSetCount, data.All.Count, data.Train.Count, data.Validation.Count),
             Memorisation = memorisation,
+            AlphaMasks = alphaMasks,
             PerClass = perClass,
             Notes = notes,
         };
@@ -308,6 +317,11 @@ internal static class EvaluateCommand
                 var p = m.ClosestPairs[0];
                 Row("  closest pair", $"generated {p.Generated} and data-set row {p.DataSetRow}: d1 {F(p.Distance, "F3")} (d{m.Generated.Rank} {F(p.DistanceAtRank, "F3")})");
             }
+        }
+        if (report.AlphaMasks is { } masks)
+        {
+            Row("Silhouettes: alpha-mask IoU with the nearest real mask", $"mean {F(masks.MeanBestIou, "F3")}, median {F(masks.MedianBestIou, "F3")}; opaque share {F(masks.MeanCoverage, "F3")} (real {F(masks.RealMeanCoverage, "F3")})");
+            if (masks.BaselineMeanBestIou is double baseline) Row("  same measure, validation sprites (baseline)", $"mean {F(baseline, "F3")}");
         }
         Row("Feature network", report.FeatureNetwork);
         Row("Real images", $"{report.RealCount}: {report.RealSource}");

@@ -108,6 +108,9 @@ public sealed record EvaluationReport(
     /// <summary>With guidance: FID of each class; null otherwise.</summary>
     public PerClassReport? PerClass { get; init; }
 
+    /// <summary>For transparent (RGBA) sprites: whether the silhouettes are right; null for RGB.</summary>
+    public AlphaMaskReport? AlphaMasks { get; init; }
+
     /// <summary>What a reader should know about these numbers (assumed split, measures left out and why); null when there is nothing to say.</summary>
     public IReadOnlyList<string>? Notes { get; init; }
 

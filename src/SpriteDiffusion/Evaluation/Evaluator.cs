@@ -61,9 +61,13 @@ public sealed class Evaluator
     /// <summary>The feature network both sets go through.</summary>
     public IFeatureExtractor Extractor => _extractor;
 
-    /// <summary>Features of every image; <paramref name="progress"/> receives the number of images done so far.</summary>
+    /// <summary>
+    /// Features of every image; <paramref name="progress"/> receives the number of images done so
+    /// far. Transparent (RGBA) images are composited onto <see cref="ImageSet.CompositeBackground"/> first.
+    /// </summary>
     public FeatureMatrix Extract(ImageSet images, IProgress<int>? progress = null)
     {
+        images = images.Opaque();
         int d = _extractor.Dimension;
         var features = new double[(long)images.Count * d];
         for (int start = 0; start < images.Count; start += ChunkSize)
@@ -117,7 +121,7 @@ public sealed class Evaluator
     {
         if (images.Count < 2)
             throw new InvalidDataException($"the {which} image set has {images.Count} image(s); FID and KID need at least 2 (thousands for numbers worth comparing).");
-        if (images.Channels != 3)
-            throw new InvalidDataException($"the {which} images have {images.Channels} channels; the feature networks take RGB.");
+        if (images.Channels is not (3 or 4))
+            throw new InvalidDataException($"the {which} images have {images.Channels} channels; the feature networks take RGB (or RGBA, composited onto white).");
     }
 }

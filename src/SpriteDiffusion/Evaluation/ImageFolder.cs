@@ -56,18 +56,18 @@ public static class ImageFolder
         return new ImageSet(chw, files.Count, 3, size);
     }
 
-    /// <summary>Writes images as 00000.png, 00001.png, ... (RGB, opaque) into <paramref name="directory"/>.</summary>
+    /// <summary>Writes images as 00000.png, 00001.png, ... into <paramref name="directory"/>: RGB opaque, RGBA with its transparency.</summary>
     public static void Save(ImageSet images, string directory)
     {
-        if (images.Channels != 3) throw new ArgumentException("only RGB images can be saved", nameof(images));
+        if (images.Channels is not (3 or 4)) throw new ArgumentException("only RGB and RGBA images can be saved", nameof(images));
         Directory.CreateDirectory(directory);
-        var rgb = new byte[images.Size * images.Size * 3];
+        var hwc = new byte[images.Size * images.Size * images.Channels];
         int digits = Math.Max(5, images.Count.ToString(System.Globalization.CultureInfo.InvariantCulture).Length);
         for (int n = 0; n < images.Count; n++)
         {
-            SpritePixels.ChwToHwc(images.Image(n), rgb, images.Size);
-            Png.Write(Path.Combine(directory, n.ToString(new string('0', digits), System.Globalization.CultureInfo.InvariantCulture) + ".png"),
-                Png.FromRgb(images.Size, images.Size, rgb));
+            SpritePixels.ChwToHwc(images.Image(n), hwc, images.Size, images.Channels);
+            var image = images.Channels == 3 ? Png.FromRgb(images.Size, images.Size, hwc) : new RgbaImage(images.Size, images.Size, (byte[])hwc.Clone());
+            Png.Write(Path.Combine(directory, n.ToString(new string('0', digits), System.Globalization.CultureInfo.InvariantCulture) + ".png"), image);
         }
     }
 
