@@ -275,7 +275,7 @@ public sealed class Trainer
     /// <summary>
     /// The learning-rate plan a resumed run continues: the recorded one, whose decay has an anchor
     /// that the options cannot reconstruct. A constant rate has no plan to keep, so the options
-    /// decide it as they did before schedules existed (a lower --lr on resume is a manual decay).
+    /// decide it as they did before schedules existed (a lower learning rate on resume is a manual decay).
     /// </summary>
     private LearningRateSchedule ResumedLearningRate(string path, TrainingRecipe recorded, LearningRateSchedule requested)
     {
