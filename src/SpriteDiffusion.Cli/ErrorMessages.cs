@@ -23,6 +23,10 @@ internal static class ErrorMessages
         ["TimeInput"] = "--time-input", ["Limit"] = "--limit", ["Samples"] = "--samples",
         ["DdimSteps"] = "--ddim-steps", ["ContextDropout"] = "--context-dropout", ["EmaDecay"] = "--ema-decay",
         ["decay"] = "--ema-decay", ["ImageSize"] = "--size", ["layout"] = "--tile/--padding", ["order"] = "--classes",
+        // The training recipe's options.
+        ["Prediction"] = "--prediction", ["Loss"] = "--loss", ["MinSnrGamma"] = "--min-snr-gamma",
+        ["LrSchedule"] = "--lr-schedule", ["WarmupSteps"] = "--warmup-steps", ["LrFloor"] = "--lr-floor",
+        ["TimeBudgetMinutes"] = "--time-budget", ["EmaHalflife"] = "--ema-halflife", ["NoFlipClasses"] = "--no-flip-classes",
     };
 
     private static readonly Dictionary<string, Dictionary<string, string>> ByCommand = new(StringComparer.Ordinal)

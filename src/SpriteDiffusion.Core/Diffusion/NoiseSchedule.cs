@@ -150,4 +150,26 @@ public sealed class NoiseSchedule
             }
         }
     }
+
+    /// <summary>
+    /// The velocity v = sqrt(alpha_bar[t]) eps - sqrt(1 - alpha_bar[t]) x0 of each image (Salimans and
+    /// Ho 2022), what a v-prediction model is trained to output for the x_t that
+    /// <see cref="AddNoise"/> makes of the same x0 and eps. <paramref name="v"/> must not overlap the inputs.
+    /// </summary>
+    public void Velocity(ReadOnlySpan<float> x0, ReadOnlySpan<float> eps, ReadOnlySpan<int> t, int perImage, Span<float> v)
+    {
+        if (perImage < 1) throw new ArgumentOutOfRangeException(nameof(perImage), perImage, "must be positive.");
+        long total = (long)t.Length * perImage;
+        if (x0.Length != total || eps.Length != total || v.Length != total)
+            throw new ArgumentException($"{t.Length} images of {perImage} values need {total} values; got x0 {x0.Length}, eps {eps.Length}, v {v.Length}.");
+        if (v.Overlaps(x0) || v.Overlaps(eps)) throw new ArgumentException("v must not overlap x0 or eps.", nameof(v));
+        for (int i = 0; i < t.Length; i++)
+        {
+            int ti = t[i];
+            if ((uint)ti >= (uint)T) throw new ArgumentOutOfRangeException(nameof(t), ti, $"timestep of image {i} must be in 0..{T - 1}.");
+            var range = new Range(i * perImage, (i + 1) * perImage);
+            TensorPrimitives.Multiply(eps[range], (float)Math.Sqrt(AlphaBar[ti]), v[range]);
+            TensorPrimitives.MultiplyAdd(x0[range], (float)-Math.Sqrt(1.0 - AlphaBar[ti]), v[range], v[range]);
+        }
+    }
 }

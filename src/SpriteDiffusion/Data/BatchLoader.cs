@@ -10,6 +10,7 @@ public sealed class BatchLoader
     private readonly SpriteDataset _data;
     private readonly int _seed;
     private readonly bool _flip;
+    private readonly bool[] _keepUnflipped;
     private readonly int[] _order;
     private DataRandom _flipRandom;
     private int _position;
@@ -24,13 +25,24 @@ public sealed class BatchLoader
     /// <param name="seed">Fixes every epoch's order and flips.</param>
     /// <param name="flip">Mirror each image left to right with probability 1/2 (training only).</param>
     /// <param name="dropLast">Leave out the last, partial batch of an epoch (training), or keep it (validation).</param>
-    public BatchLoader(SpriteDataset data, int batchSize, int seed, bool flip, bool dropLast)
+    /// <param name="noFlipClasses">
+    /// Class indices never mirrored, even when <paramref name="flip"/> is on: a mirrored flag, digit
+    /// or letter is a sprite that does not exist.
+    /// </param>
+    public BatchLoader(SpriteDataset data, int batchSize, int seed, bool flip, bool dropLast, IReadOnlyCollection<int>? noFlipClasses = null)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), "The batch size must be at least 1.");
         if (data.Count == 0) throw new InvalidDataException("The data set is empty; there is nothing to train on.");
         _data = data;
         _seed = seed;
         _flip = flip;
+        _keepUnflipped = new bool[data.NumClasses];
+        foreach (int c in noFlipClasses ?? [])
+        {
+            if ((uint)c >= (uint)data.NumClasses)
+                throw new ArgumentOutOfRangeException(nameof(noFlipClasses), c, $"class index must be in 0..{data.NumClasses - 1}.");
+            _keepUnflipped[c] = true;
+        }
         BatchSize = batchSize;
         BatchesPerEpoch = dropLast ? data.Count / batchSize : (data.Count + batchSize - 1) / batchSize;
         if (BatchesPerEpoch == 0)
@@ -91,10 +103,10 @@ public sealed class BatchLoader
             source.Slice(index * length, length).CopyTo(destination);
             // Draw for every image, flipping or not, so the draws do not depend on the flag's history.
             bool mirror = _flipRandom.NextBool();
-            if (_flip && mirror)
+            int label = _data.Labels[index];
+            if (_flip && mirror && !_keepUnflipped[label])
                 for (int row = 0; row < _data.Channels * size; row++)
                     destination.Slice(row * size, size).Reverse();
-            int label = _data.Labels[index];
             if (!contextOneHot.IsEmpty)
             {
                 var hot = contextOneHot.Slice(i * k, k);
