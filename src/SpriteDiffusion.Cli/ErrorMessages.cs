@@ -23,13 +23,21 @@ internal static class ErrorMessages
         ["TimeInput"] = "--time-input", ["Limit"] = "--limit", ["Samples"] = "--samples",
         ["DdimSteps"] = "--ddim-steps", ["ContextDropout"] = "--context-dropout", ["EmaDecay"] = "--ema-decay",
         ["decay"] = "--ema-decay", ["ImageSize"] = "--size", ["layout"] = "--tile/--padding", ["order"] = "--classes",
+        // The training recipe's options.
+        ["Prediction"] = "--prediction", ["Loss"] = "--loss", ["MinSnrGamma"] = "--min-snr-gamma",
+        ["LrSchedule"] = "--lr-schedule", ["WarmupSteps"] = "--warmup-steps", ["LrFloor"] = "--lr-floor",
+        ["TimeBudgetMinutes"] = "--time-budget", ["EmaHalflife"] = "--ema-halflife", ["NoFlipClasses"] = "--no-flip-classes",
     };
 
     private static readonly Dictionary<string, Dictionary<string, string>> ByCommand = new(StringComparer.Ordinal)
     {
         ["train"] = new(StringComparer.Ordinal) { ["name"] = "--preset", ["BatchSize"] = "--batch", ["batchSize"] = "--batch" },
         ["sample"] = new(StringComparer.Ordinal) { ["name"] = "--method" },
-        ["evaluate"] = new(StringComparer.Ordinal) { ["name"] = "--method", ["BatchSize"] = "--feature-batch", ["x"] = "--n" },
+        ["evaluate"] = new(StringComparer.Ordinal)
+        {
+            ["name"] = "--method", ["BatchSize"] = "--feature-batch", ["x"] = "--n", ["realSet"] = "--real", ["dataDirectory"] = "--data",
+            ["Class"] = "--guidance",
+        },
         ["export"] = new(StringComparer.Ordinal) { ["opset"] = "--opset", ["path"] = "--onnx" },
     };
 

@@ -46,6 +46,12 @@ internal static class TrainingProgress
             task.Value = (double)plan.StartEpoch * plan.BatchesPerEpoch + plan.StartBatch;
         }
 
+        public void OnPlanned(TrainingPlan plan)
+        {
+            _epochs = plan.Epochs;
+            task.MaxValue = (double)plan.BatchesPerEpoch * plan.Epochs;
+        }
+
         public void OnStep(StepReport r)
         {
             task.Value = (double)r.Epoch * _batchesPerEpoch + r.Batch + 1;

@@ -9,6 +9,7 @@ Inputs are drawn as float32 so that the C# side sees exactly the same numbers.
 import math
 import os
 import sys
+import warnings
 from fractions import Fraction
 
 import numpy as np
@@ -196,9 +197,173 @@ def write_dpm_solver():
     return save("dpm_solver", tensors, "DPM-Solver++(2M) runs of 5 and 1 steps at T = 1000 from fixed x_T and eps_hat per step")
 
 
+def from_velocity(alpha_bar_t, xt, v):
+    """(x0, eps) that a v prediction implies: with a = sqrt(ab), s = sqrt(1 - ab), x_t = a x0 + s eps
+    and v = a eps - s x0, so x0 = a x_t - s v and eps = a v + s x_t (Salimans and Ho 2022, section 4)."""
+    a, s = torch.sqrt(alpha_bar_t), torch.sqrt(1 - alpha_bar_t)
+    return a * xt - s * v, a * v + s * xt
+
+
+def clipped_eps(alpha_bar_t, xt, x0, eps):
+    """diffusers' clip_sample: x0 clamped to [-1, 1], eps made consistent with it where it moved."""
+    a, s = torch.sqrt(alpha_bar_t), torch.sqrt(1 - alpha_bar_t)
+    x0c = torch.clamp(x0, -1, 1)
+    return torch.where(x0c == x0, eps, (xt - a * x0c) / s)
+
+
+def dpm_solver_2m_v(schedule, x_T, v_hats, timesteps):
+    """dpm_solver_2m above, fed by a v model: each step's x0_hat comes from that step's v_hat and
+    the current x, x0 = alpha x - sigma v (DPM-Solver++ is written in x0 already)."""
+    _, _, alpha_bar = schedule
+    alpha = lambda t: torch.sqrt(ab_at(alpha_bar, t))  # noqa: E731
+    sigma = lambda t: torch.sqrt(1 - ab_at(alpha_bar, t))  # noqa: E731
+    lam = lambda t: torch.log(alpha(t)) - torch.log(sigma(t))  # noqa: E731
+    path = list(timesteps) + [-1]
+    x, x0_prev, xs = x_T, None, []
+    for i, v in enumerate(v_hats):
+        t, s = path[i], path[i + 1]
+        x0, _ = from_velocity(alpha_bar[t], x, v)
+        h = lam(s) - lam(t)
+        if x0_prev is None or s == path[-2] or s < 0:
+            d = x0
+        else:
+            r = (lam(t) - lam(path[i - 1])) / h
+            d = (1 + 1 / (2 * r)) * x0 - 1 / (2 * r) * x0_prev
+        x = sigma(s) / sigma(t) * x - alpha(s) * (torch.exp(-h) - 1) * d
+        x0_prev = x0
+        xs.append(x)
+    return xs
+
+
+V_TIMESTEPS = (999, 500, 20, 0)
+V_DDIM_PAIRS = ((999, 978), (500, 479), (20, 0), (0, -1))
+
+
+def write_prediction():
+    g = torch.Generator().manual_seed(5)
+    x0, eps = torch.randn(4, 3, 4, 4, generator=g), torch.randn(4, 3, 4, 4, generator=g)
+    t = torch.tensor([999, 0, 500, 37], dtype=torch.int64)
+    xt, v_hat = torch.randn(2, 3, 4, 4, generator=g), torch.randn(2, 3, 4, 4, generator=g)
+    x_T = torch.randn(2, 3, 4, 4, generator=g)
+    v_run = [torch.randn(2, 3, 4, 4, generator=g) for _ in range(5)]  # all float32
+    tensors = {"x0": x0, "eps": eps, "t": t, "xt": xt, "v_hat": v_hat, "x_T": x_T}
+    tensors.update({f"v_hat{i}": v for i, v in enumerate(v_run)})
+    tensors["timesteps_n5"] = torch.tensor(exact_timesteps(1000, 5), dtype=torch.int64)
+    for sched_name, schedule in (("linear", linear_schedule(1000)), ("cosine", cosine_schedule(1000))):
+        alpha_bar = schedule[2]
+        ab = alpha_bar[t].view(-1, 1, 1, 1)
+        tensors[f"{sched_name}/v"] = torch.sqrt(ab) * eps.double() - torch.sqrt(1 - ab) * x0.double()
+        for step in V_TIMESTEPS:
+            x0_hat, eps_hat = from_velocity(alpha_bar[step], xt.double(), v_hat.double())
+            tensors[f"{sched_name}/t{step}/x0"] = x0_hat
+            tensors[f"{sched_name}/t{step}/eps"] = eps_hat
+            tensors[f"{sched_name}/t{step}/eps_clipped"] = clipped_eps(alpha_bar[step], xt.double(), x0_hat, eps_hat)
+        for step, succ in V_DDIM_PAIRS:
+            # SPEC section 3's DDIM at eta 0, with x0_hat and eps_hat those of the v prediction.
+            x0_hat, eps_hat = from_velocity(alpha_bar[step], xt.double(), v_hat.double())
+            ab_s = ab_at(alpha_bar, succ)
+            tensors[f"{sched_name}/ddim/t{step}_s{succ}/x_next"] = torch.sqrt(ab_s) * x0_hat + torch.sqrt(1 - ab_s) * eps_hat
+        xs = dpm_solver_2m_v(schedule, x_T.double(), [v.double() for v in v_run], tensors["timesteps_n5"].tolist())
+        for k, x in enumerate(xs):
+            tensors[f"{sched_name}/dpm_n5/x{k + 1}"] = x
+    return save("prediction", tensors, "v targets, v -> x0 / eps (clipped too), DDIM steps and a DPM-Solver++(2M) run from v predictions at T = 1000")
+
+
+MIN_SNR_T = (999, 998, 700, 500, 100, 20, 1, 0)
+
+
+def write_min_snr():
+    """Hang et al. 2023: min(SNR, gamma) on the x0 loss, so min(SNR, gamma) / SNR on eps and
+    min(SNR, gamma) / (SNR + 1) on v; loss = mean over all values of w[image] (pred - target)^2."""
+    g = torch.Generator().manual_seed(6)
+    n = len(MIN_SNR_T)
+    pred, target = torch.randn(n, 3, 4, 4, generator=g), torch.randn(n, 3, 4, 4, generator=g)
+    tensors = {"t": torch.tensor(MIN_SNR_T, dtype=torch.int64), "pred": pred, "target": target}
+    for sched_name, schedule in (("linear", linear_schedule(1000)), ("cosine", cosine_schedule(1000))):
+        ab = schedule[2][list(MIN_SNR_T)]
+        snr = ab / (1 - ab)
+        for gamma in (5.0, 1.0):
+            clipped = torch.clamp(snr, max=gamma)
+            for target_name, weight in (("eps", clipped / snr), ("v", clipped / (snr + 1))):
+                key = f"{sched_name}/gamma{gamma}/{target_name}"
+                tensors[key + "/weight"] = weight
+                p = pred.double().requires_grad_(True)
+                loss = (weight.view(-1, 1, 1, 1) * (p - target.double()) ** 2).mean()
+                loss.backward()
+                tensors[key + "/loss"] = loss.detach()
+                tensors[key + "/grad"] = p.grad
+    return save("min_snr", tensors, "min-SNR-gamma weights for eps and v targets, the weighted MSE and its gradient, T = 1000")
+
+
+def lr_run(scheduler_factory, steps, peak=1e-3):
+    """The learning rate torch's schedulers give each of `steps` optimiser steps (read before the step)."""
+    param = torch.nn.Parameter(torch.zeros(1, dtype=F64))
+    opt = torch.optim.SGD([param], lr=peak)
+    sched = scheduler_factory(opt)
+    rates = []
+    for _ in range(steps):
+        rates.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return torch.tensor(rates, dtype=F64)
+
+
+def closed_form_lr(n, decay, peak, warmup, floor, total, start_step=None, start_progress=0.0):
+    """The same rates from the formulas: warm-up (n + 1) / W, then progress p from start_progress at
+    start_step (default: the warm-up's end) to 1 at total, cosine or linear from peak to floor."""
+    if n < warmup:
+        return peak * (n + 1) / warmup
+    if decay == "constant":
+        return peak
+    start = warmup if start_step is None else start_step
+    p = start_progress if n <= start else min(1.0, start_progress + (1 - start_progress) * (n - start) / (total - start))
+    if decay == "cosine":
+        return floor + (peak - floor) * 0.5 * (1 + math.cos(math.pi * p))
+    return peak - (peak - floor) * p
+
+
+def write_lr_schedule():
+    """Warm-up then decay with torch.optim.lr_scheduler, checked against the closed form; the
+    re-planned cases (a resume with more epochs, a time budget planned after its first epoch)
+    have no torch scheduler and are the closed form with the decay re-anchored."""
+    lrs = torch.optim.lr_scheduler
+    # SequentialLR steps each scheduler at its milestone with an explicit epoch, which torch 1.13 warns about.
+    warnings.filterwarnings("ignore", message="The epoch parameter", category=UserWarning)
+    peak, floor, warmup, total = 1e-3, 1e-5, 10, 100
+    warm = lambda o: lrs.LinearLR(o, start_factor=1 / warmup, end_factor=1.0, total_iters=warmup - 1)  # noqa: E731
+    tensors = {
+        "cosine_w10_s100": lr_run(lambda o: lrs.SequentialLR(o, [warm(o), lrs.CosineAnnealingLR(o, T_max=total - warmup, eta_min=floor)], milestones=[warmup]), total),
+        "linear_w10_s100": lr_run(lambda o: lrs.SequentialLR(o, [warm(o), lrs.LinearLR(o, start_factor=1.0, end_factor=floor / peak, total_iters=total - warmup)], milestones=[warmup]), total),
+        "cosine_w0_s100_floor0": lr_run(lambda o: lrs.CosineAnnealingLR(o, T_max=total, eta_min=0.0), total),
+        "constant_w10": lr_run(warm, total),
+        # Unplanned until step 30 (the peak held after a 5-step warm-up), then a cosine to step 120.
+        "cosine_w5_planned_at30_s120": lr_run(lambda o: lrs.SequentialLR(o, [
+            lrs.LinearLR(o, start_factor=1 / 5, end_factor=1.0, total_iters=4),
+            lrs.ConstantLR(o, factor=1.0, total_iters=0),
+            lrs.CosineAnnealingLR(o, T_max=90, eta_min=floor)], milestones=[5, 30]), 120),
+    }
+    expected = {
+        "cosine_w10_s100": [closed_form_lr(n, "cosine", peak, warmup, floor, total) for n in range(total)],
+        "linear_w10_s100": [closed_form_lr(n, "linear", peak, warmup, floor, total) for n in range(total)],
+        "cosine_w0_s100_floor0": [closed_form_lr(n, "cosine", peak, 0, 0.0, total) for n in range(total)],
+        "constant_w10": [closed_form_lr(n, "constant", peak, warmup, floor, total) for n in range(total)],
+        "cosine_w5_planned_at30_s120": [closed_form_lr(n, "cosine", peak, 5, floor, 120, 30, 0.0) for n in range(120)],
+    }
+    for key, rates in expected.items():
+        assert torch.allclose(tensors[key], torch.tensor(rates, dtype=F64), rtol=1e-12, atol=0), key
+    # Planned for 100 steps, resumed at step 60 with 160: the decay continues from its progress there.
+    for decay in ("cosine", "linear"):
+        p60 = (60 - warmup) / (total - warmup)
+        tensors[f"{decay}_w10_s100_replanned_at60_s160"] = torch.tensor(
+            [closed_form_lr(n, decay, peak, warmup, floor, total) if n < 60 else closed_form_lr(n, decay, peak, warmup, floor, 160, 60, p60)
+             for n in range(160)], dtype=F64)
+    return save("lr_schedule", tensors, "learning rate per optimiser step: peak 1e-3, floor 1e-5 unless named, warm-up W, planned steps S")
+
+
 def main():
     root = os.path.join(HERE, "..", "..")
-    for path in (write_schedules(), write_ddpm(), write_ddim(), write_forward(), write_dpm_solver()):
+    for path in (write_schedules(), write_ddpm(), write_ddim(), write_forward(), write_dpm_solver(),
+                 write_prediction(), write_min_snr(), write_lr_schedule()):
         back, _ = safetensors_io.load(path)
         assert all(np.all(np.isfinite(v)) for v in back.values()), path
         print(f"{os.path.relpath(path, root)}: {os.path.getsize(path)} bytes, {len(back)} tensors")

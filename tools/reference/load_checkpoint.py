@@ -8,7 +8,7 @@ The checkpoint's tensors are the seed's PyTorch state dict, so `load_state_dict(
 them as they are. A run trained with a weight average (EMA) also holds the averaged parameters and
 running statistics under "ema." + the same names; like `sprites sample`, this loads those by default
 (`--weights raw` for the trained weights): strip the prefix and take num_batches_tracked from the raw set. The configuration comes from the header's __metadata__ (n_feat, n_cfeat, height,
-schedule, timesteps, beta_start, beta_end, time_input) or, for a bare state dict exported from
+schedule, timesteps, beta_start, beta_end, time_input, prediction) or, for a bare state dict exported from
 PyTorch, from the tensor shapes with the seed's conventions: the linear schedule, T = 1000 and the
 raw integer t as the time input (SPEC section 3), since the seed's own training feeds it so.
 
@@ -64,9 +64,13 @@ def read_config(tensors, metadata, path="the checkpoint"):
         "beta_end": get("beta_end", 0.02, float),
         # A file without our format marker is a bare state dict: the seed's raw t.
         "time_input": metadata.get("time_input", "t/T" if metadata.get("format") == "spritediffusion-checkpoint" else "raw"),
+        # What the network outputs; files from before v prediction (and bare state dicts) predict eps.
+        "prediction": metadata.get("prediction", "eps"),
     }
     if config["time_input"] not in ("t/T", "raw"):
         raise SystemExit(f"{path}: unknown time_input '{config['time_input']}' (expected 't/T' or 'raw')")
+    if config["prediction"] not in ("eps", "v"):
+        raise SystemExit(f"{path}: unknown prediction '{config['prediction']}' (expected 'eps' or 'v')")
     if config["schedule"] not in ("linear", "cosine"):
         raise SystemExit(f"{path}: unknown schedule '{config['schedule']}' (expected 'linear' or 'cosine')")
     return config
@@ -143,6 +147,10 @@ def ddim_sample(model, x_T, config, steps, context=None, clip=False):
         ab_t = ab[t]
         ab_s = ab[s] if s >= 0 else torch.tensor(1.0, dtype=dtype)
         eps = model(x, torch.full((n, 1), time_value(t, config), dtype=dtype), c)
+        if config["prediction"] == "v":
+            # v = sqrt(ab) eps - sqrt(1 - ab) x0 and x_t = sqrt(ab) x0 + sqrt(1 - ab) eps give
+            # eps = sqrt(ab) v + sqrt(1 - ab) x_t (Salimans and Ho 2022).
+            eps = torch.sqrt(ab_t) * eps + torch.sqrt(1 - ab_t) * x
         x0_hat = (x - torch.sqrt(1 - ab_t) * eps) / torch.sqrt(ab_t)
         if clip:
             x0_hat = x0_hat.clamp(-1, 1)

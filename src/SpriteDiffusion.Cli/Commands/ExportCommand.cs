@@ -56,6 +56,8 @@ internal static class ExportCommand
             $"wrote [green]{output}[/] (opset {opset}, {which}, {model.Store.ParameterCount:N0} parameters, {bytes / 1e6:F1} MB)");
         AnsiConsole.MarkupLineInterpolated(
             $"inputs x (N, {c.InChannels}, {c.Height}, {c.Height}), t (N, 1) = {TimeText(info)}, context (N, {c.NCFeat}); output eps (N, {c.InChannels}, {c.Height}, {c.Height})");
+        if (info.Prediction == Diffusion.Prediction.VelocityName)
+            AnsiConsole.MarkupLine("this model predicts v: its output 'eps' holds v, and the noise is sqrt(alpha_bar) v + sqrt(1 - alpha_bar) x (metadata 'prediction' = v)");
     }
 
     /// <summary>The checkpoint's sampling facts, for the file's metadata_props.</summary>
@@ -76,6 +78,7 @@ internal static class ExportCommand
             BetaStart = info.BetaStart,
             BetaEnd = info.BetaEnd,
             TimeInput = info.TimeInput,
+            Prediction = info.Prediction,
             ClassNames = info.ClassNames,
             Conditional = info.Conditional,
             Weights = average ? "ema" : "raw",

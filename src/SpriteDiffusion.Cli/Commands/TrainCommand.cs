@@ -31,6 +31,18 @@ internal static class TrainCommand
         var contextDropout = new Option<double?>("--context-dropout") { Description = "Chance an image trains with the null context instead of its class (default 0.1)." };
         var emaDecay = new Option<double?>("--ema-decay") { Description = "Decay of the weight average kept beside the weights, used for sampling (default 0.995; 0 turns it off)." };
         var schedule = new Option<string?>("--schedule") { Description = "Noise schedule: linear (default, as the seed) or cosine." };
+        var prediction = new Option<string?>("--prediction") { Description = "What the network learns to output: eps (default, the noise, as the seed) or v (the velocity sqrt(ab) eps - sqrt(1-ab) x0 of Salimans and Ho). Recorded in the checkpoint; sampling converts." };
+        prediction.AcceptOnlyFromAmong([.. Prediction.Names]);
+        var loss = new Option<string?>("--loss") { Description = "mse (default: every timestep alike) or min-snr (Hang et al.: each timestep weighted as min(SNR, gamma) on the clean image)." };
+        loss.AcceptOnlyFromAmong([.. LossWeights.Names]);
+        var minSnrGamma = new Option<double?>("--min-snr-gamma") { Description = $"The gamma of --loss min-snr (default {LossWeights.DefaultGamma}, the paper's)." };
+        var lrSchedule = new Option<string?>("--lr-schedule") { Description = "Learning rate after the warm-up: constant (default), or cosine or linear decay from --lr to --lr-floor over the run's planned epochs." };
+        lrSchedule.AcceptOnlyFromAmong([.. LearningRateSchedule.Names]);
+        var warmupSteps = new Option<int?>("--warmup-steps") { Description = "Steps over which the learning rate rises linearly to --lr (default 0)." };
+        var lrFloor = new Option<double?>("--lr-floor") { Description = "Learning rate a cosine or linear schedule decays to (default 0)." };
+        var timeBudget = new Option<double?>("--time-budget") { HelpName = "MINUTES", Description = "Train for about this many minutes instead of --epochs: the first epoch is timed and the run plans as many epochs as fit (the LR decay follows the plan)." };
+        var emaHalflife = new Option<double?>("--ema-halflife") { HelpName = "IMAGES", Description = "Set the weight average by its half-life in training images instead of --ema-decay (decay per step 0.5^(batch / half-life), as EDM)." };
+        var noFlipClasses = new Option<string?>("--no-flip-classes") { HelpName = "CLASSES", Description = "Classes never flipped, by name or index, comma-separated (e.g. \"Flags,Symbols\"): a mirrored flag or letter is not a sprite." };
         var samples = new Option<int?>("--samples") { Description = "Sprites drawn with DDIM and DDPM when training ends (0 to skip)." };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/<date-time>)." };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its resume checkpoint." };
@@ -39,6 +51,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train the seed U-Net with DDPM on a sprite data set, then draw samples with both samplers.")
         {
             preset, config, data, nFeat, epochs, batch, lr, seed, flip, limit, valFraction, timesteps, timeInput, conditional, contextDropout, emaDecay, schedule,
+            prediction, loss, minSnrGamma, lrSchedule, warmupSteps, lrFloor, timeBudget, emaHalflife, noFlipClasses,
             samples, output, resume, force, threads,
         };
         command.SetAction(r =>
@@ -55,7 +68,18 @@ internal static class TrainCommand
             {
                 options = TrainingOptions.FromPreset(r.GetValue(preset)!);
                 if (r.GetValue(config) is string path) options = options.Overlay(path);
+                if (r.GetValue(timeBudget) is not null && r.GetValue(epochs) is not null)
+                    throw new UserError("give either --epochs or --time-budget: a time budget plans the epochs itself.");
             }
+            if (resumeDir is not null && r.GetValue(timeBudget) is not null)
+                throw new UserError($"{resumeDir}: a resumed run keeps the length it planned; give --epochs to change it.");
+            // One way of setting the average given alone replaces the other from the preset or config;
+            // both given is refused by the options' validation.
+            double? halflifeGiven = r.GetValue(emaHalflife), decayGiven = r.GetValue(emaDecay);
+            if (halflifeGiven is not null && decayGiven is null) options = options with { EmaDecay = 0 };
+            if (decayGiven is not null && halflifeGiven is null) options = options with { EmaHalflife = null };
+            // --epochs on a time-budget run's resume replaces the plan with that many epochs.
+            if (r.GetValue(epochs) is not null) options = options with { TimeBudgetMinutes = r.GetValue(timeBudget) };
             options = options with
             {
                 Data = r.GetValue(data) ?? options.Data,
@@ -73,6 +97,17 @@ internal static class TrainCommand
                 ContextDropout = r.GetValue(contextDropout) ?? options.ContextDropout,
                 EmaDecay = r.GetValue(emaDecay) ?? options.EmaDecay,
                 Schedule = r.GetValue(schedule) ?? options.Schedule,
+                Prediction = r.GetValue(prediction) ?? options.Prediction,
+                Loss = r.GetValue(loss) ?? options.Loss,
+                MinSnrGamma = r.GetValue(minSnrGamma) ?? options.MinSnrGamma,
+                LrSchedule = r.GetValue(lrSchedule) ?? options.LrSchedule,
+                WarmupSteps = r.GetValue(warmupSteps) ?? options.WarmupSteps,
+                LrFloor = r.GetValue(lrFloor) ?? options.LrFloor,
+                TimeBudgetMinutes = r.GetValue(timeBudget) ?? options.TimeBudgetMinutes,
+                EmaHalflife = r.GetValue(emaHalflife) ?? options.EmaHalflife,
+                NoFlipClasses = r.GetValue(noFlipClasses) is string names
+                    ? names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    : options.NoFlipClasses,
                 Samples = r.GetValue(samples) ?? options.Samples,
                 Output = r.GetValue(output) ?? options.Output,
                 Threads = r.GetValue(threads) ?? options.Threads,

@@ -11,6 +11,7 @@ namespace SpriteDiffusion.Diffusion;
 /// </summary>
 public sealed class DdimSampler : ISampler
 {
+    /// <summary>The name that selects this sampler on the command line and in <see cref="Samplers.Create"/>.</summary>
     public const string SamplerName = "ddim";
 
     private int[] _timesteps = [];
@@ -26,13 +27,19 @@ public sealed class DdimSampler : ISampler
         Eta = eta;
     }
 
+    /// <summary>A DDIM sampler over <paramref name="steps"/> timesteps (1 to T), ready to step.</summary>
     public DdimSampler(NoiseSchedule schedule, int steps, double eta = 0.0) : this(schedule, eta) => SetTimesteps(steps);
 
+    /// <summary>Always <see cref="SamplerName"/>, "ddim".</summary>
     public string Name => SamplerName;
+    /// <summary>The noise schedule the model was trained with; the step coefficients come from it.</summary>
     public NoiseSchedule Schedule { get; }
+    /// <summary>The share of DDPM's posterior noise each step adds, 0 to 1: 0 is deterministic, 1 as noisy as DDPM.</summary>
     public double Eta { get; }
+    /// <summary>The timesteps visited, from T - 1 down to 0 (see <see cref="LinspaceTimesteps"/>); empty until <see cref="SetTimesteps"/>.</summary>
     public IReadOnlyList<int> Timesteps => _timesteps;
 
+    /// <summary>Chooses <see cref="LinspaceTimesteps"/>(T, <paramref name="steps"/>); throws <see cref="ArgumentOutOfRangeException"/> unless 1 &lt;= steps &lt;= T.</summary>
     public void SetTimesteps(int steps) => _timesteps = LinspaceTimesteps(Schedule.T, steps);
 
     /// <summary>
@@ -70,6 +77,8 @@ public sealed class DdimSampler : ISampler
             Noise: sigma);
     }
 
+    /// <inheritdoc/>
+    /// <remarks>Draws noise only when <see cref="Eta"/> is above 0. Steps may be taken in any order.</remarks>
     public void Step(int index, ReadOnlySpan<float> xt, ReadOnlySpan<float> epsHat, Span<float> xNext, Rng rng)
     {
         if (_timesteps.Length == 0) throw new InvalidOperationException("call SetTimesteps before stepping a DDIM sampler.");

@@ -10,18 +10,23 @@ namespace SpriteDiffusion.Diffusion;
 /// </summary>
 public sealed class DdpmSampler : ISampler
 {
+    /// <summary>The name that selects this sampler on the command line and in <see cref="Samplers.Create"/>.</summary>
     public const string SamplerName = "ddpm";
 
     private int[] _timesteps;
 
+    /// <summary>A DDPM sampler over the whole chain of <paramref name="schedule"/>, ready to step.</summary>
     public DdpmSampler(NoiseSchedule schedule)
     {
         Schedule = schedule;
         _timesteps = AllTimesteps(schedule.T);
     }
 
+    /// <summary>Always <see cref="SamplerName"/>, "ddpm".</summary>
     public string Name => SamplerName;
+    /// <summary>The noise schedule the model was trained with; the step coefficients come from it.</summary>
     public NoiseSchedule Schedule { get; }
+    /// <summary>Every timestep, from T - 1 down to 0.</summary>
     public IReadOnlyList<int> Timesteps => _timesteps;
 
     /// <summary>DDPM's steps are the whole chain, so <paramref name="steps"/> must be T.</summary>
@@ -44,6 +49,8 @@ public sealed class DdpmSampler : ISampler
             Noise: t > 0 ? Math.Sqrt(beta) : 0.0);
     }
 
+    /// <inheritdoc/>
+    /// <remarks>Draws fresh noise at every step but the last (t = 0). Steps may be taken in any order.</remarks>
     public void Step(int index, ReadOnlySpan<float> xt, ReadOnlySpan<float> epsHat, Span<float> xNext, Rng rng)
     {
         if ((uint)index >= (uint)_timesteps.Length) throw new ArgumentOutOfRangeException(nameof(index), index, $"step index must be in 0..{_timesteps.Length - 1}.");

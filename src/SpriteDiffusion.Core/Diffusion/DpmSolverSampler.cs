@@ -24,6 +24,7 @@ namespace SpriteDiffusion.Diffusion;
 /// </summary>
 public sealed class DpmSolverSampler : ISampler
 {
+    /// <summary>The name that selects this sampler on the command line and in <see cref="Samplers.Create"/>.</summary>
     public const string SamplerName = "dpm++2m";
 
     /// <summary>Steps when none are given: on the bundled model 20 land closer to the ODE's solution than DDIM's 50 (tools/reference/DIFFUSION.md).</summary>
@@ -37,10 +38,14 @@ public sealed class DpmSolverSampler : ISampler
     /// <summary>A DPM-Solver++(2M) sampler; call <see cref="SetTimesteps"/> before stepping.</summary>
     public DpmSolverSampler(NoiseSchedule schedule) => Schedule = schedule;
 
+    /// <summary>A DPM-Solver++(2M) sampler over <paramref name="steps"/> of DDIM's timesteps (1 to T), ready to step.</summary>
     public DpmSolverSampler(NoiseSchedule schedule, int steps) : this(schedule) => SetTimesteps(steps);
 
+    /// <summary>Always <see cref="SamplerName"/>, "dpm++2m".</summary>
     public string Name => SamplerName;
+    /// <summary>The noise schedule the model was trained with; the step coefficients come from it.</summary>
     public NoiseSchedule Schedule { get; }
+    /// <summary>The timesteps visited, DDIM's from T - 1 down to 0; empty until <see cref="SetTimesteps"/>.</summary>
     public IReadOnlyList<int> Timesteps => _timesteps;
 
     /// <summary>DDIM's timesteps; forgets any run in progress.</summary>
@@ -78,6 +83,12 @@ public sealed class DpmSolverSampler : ISampler
 
     private double Lambda(int t) => 0.5 * Math.Log(Schedule.AlphaBar[t] / (1 - Schedule.AlphaBar[t]));
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Deterministic: <paramref name="rng"/> is never drawn from. Keeps the step's x0_hat for the next
+    /// step, so a run's steps go in order from 0 (<see cref="InvalidOperationException"/> otherwise), one
+    /// batch at a time per sampler.
+    /// </remarks>
     public void Step(int index, ReadOnlySpan<float> xt, ReadOnlySpan<float> epsHat, Span<float> xNext, Rng rng)
     {
         if (_timesteps.Length == 0) throw new InvalidOperationException("call SetTimesteps before stepping a DPM-Solver++ sampler.");
@@ -110,4 +121,9 @@ public sealed class DpmSolverSampler : ISampler
 /// One DPM-Solver++ step as two affine maps: x0_hat = XToX0 x_t + EpsToX0 eps_hat, then
 /// x_next = X x_t + X0 x0_hat + PreviousX0 x0_prev (x0_prev: the previous step's x0_hat).
 /// </summary>
+/// <param name="XToX0">The weight of x_t in x0_hat: 1 / alpha_t.</param>
+/// <param name="EpsToX0">The weight of eps_hat in x0_hat: -sigma_t / alpha_t.</param>
+/// <param name="X">The weight of x_t in x_next: sigma_s / sigma_t (0 on the last step).</param>
+/// <param name="X0">The weight of this step's x0_hat in x_next.</param>
+/// <param name="PreviousX0">The weight of the previous step's x0_hat; 0 on first-order steps.</param>
 public readonly record struct MultistepCoefficients(double XToX0, double EpsToX0, double X, double X0, double PreviousX0);

@@ -11,6 +11,7 @@ public interface ISampler
     /// <summary>"ddpm", "ddim" or "dpm++2m".</summary>
     string Name { get; }
 
+    /// <summary>The noise schedule the steps' coefficients come from; it must be the one the model was trained with.</summary>
     NoiseSchedule Schedule { get; }
 
     /// <summary>The timesteps visited, in order, as set by <see cref="SetTimesteps"/>.</summary>

@@ -66,6 +66,7 @@ public static class NoiseInterpolation
         return 2 * Math.Atan2(Math.Sqrt(diff), Math.Sqrt(sum));
     }
 
+    /// <summary>The Euclidean norm of <paramref name="v"/>, summed in double.</summary>
     public static double Norm(ReadOnlySpan<float> v)
     {
         double s = 0;

@@ -9,12 +9,15 @@ namespace SpriteDiffusion.Diffusion;
 /// </summary>
 public sealed class NoiseSchedule
 {
+    /// <summary>T for the seed and for Ho et al.: 1000 timesteps.</summary>
     public const int DefaultTimesteps = 1000;
     /// <summary>The seed's linear schedule runs from this beta ...</summary>
     public const double DefaultBetaStart = 1e-4;
     /// <summary>... to this one (SPEC section 3).</summary>
     public const double DefaultBetaEnd = 0.02;
+    /// <summary>The name of Ho et al.'s linear schedule (<see cref="Linear"/>), as checkpoints record it.</summary>
     public const string LinearName = "linear";
+    /// <summary>The name of Nichol and Dhariwal's cosine schedule (<see cref="Cosine"/>), as checkpoints record it.</summary>
     public const string CosineName = "cosine";
 
     /// <summary>The names accepted by <see cref="Create"/>, for help text and checkpoints.</summary>
@@ -42,8 +45,14 @@ public sealed class NoiseSchedule
     /// <summary>The number of timesteps; they are indexed 0..T-1.</summary>
     public int T { get; }
 
+    /// <summary>beta[t], the variance of the noise step t adds, for t in 0..T-1. Shared: do not change it.</summary>
     public double[] Beta { get; }
+    /// <summary>alpha[t] = 1 - beta[t], the share of the variance step t keeps.</summary>
     public double[] Alpha { get; }
+    /// <summary>
+    /// alpha_bar[t] = alpha[0] ... alpha[t], the share of the clean image left at t:
+    /// x_t = sqrt(alpha_bar[t]) x_0 + sqrt(1 - alpha_bar[t]) eps.
+    /// </summary>
     public double[] AlphaBar { get; }
 
     /// <summary>alpha_bar[t], with alpha_bar[-1] = 1 (the clean image), which DDIM's last step needs.</summary>
@@ -139,6 +148,28 @@ public sealed class NoiseSchedule
                 TensorPrimitives.Multiply(x0i, signal, dest);
                 TensorPrimitives.MultiplyAdd(epsi, noise, dest, dest);
             }
+        }
+    }
+
+    /// <summary>
+    /// The velocity v = sqrt(alpha_bar[t]) eps - sqrt(1 - alpha_bar[t]) x0 of each image (Salimans and
+    /// Ho 2022), what a v-prediction model is trained to output for the x_t that
+    /// <see cref="AddNoise"/> makes of the same x0 and eps. <paramref name="v"/> must not overlap the inputs.
+    /// </summary>
+    public void Velocity(ReadOnlySpan<float> x0, ReadOnlySpan<float> eps, ReadOnlySpan<int> t, int perImage, Span<float> v)
+    {
+        if (perImage < 1) throw new ArgumentOutOfRangeException(nameof(perImage), perImage, "must be positive.");
+        long total = (long)t.Length * perImage;
+        if (x0.Length != total || eps.Length != total || v.Length != total)
+            throw new ArgumentException($"{t.Length} images of {perImage} values need {total} values; got x0 {x0.Length}, eps {eps.Length}, v {v.Length}.");
+        if (v.Overlaps(x0) || v.Overlaps(eps)) throw new ArgumentException("v must not overlap x0 or eps.", nameof(v));
+        for (int i = 0; i < t.Length; i++)
+        {
+            int ti = t[i];
+            if ((uint)ti >= (uint)T) throw new ArgumentOutOfRangeException(nameof(t), ti, $"timestep of image {i} must be in 0..{T - 1}.");
+            var range = new Range(i * perImage, (i + 1) * perImage);
+            TensorPrimitives.Multiply(eps[range], (float)Math.Sqrt(AlphaBar[ti]), v[range]);
+            TensorPrimitives.MultiplyAdd(x0[range], (float)-Math.Sqrt(1.0 - AlphaBar[ti]), v[range], v[range]);
         }
     }
 }

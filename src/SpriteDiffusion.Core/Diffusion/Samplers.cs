@@ -3,6 +3,7 @@ namespace SpriteDiffusion.Diffusion;
 /// <summary>Samplers by name, so the command line and checkpoints can name one.</summary>
 public static class Samplers
 {
+    /// <summary>Every name <see cref="Create"/> accepts, for help text and error messages.</summary>
     public static IReadOnlyList<string> Names { get; } = [DdpmSampler.SamplerName, DdimSampler.SamplerName, DpmSolverSampler.SamplerName];
 
     /// <summary>

@@ -8,6 +8,9 @@ namespace SpriteDiffusion.Diffusion;
 /// DDIM steps are affine in (x_t, eps_hat), so this one form lets them share the arithmetic, and
 /// lets tests compare the two samplers' steps in float64 without running a model.
 /// </summary>
+/// <param name="X">The weight of x_t.</param>
+/// <param name="Eps">The weight of the predicted noise eps_hat.</param>
+/// <param name="Noise">The standard deviation of the fresh noise; 0 for a deterministic step.</param>
 public readonly record struct StepCoefficients(double X, double Eps, double Noise)
 {
     /// <summary>x_next = X x_t + Eps eps_hat (the step without its noise).</summary>

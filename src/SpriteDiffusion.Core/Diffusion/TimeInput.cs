@@ -16,10 +16,14 @@ public enum TimeConvention
 /// </summary>
 public static class TimeInput
 {
+    /// <summary>What new runs train with: t / T, which trains far better than the seed's raw t.</summary>
     public const TimeConvention Default = TimeConvention.Normalized;
+    /// <summary>How a checkpoint names <see cref="TimeConvention.Normalized"/>.</summary>
     public const string NormalizedName = "t/T";
+    /// <summary>How a checkpoint names <see cref="TimeConvention.Raw"/>; a state dict saved from PyTorch records none and is read as raw.</summary>
     public const string RawName = "raw";
 
+    /// <summary>What the network is fed for timestep <paramref name="t"/> of <paramref name="T"/> under <paramref name="convention"/>.</summary>
     public static float Value(int t, int T, TimeConvention convention) => convention switch
     {
         TimeConvention.Normalized => (float)((double)t / T),
@@ -37,6 +41,7 @@ public static class TimeInput
     /// <summary>The same t for a whole batch (sampling).</summary>
     public static void Fill(int t, int T, TimeConvention convention, Span<float> dest) => dest.Fill(Value(t, T, convention));
 
+    /// <summary>The name a checkpoint records for <paramref name="convention"/>, which <see cref="Parse"/> reads back.</summary>
     public static string Name(TimeConvention convention) => convention switch
     {
         TimeConvention.Normalized => NormalizedName,

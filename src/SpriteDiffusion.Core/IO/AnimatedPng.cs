@@ -13,6 +13,9 @@ public sealed class AnimatedPngWriter
     private const byte BitDepth = 8, ColorTypeRgb = 2;
     private readonly List<(byte[] Data, int DelayMs)> _frames = [];
 
+    /// <summary>An empty animation of <paramref name="frameCount"/> frames; add them with <see cref="AddFrame"/>, then save.</summary>
+    /// <param name="width">Frame width in pixels, at least 1.</param>
+    /// <param name="height">Frame height in pixels, at least 1.</param>
     /// <param name="frameCount">Declared up front because acTL, which precedes every frame, carries it.</param>
     /// <param name="plays">How often a viewer plays it; 0 loops for ever.</param>
     public AnimatedPngWriter(int width, int height, int frameCount, int plays = 0)
@@ -26,12 +29,22 @@ public sealed class AnimatedPngWriter
         Plays = plays;
     }
 
+    /// <summary>Frame width in pixels; every frame has it.</summary>
     public int Width { get; }
+    /// <summary>Frame height in pixels; every frame has it.</summary>
     public int Height { get; }
+    /// <summary>The number of frames declared up front; <see cref="WriteTo"/> needs exactly this many.</summary>
     public int FrameCount { get; }
+    /// <summary>How often a viewer plays the animation; 0 loops for ever.</summary>
     public int Plays { get; }
+    /// <summary>How many frames <see cref="AddFrame"/> has taken so far.</summary>
     public int FramesAdded => _frames.Count;
 
+    /// <summary>
+    /// Appends a frame, compressed at once (only the compressed data is kept). Throws
+    /// <see cref="InvalidOperationException"/> once <see cref="FrameCount"/> frames are in.
+    /// </summary>
+    /// <param name="frame">Width x Height and fully opaque; <see cref="ArgumentException"/> otherwise.</param>
     /// <param name="delayMs">How long the frame shows, 0 to 65535 ms (fcTL stores it in 16 bits).</param>
     public void AddFrame(RgbaImage frame, int delayMs)
     {
@@ -47,8 +60,13 @@ public sealed class AnimatedPngWriter
         _frames.Add((ImageData(Png.Encode(frame, opaque: true)), delayMs));
     }
 
+    /// <summary>Writes the animation to <paramref name="path"/> atomically (see <see cref="WriteTo"/>).</summary>
     public void Save(string path) => AtomicFile.Write(path, WriteTo);
 
+    /// <summary>
+    /// Writes the APNG at the stream's position. Throws <see cref="InvalidOperationException"/> unless
+    /// all <see cref="FrameCount"/> frames have been added.
+    /// </summary>
     public void WriteTo(Stream stream)
     {
         if (_frames.Count != FrameCount)

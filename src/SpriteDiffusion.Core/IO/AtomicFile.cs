@@ -6,6 +6,11 @@ namespace SpriteDiffusion.IO;
 /// </summary>
 public static class AtomicFile
 {
+    /// <summary>
+    /// Runs <paramref name="write"/> on a temporary file beside <paramref name="path"/>, flushes it to
+    /// disk and renames it over <paramref name="path"/>, creating the folder if needed. If anything
+    /// throws, the temporary file is deleted and the old file, if any, is left as it was.
+    /// </summary>
     public static void Write(string path, Action<Stream> write)
     {
         string full = Path.GetFullPath(path);
@@ -28,12 +33,14 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>Writes <paramref name="bytes"/> atomically, as <see cref="Write"/>.</summary>
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {
         byte[] copy = bytes.ToArray();
         Write(path, s => s.Write(copy));
     }
 
+    /// <summary>Writes <paramref name="text"/> as UTF-8 without a byte-order mark, atomically, as <see cref="Write"/>.</summary>
     public static void WriteAllText(string path, string text) =>
         Write(path, s => { using var w = new StreamWriter(s, leaveOpen: true); w.Write(text); });
 

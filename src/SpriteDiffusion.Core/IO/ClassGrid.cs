@@ -43,6 +43,7 @@ public static class ClassGrid
         return new RgbaImage(info.Width, info.Height, pixels);
     }
 
+    /// <summary>Writes the <see cref="Compose"/> picture as a PNG, atomically.</summary>
     public static void Write(string path, IReadOnlyList<RgbaImage> sprites, IReadOnlyList<string> labels, int perRow, int scale) =>
         Png.Write(path, Compose(sprites, labels, perRow, scale));
 }

@@ -2,7 +2,7 @@ namespace SpriteDiffusion.IO;
 
 /// <summary>
 /// The denoising trajectory of a batch of sprites as an APNG: x after chosen sampling steps, each
-/// drawn as the same grid as the still PNG (<see cref="SpriteImages.Grid"/>), the last being x_0.
+/// drawn as the same grid as the still PNG (<see cref="SpriteImages.Grid(ReadOnlySpan{float}, int, int, int, int?, int)"/>), the last being x_0.
 /// Pass <see cref="Observe"/> as the sampling loop's step observer, then <see cref="Save"/>.
 /// </summary>
 public sealed class DenoisingAnimation
@@ -27,9 +27,13 @@ public sealed class DenoisingAnimation
     private AnimatedPngWriter? _writer;
     private int _next;
 
+    /// <summary>An animation of the batch a sampling loop is about to denoise; nothing is drawn until <see cref="Observe"/>.</summary>
     /// <param name="steps">The sampler's number of steps.</param>
     /// <param name="frames">How many frames, evenly spaced over the steps; by default every step, at most <see cref="MaxDefaultFrames"/>.</param>
-    /// <param name="columns">Sprites per row, as for <see cref="SpriteImages.Grid"/>.</param>
+    /// <param name="count">The number of sprites in the batch.</param>
+    /// <param name="size">The sprites' side in pixels (16 for the seed).</param>
+    /// <param name="scale">Each sprite pixel becomes scale x scale pixels, 1 to 64.</param>
+    /// <param name="columns">Sprites per row, as for <see cref="SpriteImages.Grid(ReadOnlySpan{float}, int, int, int, int?, int)"/>.</param>
     /// <param name="channels">The model's channels: 4 draws alpha over a checkerboard.</param>
     public DenoisingAnimation(int steps, int? frames, int count, int size, int scale = 4, int? columns = null, int channels = 3)
     {
@@ -46,9 +50,16 @@ public sealed class DenoisingAnimation
         _channels = channels;
     }
 
+    /// <summary>How many frames the animation has: one per chosen step.</summary>
     public int FrameCount => _frameSteps.Length;
+    /// <summary>
+    /// How long each frame shows: <see cref="PlaybackMs"/> spread over the frames, within
+    /// <see cref="MinDelayMs"/> to <see cref="MaxDelayMs"/>. The last frame holds at least <see cref="FinalHoldMs"/>.
+    /// </summary>
     public int FrameDelayMs { get; }
+    /// <summary>The animation's width in pixels; 0 until the first frame is drawn.</summary>
     public int Width => _writer?.Width ?? 0;
+    /// <summary>The animation's height in pixels; 0 until the first frame is drawn.</summary>
     public int Height => _writer?.Height ?? 0;
 
     /// <summary>
@@ -75,6 +86,10 @@ public sealed class DenoisingAnimation
         _next++;
     }
 
+    /// <summary>
+    /// Writes the APNG atomically. Throws <see cref="InvalidOperationException"/> unless the sampling
+    /// loop has run to the end, so that every frame was drawn.
+    /// </summary>
     public void Save(string path)
     {
         if (_writer is null || _next != _frameSteps.Length)

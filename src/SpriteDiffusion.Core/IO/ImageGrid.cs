@@ -8,6 +8,7 @@ namespace SpriteDiffusion.IO;
 /// </summary>
 public static class ImageGrid
 {
+    /// <summary>The dark grey between and around tiles, also behind a class grid's labels.</summary>
     public static readonly RgbColor DefaultGapColor = new(40, 40, 40);
 
     /// <summary>The two greys of the checkerboard that transparent pixels are shown over.</summary>

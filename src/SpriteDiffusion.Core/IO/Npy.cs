@@ -8,18 +8,28 @@ namespace SpriteDiffusion.IO;
 /// </summary>
 public static class Npy
 {
+    /// <summary>The header of a .npy file, checked against the file's length, without reading the data.</summary>
     public static NpyHeader ReadHeader(string path)
     {
         using var reader = NpyReader.Open(path);
         return reader.Header;
     }
 
+    /// <summary>
+    /// A whole .npy file in memory. Throws <see cref="FileNotFoundException"/> when it is missing and
+    /// <see cref="InvalidDataException"/> naming it for anything it cannot read.
+    /// </summary>
     public static NpyArray Read(string path)
     {
         using var reader = NpyReader.Open(path);
         return ReadAll(reader);
     }
 
+    /// <summary>
+    /// A whole .npy array from a stream at the array's start; <paramref name="name"/> stands for it in
+    /// messages. A stream that cannot seek is copied into memory first, so that a lying header cannot
+    /// make the reader allocate more than the stream holds. The stream is left open.
+    /// </summary>
     public static NpyArray Read(Stream stream, string name)
     {
         if (!stream.CanSeek)
@@ -48,8 +58,10 @@ public static class Npy
         };
     }
 
+    /// <summary>Writes float32 values of the given shape atomically; throws <see cref="ArgumentException"/> when the shape does not hold them all.</summary>
     public static void WriteFloat32(string path, ReadOnlySpan<float> data, int[] shape) => Write(path, data, shape);
 
+    /// <summary>Writes the array in its own element type, atomically.</summary>
     public static void Write(string path, NpyArray array)
     {
         switch (array.Data)
@@ -79,6 +91,10 @@ public static class Npy
         }
     }
 
+    /// <summary>
+    /// Writes header and data at the stream's position (not atomically: the caller owns the stream).
+    /// <typeparamref name="T"/> is byte, long, float or double.
+    /// </summary>
     public static void Write<T>(Stream stream, ReadOnlySpan<T> data, ReadOnlySpan<int> shape) where T : unmanaged
     {
         stream.Write(HeaderFor<T>(data.Length, shape));

@@ -10,13 +10,21 @@ public sealed class NpyArray
         Data = data;
     }
 
+    /// <summary>The element type, which decides the array type of <see cref="Data"/>.</summary>
     public NpyDType DType { get; }
+    /// <summary>The dimensions in C order; empty for a scalar.</summary>
     public int[] Shape { get; }
     /// <summary>byte[], long[], float[] or double[] according to <see cref="DType"/>.</summary>
     public Array Data { get; }
+    /// <summary>The number of elements, the product of <see cref="Shape"/>.</summary>
     public int Count => Data.Length;
+    /// <summary>The number of dimensions.</summary>
     public int Rank => Shape.Length;
 
+    /// <summary>
+    /// An array over <paramref name="data"/> (kept, not copied) with a copy of <paramref name="shape"/>.
+    /// Throws <see cref="ArgumentException"/> when the shape does not hold exactly data.Length elements.
+    /// </summary>
     public static NpyArray Create<T>(T[] data, params int[] shape) where T : unmanaged
     {
         long count = 1;
@@ -30,6 +38,7 @@ public sealed class NpyArray
         return new NpyArray(NpyDTypes.Of<T>(), (int[])shape.Clone(), data);
     }
 
+    /// <summary>The data as <typeparamref name="T"/>[] (not a copy); throws <see cref="InvalidOperationException"/> when the array holds another type.</summary>
     public T[] Get<T>() where T : unmanaged =>
         Data as T[] ?? throw new InvalidOperationException($"The array holds {DType.Name()}, not {NpyDTypes.Of<T>().Name()}.");
 

@@ -3,14 +3,20 @@ namespace SpriteDiffusion.IO;
 /// <summary>The element types this project reads and writes in .npy files (little-endian only).</summary>
 public enum NpyDType
 {
+    /// <summary>Bytes, descr '|u1': the seed's images, 0 to 255.</summary>
     UInt8,
+    /// <summary>Signed 64-bit integers, descr '&lt;i8'.</summary>
     Int64,
+    /// <summary>32-bit floats, descr '&lt;f4': what this project computes in.</summary>
     Float32,
+    /// <summary>64-bit floats, descr '&lt;f8'; read as float32 where values are needed.</summary>
     Float64,
 }
 
+/// <summary>Facts about each <see cref="NpyDType"/>: its size, NumPy's descr and name, and the C# types that map to it.</summary>
 public static class NpyDTypes
 {
+    /// <summary>Bytes per element.</summary>
     public static int ItemSize(this NpyDType dtype) => dtype switch
     {
         NpyDType.UInt8 => 1,
@@ -30,6 +36,7 @@ public static class NpyDTypes
         _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
     };
 
+    /// <summary>NumPy's name for the type, e.g. "float32", as messages show it.</summary>
     public static string Name(this NpyDType dtype) => dtype switch
     {
         NpyDType.UInt8 => "uint8",
@@ -39,6 +46,7 @@ public static class NpyDTypes
         _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
     };
 
+    /// <summary>The dtype of C# element type <typeparamref name="T"/> (byte, long, float or double); throws <see cref="NotSupportedException"/> for any other.</summary>
     public static NpyDType Of<T>() where T : unmanaged
     {
         if (typeof(T) == typeof(byte)) return NpyDType.UInt8;

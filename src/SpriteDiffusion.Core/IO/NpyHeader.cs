@@ -11,14 +11,19 @@ public sealed class NpyHeader
     private const int MaxRank = 32;
     private static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
+    /// <summary>The format's major version, 1 to 3: 2 allows headers over 64 KiB, 3 a UTF-8 header.</summary>
     public required int MajorVersion { get; init; }
+    /// <summary>The format's minor version, always 0.</summary>
     public required int MinorVersion { get; init; }
+    /// <summary>The element type.</summary>
     public required NpyDType DType { get; init; }
+    /// <summary>The dimensions in C order; empty for a scalar.</summary>
     public required int[] Shape { get; init; }
     /// <summary>Number of elements: the product of the shape (1 for a scalar).</summary>
     public required long Count { get; init; }
     /// <summary>Offset of the first data byte from the start of the file.</summary>
     public required long DataOffset { get; init; }
+    /// <summary>The size of the data in bytes: <see cref="Count"/> times the element size.</summary>
     public long DataBytes => Count * DType.ItemSize();
 
     /// <summary>

@@ -21,12 +21,21 @@ public sealed class NpyReader : IDisposable
         _remainingElements = header.Count;
     }
 
+    /// <summary>The file's path, or the name given with the stream, as messages show it.</summary>
     public string Name { get; }
+    /// <summary>The file's header, already checked.</summary>
     public NpyHeader Header { get; }
+    /// <summary>The file's element type; <see cref="Read"/> must ask for it.</summary>
     public NpyDType DType => Header.DType;
+    /// <summary>The array's dimensions in C order.</summary>
     public int[] Shape => Header.Shape;
+    /// <summary>Elements not read yet; reading more than this throws.</summary>
     public long RemainingElements => _remainingElements;
 
+    /// <summary>
+    /// Opens a .npy file and reads its header, checked against the file's length. Throws
+    /// <see cref="FileNotFoundException"/>, <see cref="IOException"/> or <see cref="InvalidDataException"/>, each naming the file.
+    /// </summary>
     public static NpyReader Open(string path)
     {
         var stream = OpenFile(path);
@@ -70,6 +79,7 @@ public sealed class NpyReader : IDisposable
         _remainingElements -= elements;
     }
 
+    /// <summary>Closes the stream, unless it was handed in to be left open.</summary>
     public void Dispose()
     {
         if (_ownsStream) _stream.Dispose();

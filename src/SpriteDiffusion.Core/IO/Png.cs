@@ -3,11 +3,18 @@ using SkiaSharp;
 namespace SpriteDiffusion.IO;
 
 /// <summary>An 8-bit RGBA image, unpremultiplied, rows top to bottom.</summary>
+/// <param name="Width">Width in pixels.</param>
+/// <param name="Height">Height in pixels.</param>
+/// <param name="Pixels">Width x Height x 4 bytes, R, G, B, A per pixel; shared, not copied.</param>
 public sealed record RgbaImage(int Width, int Height, byte[] Pixels);
 
 /// <summary>PNG decoding and encoding through SkiaSharp.</summary>
 public static class Png
 {
+    /// <summary>
+    /// Decodes a PNG file to 8-bit unpremultiplied RGBA. Throws <see cref="IOException"/> when it
+    /// cannot be read and <see cref="InvalidDataException"/> naming it when it is not a usable PNG.
+    /// </summary>
     public static RgbaImage Read(string path)
     {
         byte[] bytes;
@@ -19,6 +26,11 @@ public static class Png
         return Decode(bytes, path);
     }
 
+    /// <summary>
+    /// Decodes PNG bytes to 8-bit unpremultiplied RGBA; <paramref name="nameForErrors"/> stands for the
+    /// file in messages. Throws <see cref="InvalidDataException"/> for anything but a PNG, a damaged one,
+    /// or one of more than 64 Mi pixels.
+    /// </summary>
     public static RgbaImage Decode(byte[] bytes, string nameForErrors)
     {
         using var codec = SKCodec.Create(new SKMemoryStream(bytes));
@@ -60,6 +72,7 @@ public static class Png
         return bitmap;
     }
 
+    /// <summary>Writes the image as an 8-bit RGBA PNG, atomically.</summary>
     public static void Write(string path, RgbaImage image) => AtomicFile.WriteAllBytes(path, Encode(image));
 
     /// <summary>Opaque RGB pixels (3 bytes each) to RGBA.</summary>

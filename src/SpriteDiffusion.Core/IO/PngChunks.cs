@@ -4,6 +4,8 @@ using System.Text;
 namespace SpriteDiffusion.IO;
 
 /// <summary>One PNG chunk: a four-letter type and its data (length and CRC are implied).</summary>
+/// <param name="Type">The four-letter chunk type, e.g. "IHDR" or "IDAT".</param>
+/// <param name="Data">The chunk's data bytes.</param>
 public sealed record PngChunk(string Type, byte[] Data);
 
 /// <summary>
@@ -13,6 +15,7 @@ public sealed record PngChunk(string Type, byte[] Data);
 /// </summary>
 public static class PngChunks
 {
+    /// <summary>The eight bytes every PNG file starts with.</summary>
     public static ReadOnlySpan<byte> Signature => [137, 80, 78, 71, 13, 10, 26, 10];
 
     /// <summary>Every chunk of a PNG file in order, with its CRC checked.</summary>
@@ -41,6 +44,10 @@ public static class PngChunks
         return chunks;
     }
 
+    /// <summary>
+    /// Writes one chunk (length, type, data, CRC) at the stream's position; throws
+    /// <see cref="ArgumentException"/> unless <paramref name="type"/> has four letters.
+    /// </summary>
     public static void Write(Stream stream, string type, ReadOnlySpan<byte> data)
     {
         if (type.Length != 4) throw new ArgumentException($"PNG chunk types have four letters, not '{type}'.", nameof(type));

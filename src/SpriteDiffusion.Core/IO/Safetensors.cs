@@ -26,18 +26,22 @@ public sealed class SafeTensor
         _fileForErrors = fileForErrors;
     }
 
+    /// <summary>The tensor's key in the file: the PyTorch state-dict name, for a checkpoint.</summary>
     public string Name { get; }
 
     /// <summary>The safetensors dtype code: "F32", "F64", "F16", "BF16", "I64", "I32", "U8", ...</summary>
     public string DType { get; }
 
+    /// <summary>The dimensions; empty for a scalar.</summary>
     public int[] Shape { get; }
 
+    /// <summary>The number of elements, the product of <see cref="Shape"/>.</summary>
     public long ElementCount { get; }
 
     /// <summary>The raw little-endian bytes, for callers that need an exact copy.</summary>
     public ReadOnlySpan<byte> Bytes => _buffer.AsSpan(_offset, checked((int)(ElementCount * SafetensorsDType.Size(DType))));
 
+    /// <summary>The values as a new float32 array, converted from whatever type the file stores.</summary>
     public float[] ToFloat32()
     {
         var result = new float[ElementCount];
@@ -45,6 +49,10 @@ public sealed class SafeTensor
         return result;
     }
 
+    /// <summary>
+    /// Converts the values into <paramref name="dest"/>, which must hold exactly <see cref="ElementCount"/>
+    /// (<see cref="ArgumentException"/> otherwise).
+    /// </summary>
     public void CopyFloat32To(Span<float> dest)
     {
         if (dest.Length != ElementCount)
@@ -72,6 +80,10 @@ public sealed class SafeTensor
         }
     }
 
+    /// <summary>
+    /// The values as 64-bit integers. Throws <see cref="InvalidDataException"/> naming the file when the
+    /// tensor holds floating-point values.
+    /// </summary>
     public long[] ToInt64()
     {
         if (!SafetensorsDType.IsInteger(DType))
@@ -95,6 +107,7 @@ public sealed class SafeTensor
         _ => throw new InvalidOperationException($"dtype {DType} is not an integer type."),
     };
 
+    /// <summary>Name, dtype and shape, for messages: <c>out.3.weight F32 [3, 64, 3, 3]</c>.</summary>
     public override string ToString() => $"{Name} {DType} [{string.Join(", ", Shape)}]";
 }
 
@@ -131,20 +144,31 @@ public sealed class SafetensorsFile
         _tensors = tensors;
     }
 
+    /// <summary>The file's path, or the name given to <see cref="Parse"/>, as messages show it.</summary>
     public string Path { get; }
 
+    /// <summary>The string pairs of the header's "__metadata__" block (empty without one): where checkpoints keep their configuration.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
     /// <summary>Tensor names in the order the header lists them.</summary>
     public IReadOnlyList<string> Names { get; }
 
+    /// <summary>Whether the file holds a tensor under <paramref name="name"/>.</summary>
     public bool Contains(string name) => _tensors.ContainsKey(name);
 
+    /// <summary>
+    /// The tensor under <paramref name="name"/>. Throws <see cref="InvalidDataException"/> naming the
+    /// file when there is none: the file was written for another model or is incomplete.
+    /// </summary>
     public SafeTensor this[string name] =>
         _tensors.TryGetValue(name, out var tensor)
             ? tensor
             : throw new InvalidDataException($"{Path}: has no tensor '{name}'. The file holds {_tensors.Count} tensors; it was written for a different model or is incomplete.");
 
+    /// <summary>
+    /// Reads and validates a whole file of up to 2 GB. Throws <see cref="FileNotFoundException"/>,
+    /// <see cref="IOException"/>, or <see cref="InvalidDataException"/> naming the file for anything malformed.
+    /// </summary>
     public static SafetensorsFile Read(string path)
     {
         byte[] bytes;
@@ -292,9 +316,14 @@ public sealed class SafetensorsWriter
     /// <summary>String metadata stored under "__metadata__".</summary>
     public Dictionary<string, string> Metadata { get; } = new();
 
+    /// <summary>
+    /// Adds a float32 tensor, copying <paramref name="data"/> at once. Throws <see cref="ArgumentException"/>
+    /// for an empty, reserved or repeated name, or a shape that does not hold exactly the data.
+    /// </summary>
     public void Add(string name, ReadOnlySpan<float> data, params int[] shape) =>
         AddRaw(name, "F32", shape, data.Length, MemoryMarshal.AsBytes(data));
 
+    /// <summary>Adds an int64 tensor (e.g. a BatchNorm's num_batches_tracked), copying <paramref name="data"/> at once; checked as <see cref="Add"/>.</summary>
     public void AddInt64(string name, ReadOnlySpan<long> data, params int[] shape) =>
         AddRaw(name, "I64", shape, data.Length, MemoryMarshal.AsBytes(data));
 
@@ -318,6 +347,7 @@ public sealed class SafetensorsWriter
         _tensors.Add((name, dtype, (int[])shape.Clone(), bytes.ToArray()));
     }
 
+    /// <summary>Writes the metadata and the tensors, in the order added, to <paramref name="path"/> atomically.</summary>
     public void Save(string path)
     {
         byte[] header = BuildHeader();

@@ -4,9 +4,17 @@ namespace SpriteDiffusion.IO;
 /// <summary>Generated sprites to PNG: a nearly square grid, or one file per sprite.</summary>
 public static class SpriteImages
 {
+    /// <summary>The columns of a nearly square grid of <paramref name="count"/> sprites: ceil(sqrt(count)), at least 1.</summary>
     public static int GridColumns(int count) => Math.Max(1, (int)Math.Ceiling(Math.Sqrt(count)));
 
+    /// <summary>Writes generated sprites as one grid PNG, atomically; alpha is drawn over a checkerboard.</summary>
+    /// <param name="path">The PNG to write.</param>
+    /// <param name="samples">count images of channels x size x size values (CHW), about [-1, 1], one after another.</param>
+    /// <param name="count">The number of sprites.</param>
+    /// <param name="size">The sprites' side in pixels.</param>
+    /// <param name="scale">Each sprite pixel becomes scale x scale pixels, 1 to 64; above 1, a 1-pixel gap separates the sprites.</param>
     /// <param name="columns">Sprites per row; by default the nearly square <see cref="GridColumns"/>.</param>
+    /// <param name="channels">3 (RGB) or 4 (straight-alpha RGBA).</param>
     public static void WriteGrid(string path, ReadOnlySpan<float> samples, int count, int size, int scale = 4, int? columns = null, int channels = 3) =>
         Png.Write(path, Grid(samples, count, size, scale, columns, channels));
 

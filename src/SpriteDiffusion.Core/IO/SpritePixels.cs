@@ -8,6 +8,7 @@ public static class SpritePixels
 {
     private static readonly float[] ByteToValue = BuildTable();
 
+    /// <summary>The model's value for an 8-bit channel value: -1 for 0, 1 for 255 (the exact float32 of the seed's transform).</summary>
     public static float ToValue(byte pixel) => ByteToValue[pixel];
 
     /// <summary>clamp((x + 1) / 2, 0, 1) * 255, rounded to nearest so a pixel survives the round trip.</summary>
@@ -28,6 +29,7 @@ public static class SpritePixels
                 chw[c * plane + p] = ByteToValue[hwc[p * channels + c]];
     }
 
+    /// <summary>One image back to bytes: channels x size x size values to size x size x channels bytes, each through <see cref="ToByte"/>.</summary>
     public static void ChwToHwc(ReadOnlySpan<float> chw, Span<byte> hwc, int size, int channels = 3)
     {
         int plane = size * size;

@@ -151,17 +151,7 @@ internal static class AdaptivePalette
         }
     }
 
-    private static int Nearest(OklabColor[] centres, OklabColor point)
-    {
-        int best = 0;
-        double bestDistance = double.PositiveInfinity;
-        for (int c = 0; c < centres.Length; c++)
-        {
-            double d = centres[c].DistanceSquared(point);
-            if (d < bestDistance) { bestDistance = d; best = c; }
-        }
-        return best;
-    }
+    private static int Nearest(OklabColor[] centres, OklabColor point) => Oklab.IndexOfNearest(centres, point);
 
     /// <summary>Per-cluster weighted sums of Oklab coordinates, reused across iterations.</summary>
     private sealed class OklabSums(int clusters)

@@ -78,4 +78,17 @@ public static class Oklab
         }
         return table;
     }
+
+    /// <summary>The index of the colour of <paramref name="colors"/> nearest to <paramref name="point"/> (Euclidean in Oklab); ties go to the lower index.</summary>
+    public static int IndexOfNearest(ReadOnlySpan<OklabColor> colors, OklabColor point)
+    {
+        int best = 0;
+        double bestDistance = double.PositiveInfinity;
+        for (int i = 0; i < colors.Length; i++)
+        {
+            double d = colors[i].DistanceSquared(point);
+            if (d < bestDistance) { bestDistance = d; best = i; }
+        }
+        return best;
+    }
 }

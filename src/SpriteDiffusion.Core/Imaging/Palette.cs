@@ -109,17 +109,7 @@ public sealed class Palette
     }
 
     /// <summary>The index of the colour nearest to <paramref name="color"/> in Oklab; ties go to the lower index.</summary>
-    public int IndexOfNearest(OklabColor color)
-    {
-        int best = 0;
-        double bestDistance = double.PositiveInfinity;
-        for (int i = 0; i < _oklab.Length; i++)
-        {
-            double d = _oklab[i].DistanceSquared(color);
-            if (d < bestDistance) { bestDistance = d; best = i; }
-        }
-        return best;
-    }
+    public int IndexOfNearest(OklabColor color) => Oklab.IndexOfNearest(_oklab, color);
 
     /// <summary>The name and the number of colours, e.g. "pico-8 (16 colours)".</summary>
     public override string ToString() => $"{Name} ({_colors.Length} colours)";

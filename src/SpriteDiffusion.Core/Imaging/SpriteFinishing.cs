@@ -39,7 +39,15 @@ public sealed record SpriteFinish
 /// <summary>Model output to finished RGBA sprites (1x), applying a <see cref="SpriteFinish"/>.</summary>
 public static class SpriteFinishing
 {
+    /// <summary>
+    /// Finished 1x RGBA sprites, one per image, in order. Throws <see cref="ArgumentOutOfRangeException"/>
+    /// or <see cref="ArgumentException"/> for a finish that contradicts itself or a span too short.
+    /// </summary>
     /// <param name="samples">count x channels x size x size, values about [-1, 1]; a fourth channel is alpha.</param>
+    /// <param name="count">The number of sprites in <paramref name="samples"/>.</param>
+    /// <param name="channels">3 (RGB) or 4 (RGBA).</param>
+    /// <param name="size">The sprites' side in pixels.</param>
+    /// <param name="finish">Alpha threshold, background and palette to apply; <see cref="SpriteFinish.None"/> changes nothing.</param>
     public static RgbaImage[] Finish(ReadOnlySpan<float> samples, int count, int channels, int size, SpriteFinish finish)
     {
         if (channels is not (3 or 4)) throw new ArgumentOutOfRangeException(nameof(channels), $"sprites have 3 or 4 channels, not {channels}.");

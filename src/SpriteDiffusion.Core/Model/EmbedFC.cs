@@ -10,6 +10,7 @@ public sealed class EmbedFC
     private readonly Activation _h = new(), _a = new(), _y = new(), _g = new();
     private Tensor? _x;
 
+    /// <summary>Registers the two linear layers as <c>name.model.0</c> (in to embedding) and <c>name.model.2</c> (embedding to embedding).</summary>
     public EmbedFC(ParameterStore store, string name, int inFeatures, int embedding)
     {
         Embedding = embedding;
@@ -17,8 +18,13 @@ public sealed class EmbedFC
         _l2 = new Linear(store, name + ".model.2", embedding, embedding);
     }
 
+    /// <summary>The width of the output vector.</summary>
     public int Embedding { get; }
 
+    /// <summary>
+    /// The embedding (B x <see cref="Embedding"/>) of x (B x in), in storage this layer owns and reuses
+    /// on the next call; x is kept for <see cref="Backward"/> and must not change before it.
+    /// </summary>
     public Tensor Forward(Tensor x)
     {
         _x = x;
@@ -30,6 +36,10 @@ public sealed class EmbedFC
         return y;
     }
 
+    /// <summary>
+    /// Adds both linear layers' gradients for gy (B x <see cref="Embedding"/>) and, when
+    /// <paramref name="gx"/> is given, overwrites it with the input gradient (B x in). Uses the last forward pass.
+    /// </summary>
     public void Backward(Tensor gy, Tensor? gx)
     {
         var ga = _g.Get(gy.Dim(0), Embedding);

@@ -18,6 +18,10 @@ public sealed class ResidualConvBlock
     private Tensor? _x;
     private bool _training;
 
+    /// <summary>
+    /// Registers the layers under <paramref name="name"/>: conv1.0, conv1.1 (BatchNorm), conv2.0,
+    /// conv2.1 and, for a residual block whose channel count changes, a 1x1 <c>shortcut</c>.
+    /// </summary>
     public ResidualConvBlock(ParameterStore store, string name, int inChannels, int outChannels, bool isRes)
     {
         In = inChannels; Out = outChannels; IsRes = isRes;
@@ -28,10 +32,18 @@ public sealed class ResidualConvBlock
         if (isRes && inChannels != outChannels) _shortcut = new Conv2d(store, name + ".shortcut", inChannels, outChannels, 1);
     }
 
+    /// <summary>Input channels.</summary>
     public int In { get; }
+    /// <summary>Output channels.</summary>
     public int Out { get; }
+    /// <summary>Whether the output is the residual average (shortcut + h) / 1.414 rather than h alone.</summary>
     public bool IsRes { get; }
 
+    /// <summary>
+    /// The block's output for x (N x In x H x W): N x Out x H x W, in storage the block owns and reuses.
+    /// x is kept for <see cref="Backward"/> and must not change before it. In training, BatchNorm uses
+    /// the batch's statistics and moves its running ones.
+    /// </summary>
     public Tensor Forward(Tensor x, bool training)
     {
         _x = x;

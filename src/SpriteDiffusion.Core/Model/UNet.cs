@@ -26,6 +26,10 @@ public sealed class UNet
     private Tensor? _xInit, _d1, _d2, _c1, _t1, _c2, _t2, _u1, _u2, _u3;
     private bool _training;
 
+    /// <summary>
+    /// A network of <paramref name="config"/>'s shape with weights drawn as PyTorch initialises them,
+    /// from <paramref name="seed"/>. Throws <see cref="ArgumentOutOfRangeException"/> for an invalid configuration.
+    /// </summary>
     public UNet(UNetConfig config, ulong seed = 0)
     {
         config.Validate();
@@ -49,7 +53,9 @@ public sealed class UNet
         Store.Allocate(new Rng(seed));
     }
 
+    /// <summary>The network's shape: channels, width, classes and image size.</summary>
     public UNetConfig Config { get; }
+    /// <summary>Every parameter, running statistic and counter under its PyTorch state-dict name; checkpoints load into and save from it.</summary>
     public ParameterStore Store { get; }
 
     /// <summary>x: (B, C, H, H); t: (B, 1); c: (B, n_cfeat). Returns the predicted noise, (B, C, H, H).</summary>

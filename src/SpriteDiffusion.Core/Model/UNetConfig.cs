@@ -3,8 +3,16 @@ using SpriteDiffusion.Layers;
 namespace SpriteDiffusion.Model;
 
 /// <summary>The seed U-Net's hyper-parameters (SPEC section 2).</summary>
+/// <param name="InChannels">Image channels: 3 for RGB sprites, 4 with alpha.</param>
+/// <param name="NFeat">n_feat, the width of the first level (doubled below it); a multiple of 8.</param>
+/// <param name="NCFeat">n_cfeat, the length of the context vector: the number of classes.</param>
+/// <param name="Height">The side of the square images in pixels, a multiple of 4 (16 for the seed).</param>
 public sealed record UNetConfig(int InChannels = 3, int NFeat = 64, int NCFeat = 5, int Height = 16)
 {
+    /// <summary>
+    /// Throws <see cref="ArgumentOutOfRangeException"/>, naming the field, for a shape the network cannot
+    /// have: n_feat must be a multiple of 8 (GroupNorm's 8 groups), the height a multiple of 4 (two 2x poolings).
+    /// </summary>
     public void Validate()
     {
         if (InChannels < 1) throw new ArgumentOutOfRangeException(nameof(InChannels), $"in_channels must be at least 1 (got {InChannels}).");
@@ -14,6 +22,7 @@ public sealed record UNetConfig(int InChannels = 3, int NFeat = 64, int NCFeat =
     }
 }
 
+/// <summary>What one forward pass of the U-Net costs, for the benchmarks' FLOP/s figures.</summary>
 public static class UNetCost
 {
     /// <summary>

@@ -10,6 +10,7 @@ public sealed class UnetDown
     private readonly Activation _y = new();
     private Tensor? _h0, _h1;
 
+    /// <summary>Registers the two blocks as <c>name.model.0</c> (in to out channels) and <c>name.model.1</c>.</summary>
     public UnetDown(ParameterStore store, string name, int inChannels, int outChannels)
     {
         Out = outChannels;
@@ -17,8 +18,13 @@ public sealed class UnetDown
         _block1 = new ResidualConvBlock(store, name + ".model.1", outChannels, outChannels, isRes: false);
     }
 
+    /// <summary>Output channels.</summary>
     public int Out { get; }
 
+    /// <summary>
+    /// N x Out x H/2 x W/2 for x of N x in x H x W, in storage the block owns and reuses; the
+    /// activations stay for <see cref="Backward"/>.
+    /// </summary>
     public Tensor Forward(Tensor x, bool training)
     {
         _h0 = _block0.Forward(x, training);

@@ -11,6 +11,7 @@ public sealed class UnetUp
     private readonly Activation _cat = new(), _z = new();
     private Tensor? _h0;
 
+    /// <summary>Registers the transposed convolution as <c>name.model.0</c> and the two blocks as <c>name.model.1</c> and <c>name.model.2</c>.</summary>
     public UnetUp(ParameterStore store, string name, int inChannels, int outChannels)
     {
         In = inChannels; Out = outChannels;
@@ -19,9 +20,15 @@ public sealed class UnetUp
         _block1 = new ResidualConvBlock(store, name + ".model.2", outChannels, outChannels, isRes: false);
     }
 
+    /// <summary>The channels of x and skip together: the transposed convolution's input.</summary>
     public int In { get; }
+    /// <summary>Output channels.</summary>
     public int Out { get; }
 
+    /// <summary>
+    /// Concatenates x and skip (N x <see cref="In"/> x H x W together), up-samples to
+    /// N x <see cref="Out"/> x 2H x 2W and refines it; the result is in storage the block owns and reuses.
+    /// </summary>
     public Tensor Forward(Tensor x, Tensor skip, bool training)
     {
         int b = x.Dim(0), h = x.Dim(2), w = x.Dim(3);

@@ -101,6 +101,8 @@ public static class OnnxExport
     {
         if (metadata.TimeInput is not (Diffusion.TimeInput.NormalizedName or Diffusion.TimeInput.RawName))
             throw new ArgumentException($"unknown time input convention '{metadata.TimeInput}'; expected '{Diffusion.TimeInput.NormalizedName}' or '{Diffusion.TimeInput.RawName}'.", nameof(metadata));
+        if (!Prediction.Names.Contains(metadata.Prediction))
+            throw new ArgumentException($"unknown prediction target '{metadata.Prediction}'; expected one of {string.Join(", ", Prediction.Names)}.", nameof(metadata));
         NoiseSchedule schedule;
         try { schedule = metadata.CreateSchedule(); }
         catch (ArgumentException e) { throw new ArgumentException($"the noise schedule cannot be built: {e.Message}", nameof(metadata), e); }
@@ -125,6 +127,7 @@ public static class OnnxExport
         }
         props.Add(new(OnnxMetadataKeys.AlphasCumprod, JsonSerializer.Serialize(schedule.AlphaBar, json)));
         props.Add(new(OnnxMetadataKeys.TimeInput, metadata.TimeInput));
+        props.Add(new(OnnxMetadataKeys.Prediction, metadata.Prediction));
         props.Add(new(OnnxMetadataKeys.ClassNames, JsonSerializer.Serialize(metadata.ClassNames, json)));
         props.Add(new(OnnxMetadataKeys.Conditional, metadata.Conditional ? "true" : "false"));
         if (metadata.Weights is { } weights) props.Add(new(OnnxMetadataKeys.Weights, weights));
@@ -140,7 +143,10 @@ public static class OnnxExport
             : $"the integer timestep t itself, as a float (0..{m.Timesteps - 1})";
         return $"SpriteDiffusion seed U-Net noise predictor, evaluation mode. Inputs: {ImageInputName} (N, {c.InChannels}, {c.Height}, {c.Height}) "
             + $"float32, the noisy images x_t; {TimeInputName} (N, 1) float32, {time}; {ContextInputName} (N, {c.NCFeat}) float32, a one-hot "
-            + $"class vector or all zeros for none. Output: {NoiseOutputName} (N, {c.InChannels}, {c.Height}, {c.Height}), the predicted noise. "
-            + "metadata_props hold the schedule (alphas_cumprod), the time input convention and the class names.";
+            + $"class vector or all zeros for none. Output: {NoiseOutputName} (N, {c.InChannels}, {c.Height}, {c.Height}), "
+            + (m.Prediction == Prediction.VelocityName
+                ? "the predicted velocity v (a v-prediction model): the noise is sqrt(alpha_bar) v + sqrt(1 - alpha_bar) x_t. "
+                : "the predicted noise. ")
+            + "metadata_props hold the schedule (alphas_cumprod), the time input convention, the prediction target and the class names.";
     }
 }

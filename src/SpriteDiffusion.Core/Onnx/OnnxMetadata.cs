@@ -28,6 +28,13 @@ public sealed record OnnxMetadata
     /// </summary>
     public string TimeInput { get; init; } = Diffusion.TimeInput.NormalizedName;
 
+    /// <summary>
+    /// What the output holds: <see cref="Diffusion.Prediction.NoiseName"/> (the noise eps) or
+    /// <see cref="Diffusion.Prediction.VelocityName"/> (the velocity v, from which eps = sqrt(alpha_bar) v
+    /// + sqrt(1 - alpha_bar) x_t). It belongs to the trained weights.
+    /// </summary>
+    public string Prediction { get; init; } = Diffusion.Prediction.NoiseName;
+
     /// <summary>The class of each position of a one-hot context vector; empty when the classes have no names.</summary>
     public IReadOnlyList<string> ClassNames { get; init; } = [];
 
@@ -76,6 +83,8 @@ public static class OnnxMetadataKeys
     public const string AlphasCumprod = "alphas_cumprod";
     /// <summary>"t/T" or "raw": what to feed the time input for timestep t.</summary>
     public const string TimeInput = "time_input";
+    /// <summary>"eps" or "v": what the output holds (a v model's output is the velocity, not the noise).</summary>
+    public const string Prediction = "prediction";
     /// <summary>The class names as a JSON list, in context-vector order.</summary>
     public const string ClassNames = "class_names";
     /// <summary>"true" when the model was trained with class contexts.</summary>

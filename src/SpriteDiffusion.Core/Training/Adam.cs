@@ -14,6 +14,7 @@ public sealed unsafe class Adam
 
     private const int Chunk = 1 << 15;
 
+    /// <summary>An optimiser with zeroed moments over the store's parameters, which must already be allocated. The defaults are PyTorch's.</summary>
     public Adam(ParameterStore store, float lr = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f, float eps = 1e-8f)
     {
         Store = store;
@@ -22,17 +23,27 @@ public sealed unsafe class Adam
         V = Tensor.Zeros(store.ParameterCount);
     }
 
+    /// <summary>The parameters it updates and whose gradients it reads.</summary>
     public ParameterStore Store { get; }
+    /// <summary>The step size; may be changed between updates.</summary>
     public float LearningRate { get; set; }
+    /// <summary>The decay of the first-moment (mean) estimate.</summary>
     public float Beta1 { get; }
+    /// <summary>The decay of the second-moment (uncentred variance) estimate.</summary>
     public float Beta2 { get; }
+    /// <summary>Added to the denominator sqrt(v_hat) so that a parameter with no gradient history does not divide by zero.</summary>
     public float Eps { get; }
+    /// <summary>Updates taken so far, which the bias correction depends on; a resumed run restores it with <see cref="M"/> and <see cref="V"/>.</summary>
     public long Step { get; set; }
     /// <summary>First-moment estimates, laid out like the store's parameters.</summary>
     public Tensor M { get; }
     /// <summary>Second-moment estimates.</summary>
     public Tensor V { get; }
 
+    /// <summary>
+    /// One Adam step from the store's gradients as they stand (zero them before back-propagating), then
+    /// counts it in <see cref="Step"/>. Element-wise, so the result does not depend on the thread count.
+    /// </summary>
     public void Update()
     {
         using var profile = Profiler.Measure(PUpdate);

@@ -16,6 +16,7 @@ public sealed class WeightAverage
     private readonly ParameterStore _store;
     private readonly StateEntry[] _buffers;
 
+    /// <summary>An average starting at the store's current weights; throws <see cref="ArgumentOutOfRangeException"/> unless 0 &lt; decay &lt; 1.</summary>
     public WeightAverage(ParameterStore store, double decay)
     {
         if (!(decay > 0 && decay < 1))
@@ -33,6 +34,7 @@ public sealed class WeightAverage
         Reset();
     }
 
+    /// <summary>The long-run decay per update (0.995 averages over about 200 steps); early updates use less, see <see cref="DecayAt"/>.</summary>
     public double Decay { get; }
 
     /// <summary>The averaged parameters, laid out as the store's <see cref="ParameterStore.Values"/>.</summary>

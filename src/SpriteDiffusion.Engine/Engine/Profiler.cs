@@ -12,8 +12,13 @@ public static class Profiler
     private static long[] _ticks = new long[64];
     private static long[] _calls = new long[64];
 
+    /// <summary>Whether <see cref="Measure"/> times anything. Set it before the work to profile starts, not while scopes are open.</summary>
     public static bool Enabled { get; set; }
 
+    /// <summary>
+    /// The id of the named operation for <see cref="Measure"/>, registering the name on first use.
+    /// Layers call it once, into a static field; safe from any thread.
+    /// </summary>
     public static int Register(string name)
     {
         lock (Names)
@@ -26,8 +31,13 @@ public static class Profiler
         }
     }
 
+    /// <summary>
+    /// Starts timing operation <paramref name="id"/> until the returned scope is disposed; when
+    /// profiling is off the scope does nothing. Use it in a <c>using</c> declaration.
+    /// </summary>
     public static Scope Measure(int id) => Enabled ? new Scope(id, Stopwatch.GetTimestamp()) : default;
 
+    /// <summary>Zeroes every operation's time and call count, keeping the registered names.</summary>
     public static void Reset()
     {
         Array.Clear(_ticks);
@@ -42,6 +52,7 @@ public static class Profiler
                 .Where(r => r.Item3 > 0).OrderByDescending(r => r.Item2).ToList();
     }
 
+    /// <summary>One open timing from <see cref="Measure"/>; the default value records nothing.</summary>
     public readonly struct Scope : IDisposable
     {
         private readonly int _id;
@@ -49,6 +60,7 @@ public static class Profiler
 
         internal Scope(int id, long start) { _id = id + 1; _start = start; }
 
+        /// <summary>Adds the time since <see cref="Measure"/> to the operation's total and counts one call.</summary>
         public void Dispose()
         {
             if (_id == 0) return;

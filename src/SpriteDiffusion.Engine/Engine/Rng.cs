@@ -10,6 +10,7 @@ public sealed class Rng
     private double _spare;
     private bool _hasSpare;
 
+    /// <summary>A generator whose whole stream is fixed by <paramref name="seed"/> (splitmix64 expands it to the 256-bit state).</summary>
     public Rng(ulong seed)
     {
         ulong x = seed;
@@ -27,6 +28,7 @@ public sealed class Rng
         return z ^ (z >> 31);
     }
 
+    /// <summary>The next 64 random bits (one xoshiro256** step); every other draw is made from these.</summary>
     public ulong NextUInt64()
     {
         ulong result = ulong.RotateLeft(_s1 * 5, 7) * 9;
@@ -57,11 +59,13 @@ public sealed class Rng
         return r * Math.Cos(2 * Math.PI * u2);
     }
 
+    /// <summary>Overwrites <paramref name="dest"/> with values uniform in [<paramref name="low"/>, <paramref name="high"/>), in index order.</summary>
     public void FillUniform(Span<float> dest, float low, float high)
     {
         for (int i = 0; i < dest.Length; i++) dest[i] = (float)(low + (high - low) * NextDouble());
     }
 
+    /// <summary>Overwrites <paramref name="dest"/> with standard normal values in index order; a pair's second value carries over to the next call.</summary>
     public void FillGaussian(Span<float> dest)
     {
         for (int i = 0; i < dest.Length; i++) dest[i] = (float)NextGaussian();
@@ -70,6 +74,10 @@ public sealed class Rng
     /// <summary>The generator's full state, for resumable checkpoints.</summary>
     public ulong[] GetState() => [_s0, _s1, _s2, _s3, _hasSpare ? 1UL : 0UL, BitConverter.DoubleToUInt64Bits(_spare)];
 
+    /// <summary>
+    /// Restores a state taken with <see cref="GetState"/>, so that the stream continues exactly where it
+    /// was saved (a resumed run draws the same numbers). Throws <see cref="ArgumentException"/> unless there are six words.
+    /// </summary>
     public void SetState(ReadOnlySpan<ulong> state)
     {
         if (state.Length != 6) throw new ArgumentException($"a random generator state has 6 words (got {state.Length}).", nameof(state));

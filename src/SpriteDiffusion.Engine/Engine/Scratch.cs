@@ -63,6 +63,11 @@ public static unsafe class Partition
         }
     }
 
+    /// <summary>
+    /// Part <paramref name="part"/> of <paramref name="count"/> items split into <paramref name="parts"/>
+    /// contiguous half-open ranges [Start, End), the first count % parts of them one longer. Depends only
+    /// on its arguments, never on which thread asks.
+    /// </summary>
     public static (int Start, int End) Range(int count, int parts, int part)
     {
         int baseSize = count / parts, extra = count % parts;

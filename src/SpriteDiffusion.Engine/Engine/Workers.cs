@@ -5,6 +5,10 @@ namespace SpriteDiffusion.Engine;
 /// <summary>One unit of a parallel loop. Implemented by structs so that a loop allocates nothing.</summary>
 public interface IParallelBody
 {
+    /// <summary>
+    /// Does the work of <paramref name="index"/>. Runs concurrently with other indices on other threads,
+    /// so it writes only the outputs that belong to its index.
+    /// </summary>
     void Run(int index);
 }
 
@@ -21,6 +25,10 @@ public static unsafe class Workers
 
     [ThreadStatic] private static bool _inside;
 
+    /// <summary>
+    /// How many threads the parallel loops use, the calling thread included: 1 to 256, by default the
+    /// processor count. A new value retires the pool; set it between loops, never while one runs.
+    /// </summary>
     public static int Threads
     {
         get => _threads;

@@ -76,6 +76,7 @@ public static unsafe class Activations
         return Vector256.FusedMultiplyAdd(x, pdf, cdf);
     }
 
+    /// <summary>y = GELU(x), the exact (erf) form, element by element in parallel chunks; y may be x.</summary>
     public static void GeluForward(Tensor x, Tensor y)
     {
         using var profile = Profiler.Measure(PGeluForward);
@@ -91,6 +92,7 @@ public static unsafe class Activations
         Workers.For((x.Length + Chunk - 1) / Chunk, ref body);
     }
 
+    /// <summary>y = max(x, 0) element by element; y may be x.</summary>
     public static void ReluForward(Tensor x, Tensor y)
     {
         using var profile = Profiler.Measure(PReluForward);

@@ -10,10 +10,16 @@ namespace SpriteDiffusion.Layers;
 /// </summary>
 public sealed unsafe class BatchNorm2d
 {
+    /// <summary>Added to the variance under the square root: PyTorch's default, so that its weights normalise the same here.</summary>
     public const float Eps = 1e-5f;
+    /// <summary>How far each training batch moves the running statistics: running = 0.9 running + 0.1 batch, PyTorch's default.</summary>
     public const float Momentum = 0.1f;
     private readonly Tensor _mean, _rstd;
 
+    /// <summary>
+    /// Registers the five state-dict entries under <paramref name="name"/> (weight, bias, running_mean,
+    /// running_var, num_batches_tracked) with PyTorch's initial values: scale 1, shift 0, mean 0, variance 1.
+    /// </summary>
     public BatchNorm2d(ParameterStore store, string name, int channels)
     {
         Channels = channels;
@@ -26,11 +32,20 @@ public sealed unsafe class BatchNorm2d
         _rstd = Tensor.Zeros(channels);
     }
 
+    /// <summary>The number of channels normalised (dimension 1 of the input).</summary>
     public int Channels { get; }
+    /// <summary>The per-channel scale gamma, initially 1.</summary>
     public StateEntry Weight { get; }
+    /// <summary>The per-channel shift beta, initially 0.</summary>
     public StateEntry Bias { get; }
+    /// <summary>The per-channel mean that evaluation normalises with; training batches move it by <see cref="Momentum"/>.</summary>
     public StateEntry RunningMean { get; }
+    /// <summary>The per-channel unbiased variance that evaluation normalises with, initially 1.</summary>
     public StateEntry RunningVar { get; }
+    /// <summary>
+    /// How many training batches have moved the running statistics, in <see cref="StateEntry.Count"/>.
+    /// Kept for PyTorch's state dict only: with a fixed momentum nothing here reads it.
+    /// </summary>
     public StateEntry BatchesTracked { get; }
     /// <summary>The statistics the last forward pass normalised with (for backward).</summary>
     internal Tensor BatchMean => _mean;

@@ -13,6 +13,10 @@ public sealed unsafe partial class Conv2d
     private static readonly int PForward = Profiler.Register("conv.forward");
     private static readonly int PBackward = Profiler.Register("conv.backward");
 
+    /// <summary>
+    /// Registers <c>name.weight</c> (out x in x k x k) and <c>name.bias</c> (out), both drawn from
+    /// U(-1/sqrt(in k k), 1/sqrt(in k k)) as PyTorch does. Throws <see cref="ArgumentException"/> for an even kernel.
+    /// </summary>
     public Conv2d(ParameterStore store, string name, int inChannels, int outChannels, int kernel)
     {
         if (kernel % 2 == 0) throw new ArgumentException("kernel must be odd");
@@ -22,10 +26,15 @@ public sealed unsafe partial class Conv2d
         Bias = store.AddUniform(name + ".bias", [outChannels], bound);
     }
 
+    /// <summary>Input channels.</summary>
     public int In { get; }
+    /// <summary>Output channels.</summary>
     public int Out { get; }
+    /// <summary>The side of the square kernel: 3 or 1 in the seed U-Net.</summary>
     public int Kernel { get; }
+    /// <summary>The kernels, out x in x k x k (PyTorch's layout).</summary>
     public StateEntry Weight { get; }
+    /// <summary>One bias per output channel.</summary>
     public StateEntry Bias { get; }
 
     /// <summary>How this layer computes; Auto picks per layer (tests force each path).</summary>
@@ -50,6 +59,10 @@ public sealed unsafe partial class Conv2d
             ? 16.0 * inChannels * outChannels * Winograd.TilesAlong(h) * Winograd.TilesAlong(w)
             : (double)inChannels * outChannels * kernel * kernel * h * w;
 
+    /// <summary>
+    /// y (N x Out x H x W) = the convolution of x (N x In x H x W) plus the bias, overwriting y; images
+    /// run in parallel, by <see cref="Algorithm"/>.
+    /// </summary>
     public void Forward(Tensor x, Tensor y)
     {
         using var profile = Profiler.Measure(PForward);
@@ -186,4 +199,12 @@ public sealed unsafe partial class Conv2d
 }
 
 /// <summary>How a <see cref="Conv2d"/> computes its products.</summary>
-public enum ConvAlgorithm { Auto, Im2Col, Winograd }
+public enum ConvAlgorithm
+{
+    /// <summary>Winograd for 3x3 kernels with at least 16 channels on both sides, else im2col.</summary>
+    Auto,
+    /// <summary>im2col columns and one SGEMM per image, for any kernel.</summary>
+    Im2Col,
+    /// <summary>Winograd F(2x2, 3x3) for a 3x3 kernel whatever the channel counts; other kernels still use im2col.</summary>
+    Winograd,
+}

@@ -14,6 +14,10 @@ public sealed unsafe class ConvTranspose2d
     private static readonly int PForward = Profiler.Register("convT.forward");
     private static readonly int PBackward = Profiler.Register("convT.backward");
 
+    /// <summary>
+    /// Registers <c>name.weight</c> (in x out x k x k, PyTorch's layout for transposed convolutions) and
+    /// <c>name.bias</c> (out), drawn from U(-1/sqrt(out k k), 1/sqrt(out k k)) as PyTorch does.
+    /// </summary>
     public ConvTranspose2d(ParameterStore store, string name, int inChannels, int outChannels, int kernel)
     {
         In = inChannels; Out = outChannels; Kernel = kernel;
@@ -23,12 +27,18 @@ public sealed unsafe class ConvTranspose2d
         Bias = store.AddUniform(name + ".bias", [outChannels], bound);
     }
 
+    /// <summary>Input channels.</summary>
     public int In { get; }
+    /// <summary>Output channels.</summary>
     public int Out { get; }
+    /// <summary>The side of the square kernel, which is also the stride: each input pixel becomes a k x k tile.</summary>
     public int Kernel { get; }
+    /// <summary>The kernels, in x out x k x k.</summary>
     public StateEntry Weight { get; }
+    /// <summary>One bias per output channel.</summary>
     public StateEntry Bias { get; }
 
+    /// <summary>y (N x Out x kH x kW) = the transposed convolution of x (N x In x H x W) plus the bias, overwriting y.</summary>
     public void Forward(Tensor x, Tensor y)
     {
         using var profile = Profiler.Measure(PForward);
@@ -37,6 +47,10 @@ public sealed unsafe class ConvTranspose2d
         Workers.For(x.Dim(0), ref body);
     }
 
+    /// <summary>
+    /// Adds the weight and bias gradients (reduced in part order, so independent of the thread count)
+    /// and, when <paramref name="gx"/> is given, overwrites it with the input gradient.
+    /// </summary>
     public void Backward(Tensor x, Tensor gy, Tensor? gx)
     {
         using var profile = Profiler.Measure(PBackward);

@@ -8,9 +8,14 @@ public sealed unsafe class GroupNorm
     private static readonly int PForward = Profiler.Register("groupnorm.forward");
     private static readonly int PBackward = Profiler.Register("groupnorm.backward");
 
+    /// <summary>Added to each group's variance under the square root: PyTorch's default.</summary>
     public const float Eps = 1e-5f;
     private Tensor _mean = Tensor.Zeros(1), _rstd = Tensor.Zeros(1);
 
+    /// <summary>
+    /// Registers <c>name.weight</c> (1s) and <c>name.bias</c> (0s), one per channel. Throws
+    /// <see cref="ArgumentException"/> when the channels do not split evenly into the groups.
+    /// </summary>
     public GroupNorm(ParameterStore store, string name, int groups, int channels)
     {
         if (channels % groups != 0) throw new ArgumentException($"{channels} channels do not split into {groups} groups");
@@ -19,11 +24,19 @@ public sealed unsafe class GroupNorm
         Bias = store.AddConstant(name + ".bias", [channels], 0f);
     }
 
+    /// <summary>How many groups of Channels / Groups consecutive channels share their statistics.</summary>
     public int Groups { get; }
+    /// <summary>The number of channels normalised (dimension 1 of the input).</summary>
     public int Channels { get; }
+    /// <summary>The per-channel scale, initially 1.</summary>
     public StateEntry Weight { get; }
+    /// <summary>The per-channel shift, initially 0.</summary>
     public StateEntry Bias { get; }
 
+    /// <summary>
+    /// Normalises each image's channel groups of x (N x C x H x W) by their own mean and biased
+    /// variance, then applies the per-channel affine, overwriting y. Keeps the statistics for <see cref="Backward"/>.
+    /// </summary>
     public void Forward(Tensor x, Tensor y)
     {
         using var profile = Profiler.Measure(PForward);
@@ -37,6 +50,10 @@ public sealed unsafe class GroupNorm
         Workers.For(batch, ref body);
     }
 
+    /// <summary>
+    /// Adds the scale and shift gradients and overwrites gx with the input gradient, with the
+    /// statistics of the last <see cref="Forward"/>, which must have been on this x. gx may share storage with gy.
+    /// </summary>
     public void Backward(Tensor x, Tensor gy, Tensor gx)
     {
         using var profile = Profiler.Measure(PBackward);

@@ -9,6 +9,10 @@ public sealed unsafe class Linear
     private static readonly int PForward = Profiler.Register("linear.forward");
     private static readonly int PBackward = Profiler.Register("linear.backward");
 
+    /// <summary>
+    /// Registers <c>name.weight</c> (out x in) and <c>name.bias</c> (out), both drawn from
+    /// U(-1/sqrt(in), 1/sqrt(in)) as PyTorch does.
+    /// </summary>
     public Linear(ParameterStore store, string name, int inFeatures, int outFeatures)
     {
         In = inFeatures; Out = outFeatures;
@@ -17,11 +21,16 @@ public sealed unsafe class Linear
         Bias = store.AddUniform(name + ".bias", [outFeatures], bound);
     }
 
+    /// <summary>Input features.</summary>
     public int In { get; }
+    /// <summary>Output features.</summary>
     public int Out { get; }
+    /// <summary>The weights, out x in (PyTorch's layout).</summary>
     public StateEntry Weight { get; }
+    /// <summary>One bias per output feature.</summary>
     public StateEntry Bias { get; }
 
+    /// <summary>y (B x Out) = x (B x In) W^T + b, overwriting y.</summary>
     public void Forward(Tensor x, Tensor y)
     {
         using var profile = Profiler.Measure(PForward);
@@ -30,6 +39,7 @@ public sealed unsafe class Linear
         Sgemm.Multiply(false, true, batch, Out, In, x.Data, In, Weight.Value.Data, In, y.Data, Out, accumulate: true);
     }
 
+    /// <summary>Adds the weight and bias gradients; when <paramref name="gx"/> is given, overwrites it with gy W (B x In).</summary>
     public void Backward(Tensor x, Tensor gy, Tensor? gx)
     {
         using var profile = Profiler.Measure(PBackward);

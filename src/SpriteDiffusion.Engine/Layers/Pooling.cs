@@ -10,6 +10,7 @@ public static unsafe class Pooling
     private static readonly int PAvgPoolForward = Profiler.Register("avgpool.forward");
     private static readonly int PAvgPoolBackward = Profiler.Register("avgpool.backward");
 
+    /// <summary>y (N x C x H/2 x W/2) = the maximum of each 2x2 window of x, overwriting y.</summary>
     public static void MaxPool2Forward(Tensor x, Tensor y)
     {
         using var profile = Profiler.Measure(PMaxPool2Forward);
@@ -54,6 +55,7 @@ public static unsafe class Pooling
         }
     }
 
+    /// <summary>y (N x C x H/k x W/k) = the mean of each k x k window of x, overwriting y.</summary>
     public static void AvgPoolForward(Tensor x, Tensor y, int k)
     {
         using var profile = Profiler.Measure(PAvgPoolForward);
@@ -74,6 +76,10 @@ public static unsafe class Pooling
         }
     }
 
+    /// <summary>
+    /// Overwrites gx (N x C x H x W) with each window's output gradient divided by k x k, spread over
+    /// the window. Needs only gx's shape, not the forward input.
+    /// </summary>
     public static void AvgPoolBackward(Tensor gy, Tensor gx, int k)
     {
         using var profile = Profiler.Measure(PAvgPoolBackward);

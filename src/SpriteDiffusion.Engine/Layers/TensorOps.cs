@@ -12,6 +12,10 @@ public static unsafe class TensorOps
     private static readonly int PScaleShiftBackward = Profiler.Register("scaleshift.backward");
     private static readonly int PResidual = Profiler.Register("residual.forward");
 
+    /// <summary>
+    /// The divisor of the residual average: the seed's literal 1.414 rather than sqrt(2), so that its
+    /// weights give its outputs here.
+    /// </summary>
     public const float ResidualDivisor = 1.414f;
 
     /// <summary>y = cat([a, b], channels) for NCHW tensors of equal batch and size.</summary>
@@ -59,6 +63,10 @@ public static unsafe class TensorOps
         }
     }
 
+    /// <summary>
+    /// The gradients of <see cref="ScaleShift"/>: overwrites gx with scale * gy, and gscale and gshift
+    /// (B x C) with the sums over H x W of gy * x and of gy. Nothing accumulates.
+    /// </summary>
     public static void ScaleShiftBackward(Tensor x, Tensor scale, Tensor gy, Tensor gx, Tensor gscale, Tensor gshift)
     {
         using var profile = Profiler.Measure(PScaleShiftBackward);

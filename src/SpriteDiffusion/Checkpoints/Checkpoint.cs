@@ -11,13 +11,19 @@ namespace SpriteDiffusion.Checkpoints;
 /// <summary>What a checkpoint records beside the weights, so that it samples correctly on its own.</summary>
 public sealed record CheckpointInfo
 {
+    /// <summary>The network's shape, which loading rebuilds it from.</summary>
     public required UNetConfig Model { get; init; }
+    /// <summary>The noise schedule's name ("linear" or "cosine"); sampling must use the one trained with.</summary>
     public string Schedule { get; init; } = NoiseSchedule.LinearName;
+    /// <summary>T, the number of diffusion timesteps trained with.</summary>
     public int Timesteps { get; init; } = NoiseSchedule.DefaultTimesteps;
+    /// <summary>The linear schedule's first beta.</summary>
     public double BetaStart { get; init; } = NoiseSchedule.DefaultBetaStart;
+    /// <summary>The linear schedule's last beta.</summary>
     public double BetaEnd { get; init; } = NoiseSchedule.DefaultBetaEnd;
     /// <summary>"t/T" (the default: t divided by T) or "raw" (the integer t as a float, as the seed did).</summary>
     public string TimeInput { get; init; } = Diffusion.TimeInput.NormalizedName;
+    /// <summary>The class names in label order, for per-class sampling; empty when the file records none.</summary>
     public string[] ClassNames { get; init; } = [];
     /// <summary>
     /// How a 4-channel model's fourth channel was trained (<see cref="StraightAlpha"/>); null for
@@ -29,15 +35,27 @@ public sealed record CheckpointInfo
     public const string StraightAlpha = "straight; fully transparent pixels stored as #ffffff";
     /// <summary>Trained with one-hot class contexts (and null-context dropout), so it can be sampled per class with guidance.</summary>
     public bool Conditional { get; init; }
+    /// <summary>The chance that a training image was given the null context instead of its class; 0 for unconditional models.</summary>
     public double ContextDropout { get; init; }
     /// <summary>The decay of the weight average stored beside the raw weights; null when the file holds none.</summary>
     public double? EmaDecay { get; init; }
+    /// <summary>Epochs finished when the file was saved (0 when unknown).</summary>
     public int Epoch { get; init; }
+    /// <summary>Optimiser steps taken when the file was saved (0 when unknown).</summary>
     public long Step { get; init; }
+    /// <summary>The validation loss of the weights sampling uses (the average's where there is one); null when unknown.</summary>
     public double? ValidationLoss { get; init; }
+    /// <summary>The epoch's mean training loss; null when unknown.</summary>
     public double? TrainLoss { get; init; }
     /// <summary>Anything else worth keeping (the training command, data set, commit).</summary>
     public Dictionary<string, string> Extra { get; init; } = [];
+    /// <summary>
+    /// What the network outputs: "eps" (the noise) or "v" (the velocity). Sampling converts v to eps,
+    /// so it must know; a file that does not say predicts eps, as every model did before v existed.
+    /// </summary>
+    public string Prediction { get; init; } = Diffusion.Prediction.NoiseName;
+    /// <summary>How the weights were trained; null when the file does not say (older checkpoints, PyTorch state dicts).</summary>
+    public TrainingRecipe? Recipe { get; init; }
 }
 
 /// <summary>Which of a checkpoint's two sets of weights to load.</summary>
@@ -45,6 +63,7 @@ public enum WeightChoice
 {
     /// <summary>The moving average when the file holds one, else the raw weights.</summary>
     Ema,
+    /// <summary>The raw trained weights, even when the file holds an average.</summary>
     Raw,
 }
 
@@ -59,10 +78,16 @@ public enum WeightChoice
 /// </summary>
 public static class Checkpoint
 {
+    /// <summary>The "format" metadata value that marks our checkpoints; a file without it is read as the seed's state dict.</summary>
     public const string FormatName = "spritediffusion-checkpoint";
+    /// <summary>The prefix of the weight average's tensors; PyTorch loads that set by filtering on it.</summary>
     public const string EmaPrefix = "ema.";
     private const string OptimizerPrefix = "optimizer.";
 
+    /// <summary>
+    /// Writes the model's state dict, the weight average when given, and <paramref name="info"/> as
+    /// metadata, atomically. Overwrites <paramref name="path"/>.
+    /// </summary>
     public static void Save(string path, UNet model, CheckpointInfo info, WeightAverage? ema = null)
     {
         var writer = new SafetensorsWriter();
@@ -97,6 +122,8 @@ public static class Checkpoint
     /// The model in the file with the chosen weights: by default the moving average where the
     /// file holds one (what sampling and evaluation want), else the raw weights.
     /// </summary>
+    /// <param name="path">A safetensors checkpoint, or a .pth state dict saved by PyTorch.</param>
+    /// <param name="weights">The raw weights or the moving average.</param>
     /// <param name="overrides">Diffusion settings to use instead of the file's (null: the file's).</param>
     public static (UNet Model, CheckpointInfo Info) Load(string path, WeightChoice weights = WeightChoice.Ema, CheckpointOverrides? overrides = null)
     {
@@ -224,6 +251,8 @@ public static class Checkpoint
             try { classes = JsonSerializer.Deserialize<string[]>(cn) ?? []; }
             catch (JsonException) { throw new InvalidDataException($"{file.Path}: metadata 'class_names' is not a JSON list of strings."); }
         }
+        string prediction = Get("prediction", Prediction.NoiseName);
+        Prediction.Parse(prediction, file.Path);
         var extra = m.Where(kv => kv.Key.StartsWith("extra.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key["extra.".Length..], kv => kv.Value);
         return new CheckpointInfo
         {
@@ -243,7 +272,46 @@ public static class Checkpoint
             ValidationLoss = GetDouble("validation_loss"),
             TrainLoss = GetDouble("train_loss"),
             Extra = extra,
+            Prediction = prediction,
+            Recipe = m.ContainsKey("lr_schedule") ? ReadRecipe(file.Path, m, GetDouble, GetLong) : null,
         };
+    }
+
+    private static TrainingRecipe ReadRecipe(string path, IReadOnlyDictionary<string, string> m, Func<string, double?> getDouble, Func<string, long, long> getLong)
+    {
+        double Required(string key) => getDouble(key) ?? throw new InvalidDataException($"{path}: metadata '{key}' is missing beside 'lr_schedule'; the file is damaged.");
+        string loss = m.TryGetValue("loss", out var l) ? l : LossWeights.MseName;
+        string[] noFlip = [];
+        if (m.TryGetValue("no_flip_classes", out var nf))
+        {
+            try { noFlip = JsonSerializer.Deserialize<string[]>(nf) ?? []; }
+            catch (JsonException) { throw new InvalidDataException($"{path}: metadata 'no_flip_classes' is not a JSON list of strings."); }
+        }
+        try
+        {
+            LossWeights.Parse(loss);
+            var schedule = new LearningRateSchedule(LearningRateSchedule.Parse(m["lr_schedule"]), Required("lr_peak"),
+                checked((int)getLong("lr_warmup_steps", 0)), getDouble("lr_floor") ?? 0, getLong("lr_total_steps", 0))
+            {
+                DecayStartStep = getLong("lr_decay_start_step", 0),
+                DecayStartProgress = getDouble("lr_decay_start_progress") ?? 0,
+            };
+            return new TrainingRecipe
+            {
+                Loss = loss,
+                MinSnrGamma = getDouble("min_snr_gamma"),
+                LearningRate = schedule,
+                PlannedEpochs = checked((int)getLong("planned_epochs", 0)),
+                TimeBudgetMinutes = getDouble("time_budget_minutes"),
+                EmaHalflife = getDouble("ema_halflife"),
+                Flip = m.TryGetValue("flip", out var flip) && flip == "true",
+                NoFlipClasses = noFlip,
+            };
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{path}: the training recipe in the metadata is not valid ({e.Message}); the file was written by a different program or version.", e);
+        }
     }
 
     private static int Dim(CheckpointTensors file, string name, int axis)
@@ -280,6 +348,29 @@ public static class Checkpoint
         if (info.ValidationLoss is double v) m["validation_loss"] = F(v);
         if (info.TrainLoss is double t) m["train_loss"] = F(t);
         foreach (var (k, val) in info.Extra) m["extra." + k] = val;
+        m["prediction"] = info.Prediction;
+        if (info.Recipe is { } recipe) WriteRecipe(m, recipe);
+    }
+
+    private static void WriteRecipe(Dictionary<string, string> m, TrainingRecipe r)
+    {
+        string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        string I(long v) => v.ToString(CultureInfo.InvariantCulture);
+        m["loss"] = r.Loss;
+        if (r.MinSnrGamma is double gamma) m["min_snr_gamma"] = F(gamma);
+        var lr = r.LearningRate;
+        m["lr_schedule"] = LearningRateSchedule.Name(lr.Decay);
+        m["lr_peak"] = F(lr.Peak);
+        m["lr_warmup_steps"] = I(lr.WarmupSteps);
+        m["lr_floor"] = F(lr.Floor);
+        m["lr_total_steps"] = I(lr.TotalSteps);
+        m["lr_decay_start_step"] = I(lr.DecayStartStep);
+        m["lr_decay_start_progress"] = F(lr.DecayStartProgress);
+        m["planned_epochs"] = I(r.PlannedEpochs);
+        if (r.TimeBudgetMinutes is double budget) m["time_budget_minutes"] = F(budget);
+        if (r.EmaHalflife is double halflife) m["ema_halflife"] = F(halflife);
+        m["flip"] = r.Flip ? "true" : "false";
+        m["no_flip_classes"] = JsonSerializer.Serialize(r.NoFlipClasses);
     }
 
     private static void AddState(SafetensorsWriter writer, ParameterStore store)

@@ -6,6 +6,10 @@ namespace SpriteDiffusion.Checkpoints;
 /// </summary>
 public static class RepositoryFiles
 {
+    /// <summary>
+    /// The full path of <paramref name="relativePath"/> under the nearest folder that holds it, looking
+    /// from the current folder upward and then from the program's folder upward; null when none does.
+    /// </summary>
     public static string? FindUpward(string relativePath)
     {
         foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })

@@ -10,18 +10,39 @@ public sealed class BatchLoader
     private readonly SpriteDataset _data;
     private readonly int _seed;
     private readonly bool _flip;
+    private readonly bool[] _keepUnflipped;
     private readonly int[] _order;
     private DataRandom _flipRandom;
     private int _position;
     private int _batchesLeft;
 
-    public BatchLoader(SpriteDataset data, int batchSize, int seed, bool flip, bool dropLast)
+    /// <summary>
+    /// A loader positioned at the start of epoch 0. Throws <see cref="InvalidDataException"/> for an
+    /// empty data set and <see cref="ArgumentOutOfRangeException"/> when not even one batch fits.
+    /// </summary>
+    /// <param name="data">The images and labels to draw from; not copied.</param>
+    /// <param name="batchSize">Images per batch.</param>
+    /// <param name="seed">Fixes every epoch's order and flips.</param>
+    /// <param name="flip">Mirror each image left to right with probability 1/2 (training only).</param>
+    /// <param name="dropLast">Leave out the last, partial batch of an epoch (training), or keep it (validation).</param>
+    /// <param name="noFlipClasses">
+    /// Class indices never mirrored, even when <paramref name="flip"/> is on: a mirrored flag, digit
+    /// or letter is a sprite that does not exist.
+    /// </param>
+    public BatchLoader(SpriteDataset data, int batchSize, int seed, bool flip, bool dropLast, IReadOnlyCollection<int>? noFlipClasses = null)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), "The batch size must be at least 1.");
         if (data.Count == 0) throw new InvalidDataException("The data set is empty; there is nothing to train on.");
         _data = data;
         _seed = seed;
         _flip = flip;
+        _keepUnflipped = new bool[data.NumClasses];
+        foreach (int c in noFlipClasses ?? [])
+        {
+            if ((uint)c >= (uint)data.NumClasses)
+                throw new ArgumentOutOfRangeException(nameof(noFlipClasses), c, $"class index must be in 0..{data.NumClasses - 1}.");
+            _keepUnflipped[c] = true;
+        }
         BatchSize = batchSize;
         BatchesPerEpoch = dropLast ? data.Count / batchSize : (data.Count + batchSize - 1) / batchSize;
         if (BatchesPerEpoch == 0)
@@ -30,13 +51,18 @@ public sealed class BatchLoader
         StartEpoch(0);
     }
 
+    /// <summary>Images per batch; the last batch of an epoch may be smaller unless it is dropped.</summary>
     public int BatchSize { get; }
+    /// <summary>Batches <see cref="Next(Span{float}, Span{float})"/> returns per epoch before returning 0.</summary>
     public int BatchesPerEpoch { get; }
+    /// <summary>The epoch being drawn, as last set by <see cref="StartEpoch"/>.</summary>
     public int Epoch { get; private set; }
     /// <summary>Floats one image takes in the images buffer.</summary>
     public int ImageLength => _data.ImageLength;
+    /// <summary>The length of each one-hot context row.</summary>
     public int NumClasses => _data.NumClasses;
 
+    /// <summary>Shuffles for <paramref name="epoch"/> and rewinds to its first batch; the same epoch always gives the same order and flips.</summary>
     public void StartEpoch(int epoch)
     {
         Epoch = epoch;
@@ -53,6 +79,10 @@ public sealed class BatchLoader
     /// </summary>
     public int Next(Span<float> images, Span<float> contextOneHot) => Next(images, contextOneHot, Span<int>.Empty);
 
+    /// <summary>
+    /// As <see cref="Next(Span{float}, Span{float})"/>, also writing each image's class index into
+    /// <paramref name="labels"/> unless it is empty. Throws <see cref="ArgumentException"/> for a buffer too small for the batch.
+    /// </summary>
     public int Next(Span<float> images, Span<float> contextOneHot, Span<int> labels)
     {
         if (_batchesLeft == 0) return 0;
@@ -73,10 +103,10 @@ public sealed class BatchLoader
             source.Slice(index * length, length).CopyTo(destination);
             // Draw for every image, flipping or not, so the draws do not depend on the flag's history.
             bool mirror = _flipRandom.NextBool();
-            if (_flip && mirror)
+            int label = _data.Labels[index];
+            if (_flip && mirror && !_keepUnflipped[label])
                 for (int row = 0; row < _data.Channels * size; row++)
                     destination.Slice(row * size, size).Reverse();
-            int label = _data.Labels[index];
             if (!contextOneHot.IsEmpty)
             {
                 var hot = contextOneHot.Slice(i * k, k);

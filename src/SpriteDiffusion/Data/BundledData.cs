@@ -9,13 +9,15 @@ namespace SpriteDiffusion.Data;
 /// </summary>
 public static class BundledData
 {
+    /// <summary>Where the bundled data set lies relative to the repository root.</summary>
     public static readonly string RelativePath = Path.Combine("data", "twemoji16");
 
-    /// <summary>The bundled folder, or a <see cref="InvalidDataException"/> saying how to get data.</summary>
+    /// <summary>The bundled folder, or a <see cref="DirectoryNotFoundException"/> saying how to get data.</summary>
     public static string DefaultDirectory => TryFind() ?? throw new DirectoryNotFoundException(
         $"The bundled data set ({RelativePath.Replace('\\', '/')}) was not found above the current folder or the program's folder. " +
         "Run from inside the SpriteDiffusion checkout, pass a data folder explicitly, or make one with 'sprites data import' or 'sprites data download'.");
 
+    /// <summary>The bundled data set's folder (the one holding its images.npy), or null when it is not found.</summary>
     public static string? TryFind() =>
         RepositoryFiles.FindUpward(Path.Combine(RelativePath, SpriteDataset.ImagesFileName)) is { } images ? Path.GetDirectoryName(images) : null;
 }

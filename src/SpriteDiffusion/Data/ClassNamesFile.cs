@@ -9,8 +9,13 @@ namespace SpriteDiffusion.Data;
 /// </summary>
 public static class ClassNamesFile
 {
+    /// <summary>The class names' file in a data-set folder.</summary>
     public const string FileName = "classes.txt";
 
+    /// <summary>
+    /// The class names in index order, from either layout. Throws <see cref="IOException"/> when the
+    /// file cannot be read and <see cref="InvalidDataException"/> for an empty file or indices out of range, repeated or unnamed.
+    /// </summary>
     public static string[] Read(string path)
     {
         string[] lines;
@@ -43,6 +48,7 @@ public static class ClassNamesFile
         return names.Select(n => n!).ToArray();
     }
 
+    /// <summary>The names as the indexed layout, "0&lt;TAB&gt;name", one a line with '\n' endings.</summary>
     public static string Format(IReadOnlyList<string> names)
     {
         var sb = new StringBuilder();
@@ -51,7 +57,9 @@ public static class ClassNamesFile
         return sb.ToString();
     }
 
+    /// <summary>Writes <see cref="Format"/>'s text atomically.</summary>
     public static void Write(string path, IReadOnlyList<string> names) => AtomicFile.WriteAllText(path, Format(names));
 
+    /// <summary>Stand-in names "class 0", "class 1", ... for a data set that has no classes.txt.</summary>
     public static string[] Default(int count) => Enumerable.Range(0, count).Select(i => $"class {i}").ToArray();
 }

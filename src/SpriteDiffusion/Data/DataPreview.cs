@@ -5,6 +5,10 @@ namespace SpriteDiffusion.Data;
 /// <summary>What <c>sprites data show</c> draws: one row per class, its first images in data-set order.</summary>
 public static class DataPreview
 {
+    /// <summary>
+    /// Up to <paramref name="perClass"/> images of every class, one row per class in label order, each
+    /// pixel drawn <paramref name="scale"/> x <paramref name="scale"/> with <paramref name="gap"/> pixels between tiles.
+    /// </summary>
     public static RgbaImage Grid(SpriteDataset data, int perClass = 16, int scale = 4, int gap = 1)
     {
         if (perClass < 1) throw new ArgumentOutOfRangeException(nameof(perClass), "At least one image per class is needed.");

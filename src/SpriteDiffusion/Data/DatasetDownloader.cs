@@ -6,16 +6,25 @@ using SpriteDiffusion.IO;
 namespace SpriteDiffusion.Data;
 
 /// <summary>A file to fetch and the array it must hold before it is accepted.</summary>
+/// <param name="Name">The file's name, both on the server (after the base URL) and on disk.</param>
+/// <param name="Shape">The .npy shape it must have.</param>
+/// <param name="DTypes">The element types it may have.</param>
 public sealed record DownloadFile(string Name, int[] Shape, params NpyDType[] DTypes);
 
+/// <summary>How far one file's download has got.</summary>
+/// <param name="FileName">The file's name, without the folder.</param>
+/// <param name="BytesDone">Bytes on disk so far, including any kept from an earlier, interrupted run.</param>
+/// <param name="TotalBytes">The file's size, when the server says it.</param>
 public readonly record struct DownloadProgress(string FileName, long BytesDone, long? TotalBytes);
 
+/// <summary>What <see cref="DatasetDownloader"/> fetches, from where, and how patiently.</summary>
 public sealed record DownloadOptions
 {
     /// <summary>The public mirror the seed reads, pinned to one revision so the bytes cannot change under us.</summary>
     public const string DefaultBaseUrl =
         "https://huggingface.co/datasets/ashis-palai/sprites_image_dataset/resolve/a24918819843abc0d1bee75a239024415081a87d/";
 
+    /// <summary>The seed's two files: 89,400 16x16 RGB sprites (uint8) and their five one-hot label columns.</summary>
     public static readonly IReadOnlyList<DownloadFile> OriginalFiles =
     [
         new(SpriteDataset.OriginalImagesFileName, [89400, 16, 16, 3], NpyDType.UInt8),
@@ -25,11 +34,15 @@ public sealed record DownloadOptions
     /// <summary>The course's names for the five one-hot columns, in order.</summary>
     public static readonly string[] OriginalClassNames = ["hero", "non-hero", "food", "spell", "side-facing"];
 
+    /// <summary>The folder URL each file name is appended to (a missing final '/' is added).</summary>
     public string BaseUrl { get; init; } = DefaultBaseUrl;
+    /// <summary>The files to fetch, each with the shape and element types it must have.</summary>
     public IReadOnlyList<DownloadFile> Files { get; init; } = OriginalFiles;
+    /// <summary>Written as classes.txt when the folder has none; null writes none.</summary>
     public IReadOnlyList<string>? ClassNames { get; init; } = OriginalClassNames;
     /// <summary>Tries per file; a dropped connection resumes from the bytes already on disk.</summary>
     public int Attempts { get; init; } = 5;
+    /// <summary>The wait before the second try; it grows linearly with each further try.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary>A connection that sends nothing for this long counts as dropped.</summary>
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
@@ -42,8 +55,15 @@ public sealed record DownloadOptions
 /// </summary>
 public sealed class DatasetDownloader(DownloadOptions options, IProgress<DownloadProgress>? progress = null, Action<string>? log = null)
 {
+    /// <summary>Appended to a file's name while it downloads; a later run resumes from it.</summary>
     public const string PartSuffix = ".part";
 
+    /// <summary>
+    /// Fetches every file into <paramref name="outDir"/> (created if needed, with a .gitignore that
+    /// ignores everything), skipping those already complete, then writes classes.txt if missing.
+    /// Throws <see cref="IOException"/> when the server cannot be reached or keeps breaking off, and
+    /// <see cref="InvalidDataException"/> when a file is not the expected array.
+    /// </summary>
     public async Task DownloadAsync(string outDir, CancellationToken cancellation = default)
     {
         Directory.CreateDirectory(outDir);

@@ -10,6 +10,7 @@ namespace SpriteDiffusion.Data;
 /// </summary>
 public sealed class ImportedSprites
 {
+    /// <summary>The file beside the data set that says where each image came from, one line per image.</summary>
     public const string SourcesFileName = "sources.tsv";
     private readonly List<byte[]> _images = [];
     private readonly List<int> _labels = [];
@@ -22,12 +23,17 @@ public sealed class ImportedSprites
         Channels = channels;
     }
 
+    /// <summary>The side of the square sprites in pixels.</summary>
     public int ImageSize { get; }
     /// <summary>3 (RGB) or 4 (straight-alpha RGBA).</summary>
     public int Channels { get; }
+    /// <summary>The class names in label order. Without an imposed <see cref="ImportOptions.ClassOrder"/>, classes that got no images are dropped.</summary>
     public string[] ClassNames { get; private set; }
+    /// <summary>The number of sprites imported.</summary>
     public int Count => _images.Count;
+    /// <summary>Each sprite's class index into <see cref="ClassNames"/>.</summary>
     public IReadOnlyList<int> Labels => _labels;
+    /// <summary>Where each sprite came from: its file relative to the imported folder, or "sheet:column,row" and the index's note.</summary>
     public IReadOnlyList<string> Sources => _sources;
     /// <summary>Each skipped file or tile, with why ("name: reason").</summary>
     public List<string> Skipped { get; } = [];
@@ -47,6 +53,7 @@ public sealed class ImportedSprites
         _sources.Add(source);
     }
 
+    /// <summary>The number of sprites in each class, in label order.</summary>
     public int[] CountPerClass()
     {
         var counts = new int[ClassNames.Length];
@@ -78,6 +85,7 @@ public sealed class ImportedSprites
         ClassNames = kept.ToArray();
     }
 
+    /// <summary>The sprites as model input, N x Channels x S x S in [-1, 1], without writing any file.</summary>
     public SpriteDataset ToDataset()
     {
         int length = ImageSize * ImageSize * Channels;

@@ -3,6 +3,10 @@ using System.Text;
 namespace SpriteDiffusion.Data;
 
 /// <summary>One tile of a sprite sheet to import: its cell (column, row), class and an optional note kept in sources.tsv.</summary>
+/// <param name="Column">The tile's column, from 0 at the left.</param>
+/// <param name="Row">The tile's row, from 0 at the top.</param>
+/// <param name="ClassName">The class the tile is imported into.</param>
+/// <param name="Note">Free text kept with the tile's source, e.g. the emoji's code point and name.</param>
 public sealed record SheetEntry(int Column, int Row, string ClassName, string? Note = null);
 
 /// <summary>
@@ -11,6 +15,10 @@ public sealed record SheetEntry(int Column, int Row, string ClassName, string? N
 /// </summary>
 public static class SheetIndex
 {
+    /// <summary>
+    /// The tiles an index file lists, in file order. Throws <see cref="IOException"/> when it cannot be
+    /// read and <see cref="InvalidDataException"/> naming the line for a malformed one, or when it lists no tiles.
+    /// </summary>
     public static List<SheetEntry> Read(string path)
     {
         string[] lines;
@@ -38,6 +46,7 @@ public static class SheetIndex
         return entries;
     }
 
+    /// <summary>The entries as an index file, tab-separated under a header line; <paramref name="comment"/>'s lines come first, each after "# ".</summary>
     public static string Format(IEnumerable<SheetEntry> entries, string? comment = null)
     {
         var sb = new StringBuilder();

@@ -9,13 +9,24 @@ namespace SpriteDiffusion.Data;
 /// </summary>
 public sealed class SpriteDataset
 {
+    /// <summary>The images' file in a data-set folder: (N, S, S, 3 or 4) uint8.</summary>
     public const string ImagesFileName = "images.npy";
+    /// <summary>The labels' file in a data-set folder: (N, K) one-hot.</summary>
     public const string LabelsFileName = "labels.npy";
     /// <summary>The original data set's file names, as <c>sprites data download</c> stores them.</summary>
     public const string OriginalImagesFileName = "sprites_1788_16x16.npy";
+    /// <summary>The original labels' file name, beside <see cref="OriginalImagesFileName"/>.</summary>
     public const string OriginalLabelsFileName = "sprite_labels_nc_1788_16x16.npy";
     private const int MaxClasses = 4096;
 
+    /// <summary>
+    /// A data set over the given arrays, kept, not copied. Throws <see cref="ArgumentException"/> or
+    /// <see cref="ArgumentOutOfRangeException"/> when the sizes disagree or a label is not one of the classes.
+    /// </summary>
+    /// <param name="images">N x channels x S x S values in [-1, 1], image after image.</param>
+    /// <param name="labels">Each image's class index into <paramref name="classNames"/>.</param>
+    /// <param name="classNames">At least one name, in label order.</param>
+    /// <param name="imageSize">S, the images' side in pixels: a positive multiple of 4.</param>
     /// <param name="channels">3 (RGB) or 4 (straight-alpha RGBA).</param>
     public SpriteDataset(float[] images, int[] labels, string[] classNames, int imageSize, int channels = 3)
     {
@@ -38,7 +49,9 @@ public sealed class SpriteDataset
         Channels = channels;
     }
 
+    /// <summary>The number of images.</summary>
     public int Count => Labels.Length;
+    /// <summary>S, the side of the square images in pixels.</summary>
     public int ImageSize { get; }
     /// <summary>3 (RGB) or 4 (straight-alpha RGBA, fully transparent pixels white).</summary>
     public int Channels { get; }
@@ -48,16 +61,20 @@ public sealed class SpriteDataset
     public int ImageLength => Channels * ImageSize * ImageSize;
     /// <summary>N x Channels x S x S, CHW, values in [-1, 1].</summary>
     public float[] Images { get; }
+    /// <summary>Each image's class index into <see cref="ClassNames"/>.</summary>
     public int[] Labels { get; }
+    /// <summary>The class names in label order.</summary>
     public string[] ClassNames { get; }
+    /// <summary>The number of classes, the length of a one-hot context.</summary>
     public int NumClasses => ClassNames.Length;
 
+    /// <summary>Image <paramref name="index"/>'s values, <see cref="ImageLength"/> of them, viewing <see cref="Images"/>.</summary>
     public ReadOnlySpan<float> Image(int index) => Images.AsSpan(index * ImageLength, ImageLength);
 
-    /// <summary>Image <paramref name="index"/> back as height x width x RGB bytes.</summary>
     /// <summary>Image <paramref name="index"/> as height x width x <see cref="Channels"/> bytes.</summary>
     public void CopyPixels(int index, Span<byte> hwc) => SpritePixels.ChwToHwc(Image(index), hwc, ImageSize, Channels);
 
+    /// <summary>The number of images in each class, in label order.</summary>
     public int[] CountPerClass()
     {
         var counts = new int[NumClasses];
@@ -82,6 +99,11 @@ public sealed class SpriteDataset
         return Load(images, labels, File.Exists(classes) ? classes : null);
     }
 
+    /// <summary>
+    /// Reads a data set in the seed's format, converting the images in chunks. Without
+    /// <paramref name="classesFile"/> the classes are called "class 0", "class 1", ... Throws
+    /// <see cref="InvalidDataException"/> naming the file for shapes, types or counts that do not agree.
+    /// </summary>
     public static SpriteDataset Load(string imagesNpy, string labelsNpy, string? classesFile = null)
     {
         var (labels, numClasses) = ReadLabels(labelsNpy);
@@ -149,17 +171,17 @@ public sealed class SpriteDataset
         return (labels, k);
     }
 
-    /// <summary>
-    /// A reproducible split: a fraction of the images, drawn with <paramref name="seed"/>, go to
-    /// validation (rounded, at least one of each side when there are two images or more).
-    /// Both parts keep the original order.
-    /// </summary>
     /// <summary>The share of images held out for validation, as the seed does (SPEC section 4).</summary>
     public const double DefaultValidationFraction = 0.1;
 
     /// <summary>The seed of that draw (the seed project uses 42).</summary>
     public const int DefaultSplitSeed = 42;
 
+    /// <summary>
+    /// A reproducible split: a fraction of the images, drawn with <paramref name="seed"/>, goes to
+    /// validation (rounded, at least one on each side when there are two images or more). Both parts
+    /// keep the original order; <paramref name="validationFraction"/> must be in [0, 1).
+    /// </summary>
     public (SpriteDataset Train, SpriteDataset Validation) Split(double validationFraction, int seed)
     {
         if (!(validationFraction >= 0 && validationFraction < 1))
@@ -184,6 +206,7 @@ public sealed class SpriteDataset
         return Select(chosen);
     }
 
+    /// <summary>A new data set of the images at <paramref name="indices"/>, in that order, with the same classes; the values are copied.</summary>
     public SpriteDataset Select(ReadOnlySpan<int> indices)
     {
         var images = new float[indices.Length * ImageLength];

@@ -3,6 +3,7 @@ using SpriteDiffusion.Imaging;
 
 namespace SpriteDiffusion.Data;
 
+/// <summary>How <see cref="SpriteImporter"/> turns pictures into a data set.</summary>
 public sealed record ImportOptions
 {
     /// <summary>Side of the square sprites written; a positive multiple of 4.</summary>
@@ -29,8 +30,11 @@ public sealed record ImportOptions
 }
 
 /// <summary>A sprite sheet's grid: square tiles, each with <see cref="Padding"/> pixels of border on every side.</summary>
+/// <param name="TileSize">The side of a tile's image in pixels.</param>
+/// <param name="Padding">Pixels of border on each side of every tile, skipped.</param>
 public sealed record SheetLayout(int TileSize, int Padding = 0)
 {
+    /// <summary>The distance in pixels from one tile's corner to the next: the tile and both paddings.</summary>
     public int Pitch => TileSize + 2 * Padding;
 }
 

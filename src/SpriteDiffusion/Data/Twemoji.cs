@@ -9,10 +9,13 @@ namespace SpriteDiffusion.Data;
 /// </summary>
 public static class Twemoji
 {
+    /// <summary>The npm package whose sheet the bundled data set is cut from.</summary>
     public const string PackageName = "emoji-datasource-twitter";
+    /// <summary>The package version this recipe was written for; others may move cells or categories.</summary>
     public const string PackageVersion = "16.0.0";
     /// <summary>Only a handful of skin-tone and hair swatches; not a useful class of sprites.</summary>
     public const string LeftOutCategory = "Component";
+    /// <summary>The file in the data-set folder that carries <see cref="Attribution"/>.</summary>
     public const string AttributionFileName = "ATTRIBUTION.md";
 
     /// <summary>The nine classes, in Unicode's category order.</summary>
@@ -25,7 +28,9 @@ public static class Twemoji
     /// <summary>16x16 images in 18-pixel cells (a pixel of padding on every side).</summary>
     public static readonly SheetLayout Layout = new(16, 1);
 
+    /// <summary>The 16-pixel sprite sheet in an installed package folder.</summary>
     public static string SheetPath(string packageDir) => Path.Combine(packageDir, "img", "twitter", "sheets", "16.png");
+    /// <summary>The package's emoji.json, which gives each emoji's cell and category.</summary>
     public static string EmojiJsonPath(string packageDir) => Path.Combine(packageDir, "emoji.json");
 
     /// <summary>The version in the package's package.json, or null when it cannot be read.</summary>
@@ -91,6 +96,8 @@ public static class Twemoji
     }
 
     /// <summary>Cuts the bundled data set out of an installed package folder, at the cells <see cref="ReadEntries"/> gave.</summary>
+    /// <param name="packageDir">The installed package's folder (node_modules/emoji-datasource-twitter).</param>
+    /// <param name="entries">The cells to cut, as <see cref="ReadEntries"/> lists them.</param>
     /// <param name="keepAlpha">Keep the emoji's transparency (RGBA) instead of compositing onto white.</param>
     public static ImportedSprites Build(string packageDir, IReadOnlyList<SheetEntry> entries, bool keepAlpha = false)
     {
@@ -101,6 +108,7 @@ public static class Twemoji
         return SpriteImporter.FromSheet(sheet, Layout, options, entries);
     }
 
+    /// <summary>The CC-BY 4.0 attribution that must travel with the images, written beside the data set.</summary>
     public const string Attribution = """
         # Attribution
 

@@ -12,6 +12,10 @@ public sealed class BilinearResize
     private readonly float[] _weight;
     private readonly float[] _rowBuffer;
 
+    /// <summary>
+    /// Precomputes the source rows and weights for <paramref name="sourceSize"/> to <paramref name="targetSize"/>
+    /// pixels a side; throws <see cref="ArgumentOutOfRangeException"/> for a size below 1.
+    /// </summary>
     public BilinearResize(int sourceSize, int targetSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sourceSize);
@@ -35,7 +39,9 @@ public sealed class BilinearResize
         }
     }
 
+    /// <summary>The side of the planes taken, in pixels.</summary>
     public int SourceSize { get; }
+    /// <summary>The side of the planes made, in pixels.</summary>
     public int TargetSize { get; }
 
     /// <summary>Resamples one plane (SourceSize^2 floats) into <paramref name="target"/> (TargetSize^2 floats). Not thread-safe.</summary>

@@ -3,11 +3,14 @@ namespace SpriteDiffusion.Evaluation;
 /// <summary>Opens the feature network a user named on the command line: "resnet18" (the default) or "onnx:PATH".</summary>
 public static class FeatureNetworks
 {
+    /// <summary>The name of the default network, <see cref="ResNet18Features"/>.</summary>
     public const string ResNet18 = "resnet18";
+    /// <summary>The prefix that names an ONNX model file as the feature network.</summary>
     public const string OnnxPrefix = "onnx:";
 
     /// <param name="features">"resnet18" or "onnx:PATH".</param>
     /// <param name="onnx">Input, output, size and range for an onnx:PATH network (its ModelPath is ignored); unused for resnet18.</param>
+    /// <param name="batchSize">Images per ONNX Runtime call.</param>
     public static IFeatureExtractor Open(string features, OnnxFeatureOptions? onnx = null, int batchSize = 16)
     {
         string spec = features.Trim();
@@ -27,6 +30,10 @@ public static class FeatureNetworks
         throw new ArgumentException($"unknown feature network '{features}': use '{ResNet18}' or 'onnx:PATH' (an ONNX image model such as a pytorch-fid Inception export).", nameof(features));
     }
 
+    /// <summary>
+    /// The input range a user names: "byte" (0..255), "unit" (0..1), "signed" (-1..1) or "imagenet",
+    /// or the ranges written out; throws <see cref="ArgumentException"/> for anything else.
+    /// </summary>
     public static FeatureInputRange ParseRange(string range) => range.Trim().ToLowerInvariant() switch
     {
         "byte" or "0-255" or "0..255" => FeatureInputRange.Byte,

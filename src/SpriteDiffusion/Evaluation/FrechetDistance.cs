@@ -4,6 +4,9 @@ using MathNet.Numerics.LinearAlgebra.Double;
 namespace SpriteDiffusion.Evaluation;
 
 /// <summary>Mean and sample covariance (divided by n - 1, like numpy.cov) of a feature set.</summary>
+/// <param name="Mean">The mean feature vector.</param>
+/// <param name="Covariance">The d x d sample covariance.</param>
+/// <param name="Count">The number of images fitted.</param>
 public sealed record GaussianStatistics(Vector<double> Mean, Matrix<double> Covariance, int Count);
 
 /// <summary>
@@ -15,8 +18,10 @@ public static class FrechetDistance
     // The rank tolerance numpy's matrix_rank uses: largest eigenvalue magnitude x size x this.
     private const double MachineEpsilon = 2.220446049250313e-16;
 
+    /// <summary>The Fréchet distance between Gaussians fitted to two feature sets: FID for network features.</summary>
     public static double Compute(FeatureMatrix a, FeatureMatrix b) => Compute(Statistics(a), Statistics(b));
 
+    /// <summary>The mean and sample covariance of the features; throws <see cref="ArgumentException"/> for fewer than 2 images.</summary>
     public static GaussianStatistics Statistics(FeatureMatrix features)
     {
         if (features.Count < 2)
@@ -43,6 +48,7 @@ public static class FrechetDistance
         return new GaussianStatistics(Vector<double>.Build.DenseOfArray(mean), new DenseMatrix(d, d, covariance), n);
     }
 
+    /// <summary>The Fréchet distance between two fitted Gaussians, e.g. statistics kept from an earlier run; throws <see cref="ArgumentException"/> when the dimensions differ.</summary>
     public static double Compute(GaussianStatistics a, GaussianStatistics b)
     {
         if (a.Mean.Count != b.Mean.Count)
@@ -76,6 +82,10 @@ public static class FrechetDistance
         return sum;
     }
 
+    /// <summary>
+    /// The symmetric square root of a symmetric positive semi-definite matrix, from its eigen-decomposition;
+    /// eigenvalues within rounding of zero (negative ones included) count as zero.
+    /// </summary>
     public static Matrix<double> SymmetricSquareRoot(Matrix<double> symmetric)
     {
         int d = symmetric.RowCount;

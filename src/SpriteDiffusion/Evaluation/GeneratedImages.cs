@@ -4,6 +4,7 @@ using SpriteDiffusion.Engine;
 using SpriteDiffusion.IO;
 using SpriteDiffusion.Checkpoints;
 using SpriteDiffusion.Generation;
+using SpriteDiffusion.Model;
 
 namespace SpriteDiffusion.Evaluation;
 
@@ -11,24 +12,29 @@ namespace SpriteDiffusion.Evaluation;
 /// How `sprites evaluate` asks for generated images: the sampler flags of `sprites sample`
 /// (Steps null: the method's default; Threads null: all cores).
 /// </summary>
+/// <param name="CheckpointPath">The checkpoint to sample.</param>
+/// <param name="Method">The sampler's name: "ddpm", "ddim" or "dpm++2m".</param>
+/// <param name="Steps">Sampling steps.</param>
+/// <param name="Eta">DDIM's eta (0: deterministic).</param>
+/// <param name="Seed">Seeds the starting noise and any noise the sampler adds.</param>
+/// <param name="Count">How many images to generate.</param>
 public sealed record GenerationRequest(string CheckpointPath, string Method, int? Steps, double Eta, ulong Seed, int Count)
 {
+    /// <summary>Engine threads for sampling; null leaves the thread count as it is.</summary>
     public int? Threads { get; init; }
+    /// <summary>Which of the checkpoint's weights to sample with: by default its weight average.</summary>
     public WeightChoice Weights { get; init; } = WeightChoice.Ema;
     /// <summary>Clamp each step's predicted clean image to [-1, 1] (see <see cref="SpriteGenerator.ClipDenoised"/>).</summary>
     public bool ClipDenoised { get; init; }
     /// <summary>Classifier-free guidance scale; null samples unconditionally (the null context).</summary>
     public double? Guidance { get; init; }
-    /// <summary>With guidance: sprite i is drawn for class Classes[i mod length] (e.g. the real set's labels).</summary>
+    /// <summary>With guidance: sprite i is drawn for class Classes[i mod length] (evaluation passes one class per sprite, <see cref="ClassDraw.Proportional"/>).</summary>
     public int[]? Classes { get; init; }
     /// <summary>Diffusion settings to use instead of the checkpoint's.</summary>
     public CheckpointOverrides Overrides { get; init; } = CheckpointOverrides.None;
 }
 
-/// <summary>
-/// Where `sprites evaluate --checkpoint` gets its two image sets: sprites sampled from the
-/// checkpoint, and the validation split of the data set the seed evaluates against.
-/// </summary>
+/// <summary>The generated half of `sprites evaluate --checkpoint`: sprites sampled from the checkpoint.</summary>
 public static class GeneratedImages
 {
     /// <summary>DDIM steps when none are given: the seed measured FID with 100.</summary>
@@ -48,6 +54,20 @@ public static class GeneratedImages
         if (request.Count < 1) throw new ArgumentOutOfRangeException($"the number of generated images must be at least 1 (got {request.Count}).");
         if (request.Threads is int t) Workers.Threads = t;
         var (model, info) = Checkpoint.Load(request.CheckpointPath, request.Weights, request.Overrides);
+        return FromModel(model, info, request, progress);
+    }
+
+    /// <summary>
+    /// As <see cref="FromCheckpoint"/>, from a checkpoint the caller has loaded already (with the
+    /// request's weights and overrides), e.g. to read its metadata first.
+    /// </summary>
+    public static ImageSet FromModel(UNet model, CheckpointInfo info, GenerationRequest request, IProgress<int>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(info);
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Count < 1) throw new ArgumentOutOfRangeException($"the number of generated images must be at least 1 (got {request.Count}).");
+        if (request.Threads is int t) Workers.Threads = t;
         var generator = new SpriteGenerator(model, info) { ClipDenoised = request.ClipDenoised };
         var sampler = generator.CreateSampler(request.Method, request.Steps, request.Eta, DefaultDdimSteps);
         int[]? classes = null;
@@ -73,18 +93,5 @@ public static class GeneratedImages
             progress?.Report(done + n);
         }
         return new ImageSet(all, request.Count, model.Config.InChannels, model.Config.Height);
-    }
-
-    /// <summary>
-    /// Up to <paramref name="maxCount"/> images of the validation split (the trainer's default
-    /// fraction and seed) of the data set in <paramref name="dataDirectory"/> (null: the bundled
-    /// one), with their class labels.
-    /// </summary>
-    public static (ImageSet Images, int[] Labels) ValidationSplit(string? dataDirectory, int maxCount)
-    {
-        var data = SpriteDataset.LoadDirectory(dataDirectory ?? BundledData.DefaultDirectory);
-        var validation = data.Split(SpriteDataset.DefaultValidationFraction, SpriteDataset.DefaultSplitSeed).Validation;
-        var set = new ImageSet(validation.Images, validation.Count, validation.Channels, validation.ImageSize).Take(maxCount);
-        return (set, validation.Labels.Take(set.Count).ToArray());
     }
 }

@@ -24,10 +24,25 @@ public interface IFeatureExtractor : IDisposable
     void Extract(ReadOnlySpan<float> imagesChw, int count, int channels, int size, Span<double> features);
 }
 
+/// <summary>How metrics are labelled, so that every number says which network's features it is on.</summary>
 public static class MetricNames
 {
+    /// <summary>"precision/recall (ResNet-18 features, k = 3)".</summary>
+    public static string PrecisionRecall(IFeatureExtractor extractor, int k = ImprovedPrecisionRecall.DefaultK) => PrecisionRecall(extractor.ShortName, k);
+
+    /// <summary>As the other overload, from the network's short name.</summary>
+    public static string PrecisionRecall(string featureShortName, int k = ImprovedPrecisionRecall.DefaultK) =>
+        FormattableString.Invariant($"precision/recall ({featureShortName} features, k = {k})");
+
+    /// <summary>"FID (ResNet-18 features) per class".</summary>
+    public static string FidPerClass(string featureShortName) => Fid(featureShortName) + " per class";
+
+    /// <summary>FID's label for features of <paramref name="extractor"/>.</summary>
     public static string Fid(IFeatureExtractor extractor) => Fid(extractor.ShortName);
+    /// <summary>KID's label for features of <paramref name="extractor"/>.</summary>
     public static string Kid(IFeatureExtractor extractor) => Kid(extractor.ShortName);
+    /// <summary>"FID (<paramref name="featureShortName"/> features)".</summary>
     public static string Fid(string featureShortName) => $"FID ({featureShortName} features)";
+    /// <summary>"KID (<paramref name="featureShortName"/> features)".</summary>
     public static string Kid(string featureShortName) => $"KID ({featureShortName} features)";
 }

@@ -10,6 +10,10 @@ namespace SpriteDiffusion.Evaluation;
 /// </summary>
 public static class ImageFolder
 {
+    /// <summary>
+    /// The .png files directly in <paramref name="directory"/>, in ordinal name order. Throws
+    /// <see cref="DirectoryNotFoundException"/> for a missing folder and <see cref="InvalidDataException"/> when it holds no PNG.
+    /// </summary>
     public static IReadOnlyList<string> PngFiles(string directory)
     {
         if (!Directory.Exists(directory))
@@ -23,7 +27,13 @@ public static class ImageFolder
         return files;
     }
 
+    /// <summary>
+    /// The folder's images as RGB in [-1, 1]; throws <see cref="InvalidDataException"/> naming the file
+    /// for a PNG that is not square or not the first one's size.
+    /// </summary>
+    /// <param name="directory">The folder, whose files are listed by <see cref="PngFiles"/>.</param>
     /// <param name="maxCount">Read only the first this many files (in name order); null reads all.</param>
+    /// <param name="progress">Receives the number of images read so far, every 64 images and at the end.</param>
     public static ImageSet Load(string directory, int? maxCount = null, IProgress<int>? progress = null)
     {
         var files = PngFiles(directory);
@@ -46,18 +56,18 @@ public static class ImageFolder
         return new ImageSet(chw, files.Count, 3, size);
     }
 
-    /// <summary>Writes images as 00000.png, 00001.png, ... (RGB, opaque) into <paramref name="directory"/>.</summary>
+    /// <summary>Writes images as 00000.png, 00001.png, ... into <paramref name="directory"/>: RGB opaque, RGBA with its transparency.</summary>
     public static void Save(ImageSet images, string directory)
     {
-        if (images.Channels != 3) throw new ArgumentException("only RGB images can be saved", nameof(images));
+        if (images.Channels is not (3 or 4)) throw new ArgumentException("only RGB and RGBA images can be saved", nameof(images));
         Directory.CreateDirectory(directory);
-        var rgb = new byte[images.Size * images.Size * 3];
+        var hwc = new byte[images.Size * images.Size * images.Channels];
         int digits = Math.Max(5, images.Count.ToString(System.Globalization.CultureInfo.InvariantCulture).Length);
         for (int n = 0; n < images.Count; n++)
         {
-            SpritePixels.ChwToHwc(images.Image(n), rgb, images.Size);
-            Png.Write(Path.Combine(directory, n.ToString(new string('0', digits), System.Globalization.CultureInfo.InvariantCulture) + ".png"),
-                Png.FromRgb(images.Size, images.Size, rgb));
+            SpritePixels.ChwToHwc(images.Image(n), hwc, images.Size, images.Channels);
+            var image = images.Channels == 3 ? Png.FromRgb(images.Size, images.Size, hwc) : new RgbaImage(images.Size, images.Size, (byte[])hwc.Clone());
+            Png.Write(Path.Combine(directory, n.ToString(new string('0', digits), System.Globalization.CultureInfo.InvariantCulture) + ".png"), image);
         }
     }
 

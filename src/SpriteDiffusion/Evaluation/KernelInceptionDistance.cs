@@ -1,6 +1,10 @@
 namespace SpriteDiffusion.Evaluation;
 
 /// <summary>KID: the mean of the unbiased MMD^2 estimates over random subsets, and their standard deviation (divided by the number of subsets).</summary>
+/// <param name="Mean">The mean MMD^2 estimate over the subsets.</param>
+/// <param name="StandardDeviation">The estimates' standard deviation.</param>
+/// <param name="Subsets">The number of subsets.</param>
+/// <param name="SubsetSize">Images per set in each subset.</param>
 public sealed record KidResult(double Mean, double StandardDeviation, int Subsets, int SubsetSize);
 
 /// <summary>
@@ -11,12 +15,19 @@ public sealed record KidResult(double Mean, double StandardDeviation, int Subset
 /// </summary>
 public static class KernelInceptionDistance
 {
+    /// <summary>Subsets KID averages over: torch-fidelity's default.</summary>
     public const int DefaultSubsets = 100;
+    /// <summary>Images per set in each subset, torch-fidelity's default; smaller sets use all their images.</summary>
     public const int DefaultSubsetSize = 1000;
 
     // Above this many kernel entries (3 x 8 bytes each) the kernels are evaluated per subset instead of once.
     private const long MaxPrecomputedEntries = 40_000_000;
 
+    /// <summary>
+    /// KID over <paramref name="subsets"/> random subsets drawn with <paramref name="seed"/>, each of
+    /// <paramref name="subsetSize"/> images of each set (fewer when a set is smaller). Throws
+    /// <see cref="ArgumentException"/> when a set has fewer than 2 images or the dimensions differ.
+    /// </summary>
     public static KidResult Compute(FeatureMatrix x, FeatureMatrix y, int subsets = DefaultSubsets, int subsetSize = DefaultSubsetSize, int seed = 0)
     {
         if (subsets < 1) throw new ArgumentOutOfRangeException(nameof(subsets), $"KID needs at least one subset (got {subsets}).");

@@ -18,17 +18,24 @@ public enum FeatureInputRange
 }
 
 /// <summary>How to run one ONNX feature network; null names and size are read from the model when it has only one choice.</summary>
+/// <param name="ModelPath">The feature network's .onnx file.</param>
 public sealed record OnnxFeatureOptions(string ModelPath)
 {
+    /// <summary>The network input to feed; null when the model has only one.</summary>
     public string? InputName { get; init; }
+    /// <summary>The network output to read as features; null when the model has only one.</summary>
     public string? OutputName { get; init; }
+    /// <summary>The side of the square input in pixels; null reads it from the model, which must then fix it.</summary>
     public int? InputSize { get; init; }
+    /// <summary>What numbers the network (or the preprocessing model) expects for its pixels.</summary>
     public FeatureInputRange InputRange { get; init; } = FeatureInputRange.Unit;
     /// <summary>An ONNX model run before the network, from pixels in <see cref="InputRange"/> to the network's input, with one input and one output.</summary>
     public string? PreprocessModelPath { get; init; }
     /// <summary>Images per ONNX Runtime call; 1 runs the models exactly as exported.</summary>
     public int BatchSize { get; init; } = 16;
+    /// <summary>The network's name in metric labels; null: the model's file name.</summary>
     public string? ShortName { get; init; }
+    /// <summary>The network's full description in reports; null: made from the file, output, size and range.</summary>
     public string? Name { get; init; }
 }
 
@@ -58,6 +65,11 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
     private float[] _smallPlane = [];
     private bool _disposed;
 
+    /// <summary>
+    /// Opens the model (and the preprocessing model) in ONNX Runtime and allocates the batch buffers.
+    /// Throws <see cref="InvalidDataException"/> naming the file when ONNX Runtime cannot run it or
+    /// its input or output cannot be settled.
+    /// </summary>
     public OnnxFeatureExtractor(OnnxFeatureOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -99,12 +111,19 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         Name = options.Name ?? $"{Path.GetFileName(options.ModelPath)} ({_networkOutput[0]}, {Dimension}-d, input {_inputSize}x{_inputSize} {_range}, ONNX Runtime)";
     }
 
+    /// <summary>The full description for reports.</summary>
     public string Name { get; }
+    /// <summary>The name metrics are labelled with.</summary>
     public string ShortName { get; }
+    /// <summary>The length of one image's feature vector: the output's size per image.</summary>
     public int Dimension { get; }
+    /// <summary>The side of the square network input images are resized to.</summary>
     public int InputSize => _inputSize;
+    /// <summary>Images per ONNX Runtime call.</summary>
     public int BatchSize => _batchSize;
 
+    /// <inheritdoc/>
+    /// <remarks>Not thread-safe: the extractor reuses its buffers. Throws <see cref="ArgumentException"/> for other than 3 channels or buffers too small.</remarks>
     public void Extract(ReadOnlySpan<float> imagesChw, int count, int channels, int size, Span<double> features)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -315,6 +334,7 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         _network?.Dispose();
     }
 
+    /// <summary>Releases the ONNX Runtime sessions; the extractor cannot be used afterwards.</summary>
     public void Dispose()
     {
         if (_disposed) return;

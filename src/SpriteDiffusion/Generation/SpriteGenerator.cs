@@ -9,26 +9,34 @@ namespace SpriteDiffusion.Generation;
 
 /// <summary>
 /// Runs a sampler with a trained U-Net as its noise predictor: the glue between the model and
-/// the samplers, which know nothing of each other.
+/// the samplers, which know nothing of each other. Whatever the network was trained to output
+/// (eps or v), the samplers receive eps: guidance combines the network's outputs, then the result
+/// is converted to eps (clipping the implied clean image on the way when asked) in this one place.
 /// </summary>
 public sealed class SpriteGenerator
 {
     private const int MaxForwardBatch = 128;
     private readonly UNet _model;
     private readonly TimeConvention _time;
+    private readonly PredictionTarget _prediction;
     // Storage grows to the largest chunk and is reused, so sampling does not reallocate per step.
     private readonly Activation _x = new(), _t = new(), _c = new();
 
+    /// <summary>A generator for <paramref name="model"/>, with the schedule and time input <paramref name="info"/> records; throws <see cref="InvalidDataException"/> for an unknown time input.</summary>
     public SpriteGenerator(UNet model, CheckpointInfo info)
     {
         _model = model;
         Info = info;
         Schedule = CreateSchedule(info);
         _time = TimeInput.Parse(info.TimeInput);
+        _prediction = Prediction.Parse(info.Prediction);
     }
 
+    /// <summary>What the checkpoint records: schedule, time input, classes.</summary>
     public CheckpointInfo Info { get; }
+    /// <summary>The noise schedule the model was trained with, which its samplers must use.</summary>
     public NoiseSchedule Schedule { get; }
+    /// <summary>Floats per generated image: channels x height x height.</summary>
     public int ImageLength => _model.Config.InChannels * _model.Config.Height * _model.Config.Height;
 
     /// <summary>
@@ -40,7 +48,7 @@ public sealed class SpriteGenerator
 
     /// <summary>
     /// Clamp each step's implied clean image x0_hat = (x_t - sqrt(1 - alpha_bar) eps_hat) / sqrt(alpha_bar)
-    /// to [-1, 1] and hand the sampler the noise consistent with it (diffusers' clip_sample). Off, the
+    /// (sqrt(alpha_bar) x_t - sqrt(1 - alpha_bar) v_hat for a v model) to [-1, 1] and hand the sampler the noise consistent with it (diffusers' clip_sample). Off, the
     /// samplers are SPEC section 3 exactly; on, an imperfect model's noise estimate at large t can no
     /// longer blow x0_hat up by 1 / sqrt(alpha_bar) (150x at t = 999), which a deterministic DDIM run
     /// otherwise carries into the final sprites as saturated speckle.
@@ -58,7 +66,7 @@ public sealed class SpriteGenerator
 
     /// <summary>
     /// The class index a user names: a class name of the checkpoint (case-insensitive) or an
-    /// index; throws a <see cref="InvalidDataException"/> naming the choices otherwise.
+    /// index; throws an <see cref="ArgumentException"/> naming the choices otherwise.
     /// </summary>
     public int ResolveClass(string nameOrIndex)
     {
@@ -73,7 +81,7 @@ public sealed class SpriteGenerator
         throw new ArgumentException($"unknown class '{nameOrIndex}': this checkpoint knows {choices}.", nameof(nameOrIndex));
     }
 
-    /// <summary>Throws a <see cref="InvalidDataException"/> unless the checkpoint was trained on classes.</summary>
+    /// <summary>Throws an <see cref="ArgumentException"/> unless the checkpoint was trained on classes.</summary>
     public void RequireClasses()
     {
         if (!Info.Conditional)
@@ -100,6 +108,7 @@ public sealed class SpriteGenerator
     public ISampler CreateSampler(string method, int? steps, double eta, int defaultDdimSteps = 50) =>
         Samplers.Create(method, Schedule, steps ?? (Samplers.DefaultSteps(method, defaultDdimSteps) is int d ? Math.Min(d, Schedule.T) : null), eta);
 
+    /// <summary>The schedule <paramref name="info"/> records, the linear one with its recorded betas; throws <see cref="ArgumentException"/> for an unknown name.</summary>
     public static NoiseSchedule CreateSchedule(CheckpointInfo info) =>
         info.Schedule == NoiseSchedule.LinearName
             ? NoiseSchedule.Linear(info.Timesteps, info.BetaStart, info.BetaEnd)
@@ -153,7 +162,7 @@ public sealed class SpriteGenerator
     }
 
     /// <summary>
-    /// The noise prediction for a batch. Guided, each chunk runs once as [x with its class; x with
+    /// The noise prediction for a batch, whatever the network outputs. Guided, each chunk runs once as [x with its class; x with
     /// the null context] in one forward pass (eval-mode BatchNorm keeps the halves independent).
     /// </summary>
     private void Predict(ReadOnlySpan<float> xt, int step, Span<float> eps, float[] contexts, bool guided)
@@ -185,19 +194,9 @@ public sealed class SpriteGenerator
                 TensorPrimitives.Subtract(conditional, unconditional, target);
                 TensorPrimitives.MultiplyAdd(target, (float)Guidance, unconditional, target);
             }
-            if (ClipDenoised) ClipImpliedImage(images, target, Schedule.AlphaBar[step]);
-        }
-    }
-
-    /// <summary>Replaces eps by (x - sqrt(ab) clamp(x0_hat)) / sqrt(1 - ab) wherever x0_hat leaves [-1, 1].</summary>
-    private static void ClipImpliedImage(ReadOnlySpan<float> x, Span<float> eps, double alphaBar)
-    {
-        double signal = Math.Sqrt(alphaBar), noise = Math.Sqrt(1 - alphaBar);
-        for (int i = 0; i < eps.Length; i++)
-        {
-            double x0 = (x[i] - noise * eps[i]) / signal;
-            if (x0 is >= -1 and <= 1) continue;
-            eps[i] = (float)((x[i] - signal * Math.Clamp(x0, -1, 1)) / noise);
+            // Guidance is affine in the output and so is the conversion, so guiding v and then
+            // converting is the same as converting each half and guiding eps.
+            Prediction.ToNoise(_prediction, images, target, Schedule.AlphaBar[step], ClipDenoised);
         }
     }
 }

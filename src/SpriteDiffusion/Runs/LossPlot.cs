@@ -5,6 +5,7 @@ namespace SpriteDiffusion.Runs;
 /// <summary>Train and validation loss per epoch as a PNG, through ScottPlot.</summary>
 public static class LossPlot
 {
+    /// <summary>Writes the train and validation losses (and the weight average's, when every epoch has one) against the epoch as an 800 x 500 PNG, atomically.</summary>
     public static void Write(string path, IReadOnlyList<EpochLosses> history, string subtitle)
     {
         var plot = new ScottPlot.Plot();

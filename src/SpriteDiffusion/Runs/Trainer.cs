@@ -11,22 +11,63 @@ using SpriteDiffusion.Checkpoints;
 
 namespace SpriteDiffusion.Runs;
 
+/// <summary>What a run is about to do, reported once before its first batch.</summary>
+/// <param name="TrainImages">Images in the training split (after any limit).</param>
+/// <param name="ValidationImages">Images held out for the validation loss.</param>
+/// <param name="BatchesPerEpoch">Full batches per epoch; the last, partial batch is dropped.</param>
+/// <param name="Epochs">The run's total number of epochs, earlier sessions included.</param>
+/// <param name="StartEpoch">The 0-based epoch it starts in: 0, or where a resumed run stopped.</param>
+/// <param name="StartBatch">The 0-based batch of that epoch it starts at.</param>
+/// <param name="ParameterCount">The model's trainable values.</param>
+/// <param name="DataDirectory">The data-set folder trained on.</param>
 public sealed record TrainingPlan(int TrainImages, int ValidationImages, int BatchesPerEpoch, int Epochs, int StartEpoch, int StartBatch, long ParameterCount, string DataDirectory);
+/// <summary>One trained batch, reported after the optimiser step.</summary>
+/// <param name="Epoch">The 0-based epoch.</param>
+/// <param name="Batch">The 0-based batch within the epoch.</param>
+/// <param name="BatchesPerEpoch">Batches in each epoch.</param>
+/// <param name="GlobalStep">Optimiser steps taken since the run began, this one included.</param>
+/// <param name="Loss">The batch's noise-prediction MSE, before the update.</param>
+/// <param name="ImagesPerSecond">Training images per second since this session started.</param>
 public sealed record StepReport(int Epoch, int Batch, int BatchesPerEpoch, long GlobalStep, double Loss, double ImagesPerSecond);
+/// <summary>One finished epoch, reported after its validation and checkpoints.</summary>
+/// <param name="Epoch">The 1-based number of the epoch just finished.</param>
+/// <param name="TrainLoss">The mean batch loss over the epoch.</param>
+/// <param name="ValidationLoss">The validation loss of the weights sampling uses: the weight average's when there is one.</param>
+/// <param name="Best">Whether that loss is the lowest so far, so best.safetensors was rewritten.</param>
+/// <param name="Seconds">The epoch's wall time, validation and checkpoints included.</param>
+/// <param name="ImagesPerSecond">Training images per second over the epoch's whole wall time.</param>
 public sealed record EpochReport(int Epoch, double TrainLoss, double ValidationLoss, bool Best, double Seconds, double ImagesPerSecond);
 
 /// <summary>What a run reports as it goes; the CLI draws it, tests record it.</summary>
 public interface ITrainingObserver
 {
+    /// <summary>Before the first batch of this session; called on the training thread, as are the others.</summary>
     void OnStart(TrainingPlan plan) { }
+    /// <summary>After every trained batch; keep it quick, it runs between batches.</summary>
     void OnStep(StepReport report) { }
+    /// <summary>After each epoch's validation and checkpoints.</summary>
     void OnEpoch(EpochReport report) { }
+    /// <summary>Every line the run writes to its log, without the time stamp.</summary>
     void OnMessage(string line) { }
+    /// <summary>A time-budget run has measured its first epoch and planned its length.</summary>
+    void OnPlanned(TrainingPlan plan) { }
 }
 
 /// <summary>One row of losses.csv; ValidationEma is the weight average's validation loss, when there is one.</summary>
+/// <param name="Epoch">The 1-based epoch.</param>
+/// <param name="Train">The mean training batch loss.</param>
+/// <param name="Validation">The raw weights' validation loss.</param>
+/// <param name="Seconds">The epoch's wall time.</param>
+/// <param name="ValidationEma">The weight average's validation loss; null without an average.</param>
 public sealed record EpochLosses(int Epoch, double Train, double Validation, double Seconds, double? ValidationEma);
 
+/// <summary>How a run ended.</summary>
+/// <param name="BestCheckpoint">The path of best.safetensors; it exists once an epoch of the run has finished.</param>
+/// <param name="LastCheckpoint">The path of last.safetensors, the weights after the last finished epoch.</param>
+/// <param name="BestValidationLoss">The lowest validation loss so far; infinity before the first epoch has finished.</param>
+/// <param name="EpochsCompleted">Epochs finished since the run began, earlier sessions included.</param>
+/// <param name="Interrupted">Whether cancellation stopped it; resume.safetensors then holds the place to resume from.</param>
+/// <param name="ImagesPerSecond">Training images per second over this session.</param>
 public sealed record TrainingResult(string BestCheckpoint, string LastCheckpoint, double BestValidationLoss, int EpochsCompleted, bool Interrupted, double ImagesPerSecond);
 
 /// <summary>
@@ -36,13 +77,23 @@ public sealed record TrainingResult(string BestCheckpoint, string LastCheckpoint
 /// </summary>
 public sealed class Trainer
 {
+    /// <summary>Checkpoint files in the output folder: the lowest validation loss, the latest epoch, and the state to resume from.</summary>
     public const string BestFile = "best.safetensors", LastFile = "last.safetensors", ResumeFile = "resume.safetensors";
+    /// <summary>Other files in the output folder: the options as JSON, the losses per epoch as CSV, their plot, and the run's log.</summary>
     public const string ConfigFile = "config.json", LossesFile = "losses.csv", PlotFile = "loss.png", LogFile = "train.log";
 
-    private readonly TrainingOptions _o;
+    private TrainingOptions _o;
     private readonly ITrainingObserver _observer;
     private readonly List<EpochLosses> _history = [];
+    // What checkpoints record of the recipe besides the options: the learning-rate plan as it
+    // stands (re-planned on resume or once a time budget is measured) and the resolved class names.
+    private LearningRateSchedule? _learningRate;
+    private string[] _noFlipNames = [];
 
+    /// <summary>
+    /// A run of <paramref name="options"/> reporting to <paramref name="observer"/>; an unset output
+    /// folder becomes runs/yyyyMMdd-HHmmss. Throws <see cref="ArgumentOutOfRangeException"/>, naming the option, for invalid options.
+    /// </summary>
     public Trainer(TrainingOptions options, ITrainingObserver observer)
     {
         options.Validate();
@@ -50,10 +101,21 @@ public sealed class Trainer
         _observer = observer;
     }
 
+    /// <summary>The run's folder, where every output is written.</summary>
     public string OutputDirectory => _o.Output!;
 
+    /// <summary>The options the run uses, with the output folder filled in.</summary>
     public TrainingOptions Options => _o;
 
+    /// <summary>The clock a time budget is measured with; tests give a fake one so that the plan is reproducible.</summary>
+    internal TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// Trains until the last epoch or until cancelled. Throws <see cref="IOException"/> when the output
+    /// folder already holds a run and neither <paramref name="resume"/> nor <paramref name="force"/> is set,
+    /// and <see cref="TrainingDivergedException"/> when the loss stops being finite.
+    /// </summary>
+    /// <param name="cancel">Stops the run before the next batch; a resume checkpoint is saved and the result says so.</param>
     /// <param name="resume">Continue the run in the output folder from its resume checkpoint.</param>
     /// <param name="force">Replace a finished or interrupted run that already lives in the output folder.</param>
     public TrainingResult Run(CancellationToken cancel, bool resume = false, bool force = false)
@@ -75,29 +137,52 @@ public sealed class Trainer
         var model = new UNet(config, _o.Seed);
         var adam = new Adam(model.Store, (float)_o.LearningRate);
         var schedule = NoiseSchedule.Create(_o.Schedule, _o.Timesteps);
-        var objective = new NoiseObjective(model, adam, schedule, TimeInput.Parse(_o.TimeInput, "the training options"));
-        var ema = _o.EmaDecay > 0 ? new WeightAverage(model.Store, _o.EmaDecay) : null;
+        var objective = new NoiseObjective(model, adam, schedule, TimeInput.Parse(_o.TimeInput, "the training options"),
+            Prediction.Parse(_o.Prediction, "the training options"), _o.Loss == LossWeights.MinSnrName ? _o.MinSnrGamma : null);
+        double emaDecay = AverageDecay(batch);
+        var ema = emaDecay > 0 ? new WeightAverage(model.Store, emaDecay) : null;
         var rng = new Rng(_o.Seed ^ 0x5EED_0000_0000_0001UL);
         var state = new RunState(model, adam, rng, ema, all.ClassNames);
-        var loader = new BatchLoader(train, batch, (int)(_o.Seed % int.MaxValue), _o.Flip, dropLast: true);
+        var noFlip = ResolveClasses(_o.NoFlipClasses, all.ClassNames);
+        _noFlipNames = noFlip.Select(c => all.ClassNames[c]).ToArray();
+        var loader = new BatchLoader(train, batch, (int)(_o.Seed % int.MaxValue), _o.Flip, dropLast: true, noFlip);
+        bool budgeted = _o.TimeBudgetMinutes is not null;
+        var learningRate = new LearningRateSchedule(LearningRateSchedule.Parse(_o.LrSchedule), _o.LearningRate, _o.WarmupSteps, _o.LrFloor,
+            budgeted ? 0 : (long)_o.Epochs * loader.BatchesPerEpoch);
         var validationLoader = new BatchLoader(validation, batch, 0, flip: false, dropLast: false);
 
         var start = new ResumePoint(0, 0, 0, double.PositiveInfinity, 0);
         string resumePath = Path.Combine(OutputDirectory, ResumeFile);
+        string? replanned = null;
         if (resume)
         {
-            start = Resume(resumePath, state);
+            TrainingRecipe? recorded;
+            (start, recorded) = Resume(resumePath, state);
             LoadHistory();
+            if (recorded is not null) learningRate = ResumedLearningRate(resumePath, recorded, learningRate);
+            long planned = budgeted ? learningRate.TotalSteps : (long)_o.Epochs * loader.BatchesPerEpoch;
+            if (budgeted && planned > 0) _o = _o with { Epochs = recorded!.PlannedEpochs };
+            if (planned > 0 && planned != learningRate.TotalSteps)
+            {
+                replanned = learningRate.TotalSteps == 0 || learningRate.Decay == LearningRateDecay.Constant ? null
+                    : $"the run now ends after {_o.Epochs} epochs, not {learningRate.TotalSteps / loader.BatchesPerEpoch}: the rest of the learning-rate decay stretches over the new remainder";
+                learningRate = learningRate.Replan(start.Step, planned);
+            }
         }
         else File.Delete(Path.Combine(OutputDirectory, LogFile));
+        _learningRate = learningRate;
+        budgeted &= learningRate.TotalSteps == 0;
         int startEpoch = start.Epoch, startBatch = start.Batch;
         double bestValidation = start.BestValidation, partialLoss = start.PartialLoss;
         AtomicFile.WriteAllText(Path.Combine(OutputDirectory, ConfigFile), _o.ToJson());
 
-        _observer.OnStart(new TrainingPlan(train.Count, validation.Count, loader.BatchesPerEpoch, _o.Epochs, startEpoch, startBatch, model.Store.ParameterCount, dataDir));
-        Log($"training n_feat={_o.NFeat} on {train.Count} images ({validation.Count} for validation) from {dataDir}, batch {batch}, {_o.Epochs} epochs, lr {_o.LearningRate}, seed {_o.Seed}, threads {Workers.Threads}, "
+        _observer.OnStart(new TrainingPlan(train.Count, validation.Count, loader.BatchesPerEpoch, budgeted ? 1 : _o.Epochs, startEpoch, startBatch, model.Store.ParameterCount, dataDir));
+        Log($"training n_feat={_o.NFeat} on {train.Count} images ({validation.Count} for validation) from {dataDir}, batch {batch}, "
+            + (budgeted ? $"as many epochs as fit in {_o.TimeBudgetMinutes} minutes" : $"{_o.Epochs} epochs") + $", lr {_o.LearningRate}, seed {_o.Seed}, threads {Workers.Threads}, "
             + (_o.Conditional ? $"conditional on {all.NumClasses} classes (null context {_o.ContextDropout:P0})" : "unconditional")
-            + (ema is null ? "" : $", EMA decay {_o.EmaDecay}"));
+            + (ema is null ? "" : _o.EmaHalflife is double h ? $", EMA half-life {h} images (decay {emaDecay:R} per step)" : $", EMA decay {_o.EmaDecay}")
+            + RecipeText());
+        if (replanned is not null) Log(replanned);
 
         var x0 = Tensor.Zeros(batch, config.InChannels, config.Height, config.Height);
         var context = Tensor.Zeros(batch, config.NCFeat);
@@ -107,6 +192,7 @@ public sealed class Trainer
         for (; epoch < _o.Epochs; epoch++)
         {
             var epochClock = Stopwatch.StartNew();
+            long epochStarted = Clock.GetTimestamp();
             loader.StartEpoch(epoch);
             int first = epoch == startEpoch ? startBatch : 0;
             double lossSum = epoch == startEpoch ? partialLoss : 0;
@@ -121,6 +207,7 @@ public sealed class Trainer
                 }
                 loader.Next(x0.Span, _o.Conditional ? context.Span : Span<float>.Empty);
                 if (_o.Conditional) ContextDropout.Apply(context.Span, config.NCFeat, _o.ContextDropout, rng);
+                adam.LearningRate = (float)learningRate.At(step);
                 double loss = objective.Step(x0, context, rng);
                 ema?.Update(adam.Step - 1);
                 if (!double.IsFinite(loss))
@@ -130,6 +217,7 @@ public sealed class Trainer
                 imagesSeen += batch;
                 _observer.OnStep(new StepReport(epoch, b, loader.BatchesPerEpoch, step, loss, imagesSeen / throughput.Elapsed.TotalSeconds));
             }
+            long trained = Clock.GetTimestamp();
             double trainLoss = lossSum / loader.BatchesPerEpoch;
             double validationLoss = Validate(objective, validationLoader, x0, context);
             double? averageLoss = null;
@@ -139,11 +227,24 @@ public sealed class Trainer
                 try { averageLoss = Validate(objective, validationLoader, x0, context); }
                 finally { ema.Swap(); }
             }
+            if (budgeted)
+            {
+                // From this session's share of the epoch where a resume split it, validation included.
+                double seconds = Clock.GetElapsedTime(epochStarted, trained).TotalSeconds * loader.BatchesPerEpoch / Math.Max(1, loader.BatchesPerEpoch - first)
+                    + Clock.GetElapsedTime(trained).TotalSeconds;
+                int planned = (int)Math.Clamp(Math.Floor(_o.TimeBudgetMinutes!.Value * 60 / Math.Max(seconds, 1e-9)), 1, 1_000_000);
+                _o = _o with { Epochs = planned };
+                learningRate = _learningRate = learningRate.Replan(step, (long)planned * loader.BatchesPerEpoch);
+                budgeted = false;
+                AtomicFile.WriteAllText(Path.Combine(OutputDirectory, ConfigFile), _o.ToJson());
+                Log(string.Create(CultureInfo.InvariantCulture, $"time budget {_o.TimeBudgetMinutes} minutes: the first epoch took {seconds:F1} s, so the run trains {planned} epochs"));
+                _observer.OnPlanned(new TrainingPlan(train.Count, validation.Count, loader.BatchesPerEpoch, planned, startEpoch, startBatch, model.Store.ParameterCount, dataDir));
+            }
             // Best by the weights that sampling will use.
             double sampledLoss = averageLoss ?? validationLoss;
             bool best = sampledLoss < bestValidation;
             if (best) bestValidation = sampledLoss;
-            var info = Info(config, all.ClassNames, epoch + 1, step, sampledLoss, trainLoss);
+            var info = Recorded(Info(config, all.ClassNames, epoch + 1, step, sampledLoss, trainLoss));
             Checkpoint.Save(Path.Combine(OutputDirectory, LastFile), model, info, ema);
             if (best) Checkpoint.Save(Path.Combine(OutputDirectory, BestFile), model, info, ema);
             SaveResume(resumePath, state, new ResumePoint(epoch + 1, 0, step, bestValidation, 0));
@@ -186,7 +287,12 @@ public sealed class Trainer
         Alpha = config.InChannels == 4 ? CheckpointInfo.StraightAlpha : null,
         Conditional = _o.Conditional, ContextDropout = _o.Conditional ? _o.ContextDropout : 0,
         Epoch = epoch, Step = step, ValidationLoss = validationLoss, TrainLoss = trainLoss,
-        Extra = new() { ["data"] = _o.Data ?? BundledData.RelativePath, ["seed"] = _o.Seed.ToString(CultureInfo.InvariantCulture), ["batch_size"] = _o.BatchSize.ToString(CultureInfo.InvariantCulture) },
+        // The split travels with the weights so that evaluation can find the run's own training and
+        // validation images again (SpriteDataset.Split depends only on the count, fraction and seed).
+        Extra = new(new Evaluation.TrainingSplit(_o.ValidationFraction, _o.SplitSeed, _o.Limit).ToMetadata())
+        {
+            ["data"] = _o.Data ?? BundledData.RelativePath, ["seed"] = _o.Seed.ToString(CultureInfo.InvariantCulture), ["batch_size"] = _o.BatchSize.ToString(CultureInfo.InvariantCulture),
+        },
     };
 
     /// <summary>What a run trains and draws from: everything a resume checkpoint holds besides its position.</summary>
@@ -197,7 +303,7 @@ public sealed class Trainer
 
     private void SaveResume(string path, RunState state, ResumePoint at)
     {
-        var info = Info(state.Model.Config, state.ClassNames, at.Epoch, at.Step, null, null) with
+        var info = Recorded(Info(state.Model.Config, state.ClassNames, at.Epoch, at.Step, null, null)) with
         {
             Extra = new()
             {
@@ -210,16 +316,93 @@ public sealed class Trainer
         Checkpoint.SaveResumable(path, state.Model, state.Adam, info, state.Rng.GetState(), state.Average);
     }
 
-    private ResumePoint Resume(string path, RunState state)
+    private (ResumePoint Point, TrainingRecipe? Recipe) Resume(string path, RunState state)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: nothing to resume (no resume checkpoint in this output folder). Start a new run instead.");
         var (info, rngState) = Checkpoint.LoadResumable(path, state.Model, state.Adam, state.Average);
         if (info.Conditional != _o.Conditional)
             throw new InvalidDataException($"{path}: the run was trained {(info.Conditional ? "conditional" : "unconditional")}; resume it with the same conditioning (the run's config.json has it).");
+        if (info.Prediction != _o.Prediction)
+            throw new InvalidDataException($"{path}: the run's network learned to predict {info.Prediction}; resume it with the same prediction target (the run's config.json has it), or start a new run to predict {_o.Prediction}.");
         state.Rng.SetState(rngState);
         double Get(string key) => double.Parse(info.Extra[key], CultureInfo.InvariantCulture);
-        return new ResumePoint((int)Get("resume_epoch"), (int)Get("resume_batch"), info.Step, Get("best_validation_loss"), Get("partial_loss_sum"));
+        return (new ResumePoint((int)Get("resume_epoch"), (int)Get("resume_batch"), info.Step, Get("best_validation_loss"), Get("partial_loss_sum")), info.Recipe);
+    }
+
+    /// <summary>
+    /// The learning-rate plan a resumed run continues: the recorded one, whose decay has an anchor
+    /// that the options cannot reconstruct. A constant rate has no plan to keep, so the options
+    /// decide it as they did before schedules existed (a lower learning rate on resume is a manual decay).
+    /// </summary>
+    private LearningRateSchedule ResumedLearningRate(string path, TrainingRecipe recorded, LearningRateSchedule requested)
+    {
+        var saved = recorded.LearningRate;
+        if (saved.Decay == LearningRateDecay.Constant && requested.Decay == LearningRateDecay.Constant) return requested with { TotalSteps = saved.TotalSteps };
+        if (saved.Decay != requested.Decay || saved.Peak != requested.Peak || saved.Floor != requested.Floor || saved.WarmupSteps != requested.WarmupSteps)
+            throw new InvalidDataException($"{path}: the run's learning rate follows {Describe(saved)}; resume it with the same schedule (the run's config.json has it). Only its length may change: more epochs stretch the rest of the decay.");
+        return saved;
+    }
+
+    private static string Describe(LearningRateSchedule s) =>
+        string.Create(CultureInfo.InvariantCulture, $"a {LearningRateSchedule.Name(s.Decay)} schedule from {s.Peak}")
+        + (s.Decay == LearningRateDecay.Constant ? "" : string.Create(CultureInfo.InvariantCulture, $" to {s.Floor}"))
+        + (s.WarmupSteps > 0 ? $" after {s.WarmupSteps} warm-up steps" : "");
+
+    /// <summary>The recipe beyond the start-up line's basics, for the log; empty for the seed's recipe.</summary>
+    private string RecipeText()
+    {
+        var parts = new List<string>();
+        if (_o.Prediction != Prediction.NoiseName) parts.Add($"predicting {_o.Prediction}");
+        if (_o.Loss == LossWeights.MinSnrName) parts.Add(string.Create(CultureInfo.InvariantCulture, $"min-SNR loss (gamma {_o.MinSnrGamma})"));
+        if (_learningRate is { } lr && (lr.Decay != LearningRateDecay.Constant || lr.WarmupSteps > 0)) parts.Add($"learning rate: {Describe(lr)}");
+        if (_noFlipNames.Length > 0) parts.Add($"never flipping {string.Join(", ", _noFlipNames)}");
+        return parts.Count == 0 ? "" : ", " + string.Join(", ", parts);
+    }
+
+    /// <summary>Adds what the recipe options decided to a checkpoint's information.</summary>
+    private CheckpointInfo Recorded(CheckpointInfo info) => info with
+    {
+        Prediction = _o.Prediction,
+        Recipe = new TrainingRecipe
+        {
+            Loss = _o.Loss,
+            MinSnrGamma = _o.Loss == LossWeights.MinSnrName ? _o.MinSnrGamma : null,
+            LearningRate = _learningRate!,
+            PlannedEpochs = _learningRate!.TotalSteps == 0 ? 0 : _o.Epochs,
+            TimeBudgetMinutes = _o.TimeBudgetMinutes,
+            EmaHalflife = _o.EmaHalflife,
+            Flip = _o.Flip,
+            NoFlipClasses = _noFlipNames,
+        },
+    };
+
+    /// <summary>The weight average's decay per step (0: none), from the decay or from the half-life in images.</summary>
+    private double AverageDecay(int batch)
+    {
+        if (_o.EmaHalflife is not double halflife) return _o.EmaDecay;
+        double decay = Math.Pow(0.5, batch / halflife);
+        if (!(decay > 0 && decay < 1))
+            throw new ArgumentOutOfRangeException(nameof(TrainingOptions.EmaHalflife), $"a half-life of {halflife} images at batch {batch} makes the decay per step {decay}, which averages nothing; give a half-life nearer the batch size times the steps to average over.");
+        return decay;
+    }
+
+    /// <summary>Class indices named by name (case-insensitive) or index.</summary>
+    private static int[] ResolveClasses(string[] namesOrIndices, string[] classNames)
+    {
+        var result = new SortedSet<int>();
+        foreach (string entry in namesOrIndices)
+        {
+            string wanted = entry.Trim();
+            int found = Array.FindIndex(classNames, n => string.Equals(n, wanted, StringComparison.OrdinalIgnoreCase));
+            if (found < 0 && int.TryParse(wanted, NumberStyles.Integer, CultureInfo.InvariantCulture, out int index) && index >= 0 && index < classNames.Length)
+                found = index;
+            if (found < 0)
+                throw new ArgumentOutOfRangeException(nameof(TrainingOptions.NoFlipClasses),
+                    $"unknown class '{wanted}' to exempt from flips: the data set has {string.Join(", ", classNames.Select((n, i) => $"{i} '{n}'"))}.");
+            result.Add(found);
+        }
+        return [.. result];
     }
 
     private void LoadHistory()

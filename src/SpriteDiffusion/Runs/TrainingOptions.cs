@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using SpriteDiffusion.Data;
 using SpriteDiffusion.Diffusion;
+using SpriteDiffusion.Training;
 
 namespace SpriteDiffusion.Runs;
 
@@ -10,16 +11,27 @@ public sealed record TrainingOptions
 {
     /// <summary>A data-set folder (images.npy, labels.npy, classes.txt); null means the bundled twemoji16.</summary>
     public string? Data { get; init; }
+    /// <summary>n_feat, the U-Net's width (a multiple of 8): 32 trains on two cores, the seed uses 128.</summary>
     public int NFeat { get; init; } = 32;
+    /// <summary>Full passes over the training split.</summary>
     public int Epochs { get; init; } = 12;
+    /// <summary>Images per optimiser step, 1 to 4096; lowered to the training split's size when that is smaller.</summary>
     public int BatchSize { get; init; } = 64;
+    /// <summary>Adam's step size, constant for the whole run.</summary>
     public double LearningRate { get; init; } = 1e-3;
+    /// <summary>The share of the images held out for the validation loss.</summary>
     public double ValidationFraction { get; init; } = SpriteDataset.DefaultValidationFraction;
+    /// <summary>Seeds the train/validation split (and the limit's subset), apart from <see cref="Seed"/>, so runs with other seeds validate on the same images.</summary>
     public int SplitSeed { get; init; } = SpriteDataset.DefaultSplitSeed;
+    /// <summary>Seeds the initial weights, the batch order, the flips, and the timesteps and noise drawn per step.</summary>
     public ulong Seed { get; init; }
+    /// <summary>Mirror each training image left to right with probability 1/2, a free augmentation for most sprites.</summary>
     public bool Flip { get; init; } = true;
+    /// <summary>The noise schedule's name, "linear" or "cosine".</summary>
     public string Schedule { get; init; } = NoiseSchedule.LinearName;
+    /// <summary>T, the number of diffusion timesteps, 2 to 100000.</summary>
     public int Timesteps { get; init; } = NoiseSchedule.DefaultTimesteps;
+    /// <summary>How t is fed to the network: "t/T" (the default, trains far better) or "raw" (the seed's).</summary>
     public string TimeInput { get; init; } = Diffusion.TimeInput.NormalizedName;
     /// <summary>Feed each image's one-hot class to the context input (classifier-free guidance needs it).</summary>
     public bool Conditional { get; init; } = true;
@@ -33,9 +45,41 @@ public sealed record TrainingOptions
     public string? Output { get; init; }
     /// <summary>Sprites drawn with each sampler when training ends (0: none).</summary>
     public int Samples { get; init; } = 16;
+    /// <summary>DDIM steps for the sample grids drawn when training ends.</summary>
     public int DdimSteps { get; init; } = 50;
+    /// <summary>Engine threads; null keeps <see cref="Engine.Workers.Threads"/> as it is (by default the processor count).</summary>
     public int? Threads { get; init; }
+    /// <summary>The preset these options started from, "cpu" or "seed", recorded in config.json.</summary>
     public string Preset { get; init; } = "cpu";
+
+    // The recipe options below default to what runs did before they existed, so that an older
+    // config.json (which lacks their keys) resumes as it ran.
+
+    /// <summary>What the network learns to output: "eps" (the noise, as the seed) or "v" (the velocity of Salimans and Ho).</summary>
+    public string Prediction { get; init; } = Diffusion.Prediction.NoiseName;
+    /// <summary>"mse" (every image alike) or "min-snr" (each timestep weighted by min-SNR-gamma).</summary>
+    public string Loss { get; init; } = LossWeights.MseName;
+    /// <summary>The gamma of the min-SNR weighting (used only by that loss).</summary>
+    public double MinSnrGamma { get; init; } = LossWeights.DefaultGamma;
+    /// <summary>The learning rate after the warm-up: "constant", or a "cosine" or "linear" decay to <see cref="LrFloor"/> over the run's planned length.</summary>
+    public string LrSchedule { get; init; } = LearningRateSchedule.ConstantName;
+    /// <summary>Optimiser steps over which the learning rate rises linearly to its peak (0: none).</summary>
+    public int WarmupSteps { get; init; }
+    /// <summary>The learning rate a decaying schedule ends at.</summary>
+    public double LrFloor { get; init; }
+    /// <summary>
+    /// Minutes of training to plan the run for: the run measures its first epoch and trains as many
+    /// epochs as fit, which then replace <see cref="Epochs"/>; null trains <see cref="Epochs"/>.
+    /// </summary>
+    public double? TimeBudgetMinutes { get; init; }
+    /// <summary>
+    /// The weight average's half-life in training images (EDM's convention): decay per step
+    /// 0.5^(batch / half-life), so the average spans the same images at any batch size. Instead
+    /// of <see cref="EmaDecay"/>, which must then be 0.
+    /// </summary>
+    public double? EmaHalflife { get; init; }
+    /// <summary>Classes (by name or index) never mirrored by <see cref="Flip"/>: a mirrored flag, digit or letter is a sprite that does not exist.</summary>
+    public string[] NoFlipClasses { get; init; } = [];
 
     /// <summary>
     /// Sized for two CPU cores and the bundled data set: n_feat 32, under four minutes of training;
@@ -56,6 +100,7 @@ public sealed record TrainingOptions
     /// </summary>
     public static TrainingOptions ResumeBase { get; } = Cpu with { Conditional = false, EmaDecay = 0 };
 
+    /// <summary>The options of the preset called <paramref name="name"/>, "cpu" or "seed"; throws <see cref="ArgumentException"/> for any other.</summary>
     public static TrainingOptions FromPreset(string name) => name switch
     {
         "cpu" => Cpu,
@@ -63,6 +108,7 @@ public sealed record TrainingOptions
         _ => throw new ArgumentException($"unknown preset '{name}'; choose 'cpu' (the default) or 'seed' (SPEC section 6).", nameof(name)),
     };
 
+    /// <summary>How config.json is written and read: snake_case keys, indented, and an unknown key is an error rather than ignored.</summary>
     public static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
@@ -71,6 +117,7 @@ public sealed record TrainingOptions
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     };
 
+    /// <summary>The options as config.json holds them.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
     /// <summary>Overlays a JSON config file's keys (snake_case, as config.json writes them) on these options.</summary>
@@ -88,6 +135,9 @@ public sealed record TrainingOptions
                     throw new InvalidDataException($"{jsonPath}: unknown option '{key}'. Known: {string.Join(", ", baseNode.Select(kv => kv.Key))}.");
                 baseNode[key] = value?.DeepClone();
             }
+            // A file that names one way of averaging means that one, whichever the options under it had.
+            if (overlay["ema_halflife"] is not null && !overlay.ContainsKey("ema_decay")) baseNode["ema_decay"] = 0;
+            if (overlay.ContainsKey("ema_decay") && !overlay.ContainsKey("ema_halflife")) baseNode["ema_halflife"] = null;
             return baseNode.Deserialize<TrainingOptions>(Json)!;
         }
         catch (JsonException e)
@@ -112,6 +162,19 @@ public sealed record TrainingOptions
         if (DdimSteps < 1 || DdimSteps > Timesteps) throw new ArgumentOutOfRangeException(nameof(DdimSteps), $"the DDIM step count must be between 1 and {Timesteps} (got {DdimSteps}).");
         if (!(ContextDropout >= 0 && ContextDropout <= 1)) throw new ArgumentOutOfRangeException(nameof(ContextDropout), $"the context dropout must be between 0 and 1 (got {ContextDropout}).");
         if (!(EmaDecay >= 0 && EmaDecay < 1)) throw new ArgumentOutOfRangeException(nameof(EmaDecay), $"the EMA decay must be at least 0 and below 1 (got {EmaDecay}); 0 turns the average off.");
+        if (!Diffusion.Prediction.Names.Contains(Prediction)) throw new ArgumentOutOfRangeException(nameof(Prediction), $"the prediction target must be one of {string.Join(", ", Diffusion.Prediction.Names)} (got '{Prediction}').");
+        if (!LossWeights.Names.Contains(Loss)) throw new ArgumentOutOfRangeException(nameof(Loss), $"the loss must be one of {string.Join(", ", LossWeights.Names)} (got '{Loss}').");
+        if (!(MinSnrGamma > 0 && MinSnrGamma <= 1e6)) throw new ArgumentOutOfRangeException(nameof(MinSnrGamma), $"the min-SNR gamma must be above 0 and at most 1e6 (got {MinSnrGamma}); the paper's default is {LossWeights.DefaultGamma}.");
+        if (!LearningRateSchedule.Names.Contains(LrSchedule)) throw new ArgumentOutOfRangeException(nameof(LrSchedule), $"the learning-rate schedule must be one of {string.Join(", ", LearningRateSchedule.Names)} (got '{LrSchedule}').");
+        if (WarmupSteps < 0) throw new ArgumentOutOfRangeException(nameof(WarmupSteps), $"the warm-up must be at least 0 steps (got {WarmupSteps}).");
+        if (!(LrFloor >= 0 && LrFloor <= LearningRate)) throw new ArgumentOutOfRangeException(nameof(LrFloor), $"the learning-rate floor must be between 0 and the learning rate {LearningRate} (got {LrFloor}).");
+        if (TimeBudgetMinutes is double budget && !(budget > 0 && budget <= 1e6)) throw new ArgumentOutOfRangeException(nameof(TimeBudgetMinutes), $"the time budget must be above 0 and at most 1e6 minutes (got {budget}).");
+        if (EmaHalflife is double halflife)
+        {
+            if (!(halflife >= 1 && halflife <= 1e12)) throw new ArgumentOutOfRangeException(nameof(EmaHalflife), $"the EMA half-life must be between 1 and 1e12 images (got {halflife}).");
+            if (EmaDecay != 0) throw new ArgumentOutOfRangeException(nameof(EmaHalflife), $"the weight average takes either a decay per step or a half-life in images, not both (got decay {EmaDecay} and half-life {halflife}).");
+        }
+        if (NoFlipClasses.Any(string.IsNullOrWhiteSpace)) throw new ArgumentOutOfRangeException(nameof(NoFlipClasses), "the classes exempt from flips must each be a class name or index; one is empty.");
         if (Threads is < 1 or > 256) throw new ArgumentOutOfRangeException(nameof(Threads), $"the thread count must be between 1 and 256 (got {Threads}).");
     }
 }

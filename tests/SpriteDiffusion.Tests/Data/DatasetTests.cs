@@ -260,6 +260,50 @@ public class DatasetTests
     }
 
     [Fact]
+    public void ExemptClassesAreNeverFlippedAndTheOthersFlipAsBefore()
+    {
+        using var dir = new TempDir();
+        var (images, labels, _, _) = WriteRandomSet(dir, 200, 16, 3, 12);
+        var data = SpriteDataset.Load(images, labels);
+        var exempting = new BatchLoader(data, 32, 1, flip: true, dropLast: false, noFlipClasses: [1]);
+        var plain = new BatchLoader(data, 32, 1, flip: true, dropLast: false);
+        var batch = new float[32 * 768];
+        var plainBatch = new float[32 * 768];
+        var context = new float[32 * 3];
+        var ids = new int[32];
+        int exemptSeen = 0, mirrored = 0;
+        for (int epoch = 0; epoch < 4; epoch++)
+        {
+            exempting.StartEpoch(epoch);
+            plain.StartEpoch(epoch);
+            int n;
+            while ((n = exempting.Next(batch, context, ids)) > 0)
+            {
+                Assert.Equal(n, plain.Next(plainBatch, context));
+                for (int i = 0; i < n; i++)
+                {
+                    var got = batch.AsSpan(i * 768, 768);
+                    var original = data.Image(Identity(got, 16));
+                    if (ids[i] == 1)
+                    {
+                        exemptSeen++;
+                        Assert.True(got.SequenceEqual(original), "an image of the exempt class was flipped");
+                    }
+                    else
+                    {
+                        // Every draw is still made, so the other classes flip exactly as without exemptions.
+                        Assert.True(got.SequenceEqual(plainBatch.AsSpan(i * 768, 768)));
+                        if (!got.SequenceEqual(original)) mirrored++;
+                    }
+                }
+            }
+        }
+        Assert.True(exemptSeen > 100, $"only {exemptSeen} exempt images seen");
+        Assert.True(mirrored > 100, $"only {mirrored} other images mirrored");
+        Assert.Equal("noFlipClasses", Assert.Throws<ArgumentOutOfRangeException>(() => new BatchLoader(data, 32, 1, true, false, [3])).ParamName);
+    }
+
+    [Fact]
     public void BatchesAllocateNothing()
     {
         using var dir = new TempDir();

@@ -30,20 +30,62 @@ public class TrainerTests
         return file.Names.ToDictionary(n => n, n => file[n].DType == "I64" ? file[n].ToInt64().Select(v => (float)v).ToArray() : file[n].ToFloat32());
     }
 
-    [Fact]
-    public void AResumedRunEqualsAnUninterruptedOneBitForBit()
+    /// <summary>The seed's recipe, each recipe option on its own, and all of them together.</summary>
+    public static TheoryData<string> Recipes() => ["seed", "v", "min-snr", "cosine", "linear", "ema-halflife", "no-flip", "all", "time-budget"];
+
+    /// <summary>Tiny's options with the named recipe; a time budget comes with a fake clock, so that its plan is reproducible.</summary>
+    internal static (TrainingOptions Options, TimeProvider Clock) Recipe(string name, string output)
+    {
+        var tiny = Tiny(output);
+        var options = name switch
+        {
+            "seed" => tiny,
+            "v" => tiny with { Prediction = "v" },
+            "min-snr" => tiny with { Loss = "min-snr", MinSnrGamma = 5 },
+            "cosine" => tiny with { LrSchedule = "cosine", WarmupSteps = 3, LrFloor = 1e-5 },
+            "linear" => tiny with { LrSchedule = "linear", WarmupSteps = 2, LrFloor = 1e-4 },
+            "ema-halflife" => tiny with { EmaDecay = 0, EmaHalflife = 100 },
+            "no-flip" => tiny with { NoFlipClasses = ["Flags", "7"] },
+            "all" => tiny with
+            {
+                Prediction = "v", Loss = "min-snr", MinSnrGamma = 2, LrSchedule = "cosine", WarmupSteps = 3, LrFloor = 1e-5,
+                EmaDecay = 0, EmaHalflife = 100, NoFlipClasses = ["Flags"],
+            },
+            // Each clock reading is a second later: a 2-second epoch (training, then validation) in
+            // a budget of 6 seconds plans 3 epochs.
+            "time-budget" => tiny with { TimeBudgetMinutes = 0.1, LrSchedule = "cosine", LrFloor = 1e-5 },
+            _ => throw new ArgumentException(name),
+        };
+        return (options, new TickingClock());
+    }
+
+    internal sealed class TickingClock : TimeProvider
+    {
+        private long _now;
+        public override long TimestampFrequency => 1;
+        public override long GetTimestamp() => ++_now;
+    }
+
+    [Theory]
+    [MemberData(nameof(Recipes))]
+    public void AResumedRunEqualsAnUninterruptedOneBitForBit(string recipe)
     {
         using var dir = new TempDir();
         string straight = dir.File("straight"), resumed = dir.File("resumed");
-        var full = new Trainer(Tiny(straight), new Quiet()).Run(CancellationToken.None);
+        var (options, clock) = Recipe(recipe, straight);
+        var full = new Trainer(options, new Quiet()) { Clock = clock }.Run(CancellationToken.None);
         Assert.False(full.Interrupted);
 
+        // Mid-epoch 1, or mid-epoch 2 for the time budget: its plan is made at the end of epoch 1.
+        int stopAt = recipe == "time-budget" ? 8 : 4;
         using var cts = new CancellationTokenSource();
-        var first = new Trainer(Tiny(resumed), new CancelAfter(4, cts)).Run(cts.Token); // mid-epoch 1
+        (options, clock) = Recipe(recipe, resumed);
+        var first = new Trainer(options, new CancelAfter(stopAt, cts)) { Clock = clock }.Run(cts.Token);
         Assert.True(first.Interrupted);
         Assert.True(File.Exists(Path.Combine(resumed, Trainer.ResumeFile)));
-        var second = new Trainer(Tiny(resumed), new Quiet()).Run(CancellationToken.None, resume: true);
+        var second = new Trainer(options, new Quiet()) { Clock = clock }.Run(CancellationToken.None, resume: true);
         Assert.False(second.Interrupted);
+        if (recipe == "time-budget") Assert.Equal(3, second.EpochsCompleted);
 
         var a = Tensors(Path.Combine(straight, Trainer.LastFile));
         var b = Tensors(Path.Combine(resumed, Trainer.LastFile));
@@ -55,6 +97,8 @@ public class TrainerTests
             .Select(l => l.Split(',')).Select(f => string.Join(',', f.Where((_, i) => i != 3)));
         Assert.Equal(Losses(straight), Losses(resumed));
         Assert.All(Losses(straight).Skip(1).Where(l => l.Length > 0), l => Assert.Equal(4, l.Split(',').Count(v => v.Length > 0)));
+        // The same recipe recorded, learning-rate plan included.
+        Assert.Equal(SafetensorsFile.Read(Path.Combine(straight, Trainer.LastFile)).Metadata, SafetensorsFile.Read(Path.Combine(resumed, Trainer.LastFile)).Metadata);
     }
 
     [Fact]
