@@ -20,7 +20,7 @@ internal static class ErrorMessages
         ["OutputName"] = "--feature-output", ["InputSize"] = "--feature-size", ["subsets"] = "--kid-subsets",
         ["NFeat"] = "--n-feat", ["Epochs"] = "--epochs", ["LearningRate"] = "--lr",
         ["ValidationFraction"] = "--val-fraction", ["Timesteps"] = "--timesteps", ["Schedule"] = "--schedule",
-        ["TimeInput"] = "--time-input", ["Limit"] = "--limit", ["Samples"] = "--samples",
+        ["TimeInput"] = "--time-input", ["Limit"] = "--limit", ["Samples"] = "--samples", ["SampleEvery"] = "--sample-every",
         ["DdimSteps"] = "--ddim-steps", ["ContextDropout"] = "--context-dropout", ["EmaDecay"] = "--ema-decay",
         ["decay"] = "--ema-decay", ["ImageSize"] = "--size", ["layout"] = "--tile/--padding", ["order"] = "--classes",
         // The training recipe's options.

@@ -44,6 +44,7 @@ internal static class TrainCommand
         var emaHalflife = new Option<double?>("--ema-halflife") { HelpName = "IMAGES", Description = "Set the weight average by its half-life in training images instead of --ema-decay (decay per step 0.5^(batch / half-life), as EDM)." };
         var noFlipClasses = new Option<string?>("--no-flip-classes") { HelpName = "CLASSES", Description = "Classes never flipped, by name or index, comma-separated (e.g. \"Flags,Symbols\"): a mirrored flag or letter is not a sprite." };
         var samples = new Option<int?>("--samples") { Description = "Sprites drawn with DDIM and DDPM when training ends (0 to skip)." };
+        var sampleEvery = new Option<int?>("--sample-every") { Description = "Also write samples_epochNNNN.png (DDIM, the weights sampling uses) every N epochs, to watch the run as it trains (sprites serve shows them)." };
         var output = new Option<string?>("--out") { Description = "Run folder (default: runs/<date-time>)." };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its resume checkpoint." };
         var force = new Option<bool>("--force") { Description = "Replace a run already in --out." };
@@ -52,7 +53,7 @@ internal static class TrainCommand
         {
             preset, config, data, nFeat, epochs, batch, lr, seed, flip, limit, valFraction, timesteps, timeInput, conditional, contextDropout, emaDecay, schedule,
             prediction, loss, minSnrGamma, lrSchedule, warmupSteps, lrFloor, timeBudget, emaHalflife, noFlipClasses,
-            samples, output, resume, force, threads,
+            samples, sampleEvery, output, resume, force, threads,
         };
         command.SetAction(r =>
         {
@@ -109,6 +110,7 @@ internal static class TrainCommand
                     ? names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                     : options.NoFlipClasses,
                 Samples = r.GetValue(samples) ?? options.Samples,
+                SampleEvery = r.GetValue(sampleEvery) ?? options.SampleEvery,
                 Output = r.GetValue(output) ?? options.Output,
                 Threads = r.GetValue(threads) ?? options.Threads,
             };

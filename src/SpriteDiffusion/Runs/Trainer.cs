@@ -8,6 +8,8 @@ using SpriteDiffusion.IO;
 using SpriteDiffusion.Model;
 using SpriteDiffusion.Training;
 using SpriteDiffusion.Checkpoints;
+using SpriteDiffusion.Generation;
+using SpriteDiffusion.Imaging;
 
 namespace SpriteDiffusion.Runs;
 
@@ -250,6 +252,7 @@ public sealed class Trainer
             SaveResume(resumePath, state, new ResumePoint(epoch + 1, 0, step, bestValidation, 0));
             _history.Add(new(epoch + 1, trainLoss, validationLoss, epochClock.Elapsed.TotalSeconds, averageLoss));
             WriteLosses();
+            if (_o.SampleEvery is int every && (epoch + 1) % every == 0) WriteEpochSamples(model, ema, info, epoch + 1);
             double ips = loader.BatchesPerEpoch * batch / epochClock.Elapsed.TotalSeconds;
             string averaged = averageLoss is double a ? string.Create(CultureInfo.InvariantCulture, $" val_loss_ema={a:F5}") : "";
             Log(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1}/{_o.Epochs} train_loss={trainLoss:F5} val_loss={validationLoss:F5}{averaged}{(best ? " (best)" : "")} {epochClock.Elapsed.TotalSeconds:F1}s {ips:F1} img/s"));
@@ -294,6 +297,35 @@ public sealed class Trainer
             ["data"] = _o.Data ?? BundledData.RelativePath, ["seed"] = _o.Seed.ToString(CultureInfo.InvariantCulture), ["batch_size"] = _o.BatchSize.ToString(CultureInfo.InvariantCulture),
         },
     };
+
+    /// <summary>The file <see cref="TrainingOptions.SampleEvery"/> writes after <paramref name="epoch"/>.</summary>
+    public static string EpochSamplesFile(int epoch) => $"samples_epoch{epoch:D4}.png";
+
+    /// <summary>
+    /// A grid of what the model draws now, with the weights sampling uses: DDIM at eta 0 from a
+    /// generator of its own, so the run's own random draws (and so a resumed run) are untouched.
+    /// Conditional runs cycle through the classes with the default guidance.
+    /// </summary>
+    private void WriteEpochSamples(UNet model, WeightAverage? ema, CheckpointInfo info, int epoch)
+    {
+        int count = _o.Samples > 0 ? _o.Samples : 16;
+        ema?.Swap();
+        try
+        {
+            var generator = new SpriteGenerator(model, info) { ClipDenoised = true };
+            var sampler = generator.CreateSampler(DdimSampler.SamplerName, Math.Min(_o.DdimSteps, info.Timesteps), 0);
+            float[]? context = null;
+            if (info.Conditional)
+            {
+                generator.Guidance = SpriteGenerator.DefaultGuidance;
+                context = generator.OneHot(Enumerable.Range(0, count).Select(i => i % model.Config.NCFeat).ToArray());
+            }
+            var samples = generator.Generate(sampler, count, new Rng(_o.Seed ^ 0x5A3B_1E5E_0000_0001UL), default, context);
+            var sprites = SpriteFinishing.Finish(samples, count, model.Config.InChannels, model.Config.Height, SpriteFinish.None);
+            Png.Write(Path.Combine(OutputDirectory, EpochSamplesFile(epoch)), SpriteImages.Grid(sprites, 4));
+        }
+        finally { ema?.Swap(); }
+    }
 
     /// <summary>What a run trains and draws from: everything a resume checkpoint holds besides its position.</summary>
     private sealed record RunState(UNet Model, Adam Adam, Rng Rng, WeightAverage? Average, string[] ClassNames);

@@ -45,6 +45,12 @@ public sealed record TrainingOptions
     public string? Output { get; init; }
     /// <summary>Sprites drawn with each sampler when training ends (0: none).</summary>
     public int Samples { get; init; } = 16;
+    /// <summary>
+    /// Also draw a sample grid (samples_epochNNNN.png, <see cref="Samples"/> sprites or 16, DDIM,
+    /// the weights sampling uses) after every this many epochs, so a run can be watched as it
+    /// trains; null draws only at the end.
+    /// </summary>
+    public int? SampleEvery { get; init; }
     /// <summary>DDIM steps for the sample grids drawn when training ends.</summary>
     public int DdimSteps { get; init; } = 50;
     /// <summary>Engine threads; null keeps <see cref="Engine.Workers.Threads"/> as it is (by default the processor count).</summary>
@@ -159,6 +165,7 @@ public sealed record TrainingOptions
         if (TimeInput is not (Diffusion.TimeInput.NormalizedName or Diffusion.TimeInput.RawName)) throw new ArgumentOutOfRangeException(nameof(TimeInput), $"the time input must be '{Diffusion.TimeInput.NormalizedName}' or '{Diffusion.TimeInput.RawName}' (got '{TimeInput}').");
         if (Limit is < 2) throw new ArgumentOutOfRangeException(nameof(Limit), $"the image limit must be at least 2 images (got {Limit}).");
         if (Samples < 0 || Samples > 1024) throw new ArgumentOutOfRangeException(nameof(Samples), $"the sample count must be between 0 and 1024 (got {Samples}).");
+        if (SampleEvery is < 1) throw new ArgumentOutOfRangeException(nameof(SampleEvery), $"samples can be drawn every 1 or more epochs (got {SampleEvery}).");
         if (DdimSteps < 1 || DdimSteps > Timesteps) throw new ArgumentOutOfRangeException(nameof(DdimSteps), $"the DDIM step count must be between 1 and {Timesteps} (got {DdimSteps}).");
         if (!(ContextDropout >= 0 && ContextDropout <= 1)) throw new ArgumentOutOfRangeException(nameof(ContextDropout), $"the context dropout must be between 0 and 1 (got {ContextDropout}).");
         if (!(EmaDecay >= 0 && EmaDecay < 1)) throw new ArgumentOutOfRangeException(nameof(EmaDecay), $"the EMA decay must be at least 0 and below 1 (got {EmaDecay}); 0 turns the average off.");

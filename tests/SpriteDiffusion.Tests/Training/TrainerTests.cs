@@ -123,6 +123,23 @@ public class TrainerTests
     }
 
     [Fact]
+    public void SamplesEveryEpochLeaveTheTrainedWeightsExactlyAsTheyWere()
+    {
+        using var dir = new TempDir();
+        string plain = dir.File("plain"), watched = dir.File("watched");
+        new Trainer(Tiny(plain), new Quiet()).Run(CancellationToken.None);
+        new Trainer(Tiny(watched) with { SampleEvery = 1, Samples = 6 }, new Quiet()).Run(CancellationToken.None);
+        foreach (int epoch in new[] { 1, 2 })
+        {
+            var grid = Png.Read(Path.Combine(watched, Trainer.EpochSamplesFile(epoch)));
+            Assert.Equal(3 * 16 * 4 + 4, grid.Width); // 3 columns of 6 sprites at 4x, 1-pixel gaps
+        }
+        Assert.False(File.Exists(Path.Combine(plain, Trainer.EpochSamplesFile(1))));
+        Assert.Equal(Tensors(Path.Combine(plain, Trainer.LastFile)), Tensors(Path.Combine(watched, Trainer.LastFile)));
+        Assert.Equal(nameof(TrainingOptions.SampleEvery), Assert.Throws<ArgumentOutOfRangeException>(() => (TrainingOptions.Cpu with { SampleEvery = 0 }).Validate()).ParamName);
+    }
+
+    [Fact]
     public void ANonFiniteLossStopsTheRunAndKeepsTheLastGoodCheckpoint()
     {
         using var dir = new TempDir();
