@@ -46,6 +46,7 @@ internal static class ErrorMessages
     {
         UserError => e.Message,
         ArgumentException a => WithFlag(a, command),
+        FileNotFoundException f when f.FileName == Checkpoints.PretrainedModel.RelativePath => $"{f.Message} Pass it with --checkpoint PATH.",
         TrainingDivergedException d => d.Message.Replace("lower the learning rate", "lower the learning rate (--lr)", StringComparison.Ordinal),
         InvalidDataException or IOException or UnauthorizedAccessException => e.Message,
         _ => null,

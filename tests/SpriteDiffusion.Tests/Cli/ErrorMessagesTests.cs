@@ -49,6 +49,8 @@ public class ErrorMessagesTests
         Assert.Equal("x.npy: truncated", ErrorMessages.ForUser(new InvalidDataException("x.npy: truncated"), "train"));
         Assert.Equal("run: exists", ErrorMessages.ForUser(new IOException("run: exists"), "train"));
         Assert.Contains("(--lr)", ErrorMessages.ForUser(new TrainingDivergedException(double.NaN, 2, 1, "run/last.safetensors"), "train"));
+        var noModel = new FileNotFoundException("the bundled model is missing.", SpriteDiffusion.Checkpoints.PretrainedModel.RelativePath);
+        Assert.Equal("the bundled model is missing. Pass it with --checkpoint PATH.", ErrorMessages.ForUser(noModel, "sample"));
         Assert.Null(ErrorMessages.ForUser(new NullReferenceException(), "train"));
         Assert.Null(ErrorMessages.ForUser(new InvalidOperationException("a bug"), "sample"));
     }
