@@ -196,6 +196,12 @@ internal static class DataCommand
                 throw new UserError("--per-class and --scale must be at least 1.");
             PrintCounts(data.ClassNames, data.CountPerClass(), $"{data.Count:N0} sprites, {data.ImageSize}x{data.ImageSize}");
             string outPath = parse.GetValue(output) ?? Path.Combine("out", $"{name}-preview.png");
+            string? shownDir = parse.GetValue(images) is null ? parse.GetValue(dataDir) ?? BundledData.DefaultDirectory : null;
+            OutputGuard.Check(outPath, "--out", OutputKind.Png,
+                (parse.GetValue(images), "--images"), (parse.GetValue(labels), "--labels"), (parse.GetValue(classes), "--classes"),
+                (shownDir is null ? null : Path.Combine(shownDir, SpriteDataset.ImagesFileName), "DATA"),
+                (shownDir is null ? null : Path.Combine(shownDir, SpriteDataset.LabelsFileName), "DATA"),
+                (shownDir is null ? null : Path.Combine(shownDir, ClassNamesFile.FileName), "DATA"));
             Png.Write(outPath, DataPreview.Grid(data, parse.GetValue(perClass), parse.GetValue(scale)));
             AnsiConsole.MarkupLineInterpolated($"preview (one row per class, in the order above): {outPath}");
         });

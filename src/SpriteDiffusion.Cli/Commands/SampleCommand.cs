@@ -99,6 +99,12 @@ internal static class SampleCommand
             throw new UserError("--guidance steers towards a class: give --class NAME or --per-class K with it.");
         SampleAnimation.Validate(q);
         SampleInterpolation.Validate(q);
+        (string?, string)[] inputs = [(q.Checkpoint, "--checkpoint"), (q.Noise, "--noise")];
+        OutputGuard.Check(q.Output, "--out", OutputKind.Png, inputs);
+        OutputGuard.Check(q.OutNpy, "--out-npy", OutputKind.Npy, inputs);
+        OutputGuard.Check(q.Animation.Path, "--animate", OutputKind.Png, inputs);
+        OutputGuard.Check(q.Sheet?.Path, "--sheet", OutputKind.Png, inputs);
+        OutputGuard.Check(q.Sheet is { } s ? SpriteSheet.AtlasPathFor(s.Path) : null, "--sheet (its atlas)", OutputKind.Json, inputs);
         var (model, info) = Checkpoint.Load(q.Checkpoint, q.Weights, q.Overrides);
         var generator = new SpriteGenerator(model, info) { Guidance = q.Guidance ?? SpriteGenerator.DefaultGuidance, ClipDenoised = q.ClipDenoised };
         var sampler = generator.CreateSampler(q.Method, q.Steps, q.Eta);
