@@ -169,7 +169,7 @@ public class ServeApiTests
     {
         await using var host = await PlaygroundHost.StartAsync();
         await host.Generate(new { steps = 1, count = 1 });
-        var queue = await host.GetJson("/api/queue");
+        var queue = await ServeLimitTests.WaitFor(host, q => q.GetProperty("running").GetInt32() == 0);
         Assert.Equal(0, queue.GetProperty("running").GetInt32());
         Assert.Equal(1, queue.GetProperty("completed").GetInt64());
         Assert.Equal(1, queue.GetProperty("slots").GetInt32());
