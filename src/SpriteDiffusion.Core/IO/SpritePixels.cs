@@ -8,6 +8,14 @@ public static class SpritePixels
 {
     private static readonly float[] ByteToValue = BuildTable();
 
+    /// <summary>
+    /// The colour stored for fully transparent pixels of RGBA sprites, in data sets and in what is
+    /// generated: white, the background the RGB data set is composited onto, so an RGBA data set's
+    /// colour channels agree with the RGB one wherever nothing is half transparent, and a model does
+    /// not learn noise in the colour of nothing.
+    /// </summary>
+    public static readonly RgbColor TransparentColor = RgbColor.White;
+
     /// <summary>The model's value for an 8-bit channel value: -1 for 0, 1 for 255 (the exact float32 of the seed's transform).</summary>
     public static float ToValue(byte pixel) => ByteToValue[pixel];
 

@@ -97,7 +97,8 @@ public static class SpriteFinishing
             else if (alpha == 0)
             {
                 // A transparent pixel's colour is the data set's convention, not the model's noise.
-                pixels[d] = 255; pixels[d + 1] = 255; pixels[d + 2] = 255; pixels[d + 3] = 0;
+                var clear = SpritePixels.TransparentColor;
+                pixels[d] = clear.R; pixels[d + 1] = clear.G; pixels[d + 2] = clear.B; pixels[d + 3] = 0;
             }
             else
             {

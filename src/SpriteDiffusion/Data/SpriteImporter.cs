@@ -12,7 +12,7 @@ public sealed record ImportOptions
     public RgbColor Background { get; init; } = RgbColor.White;
     /// <summary>
     /// Keep transparency: images become (N, S, S, 4) straight-alpha RGBA, fully transparent pixels
-    /// stored as <see cref="SpriteResampler.TransparentColor"/>. Off by default: the seed's format is RGB.
+    /// stored as <see cref="SpritePixels.TransparentColor"/>. Off by default: the seed's format is RGB.
     /// </summary>
     public bool KeepAlpha { get; init; }
     /// <summary>Snap every sprite's visible pixels to this palette (after resizing); null keeps its colours.</summary>

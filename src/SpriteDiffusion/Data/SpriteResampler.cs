@@ -11,13 +11,6 @@ namespace SpriteDiffusion.Data;
 /// </summary>
 public static class SpriteResampler
 {
-    /// <summary>
-    /// The colour stored for fully transparent pixels: white, the background the RGB data set is
-    /// composited onto, so an RGBA data set's colour channels agree with the RGB one wherever
-    /// nothing is half transparent, and the model does not learn noise there.
-    /// </summary>
-    public static readonly RgbColor TransparentColor = RgbColor.White;
-
     /// <summary>Height x width x RGB bytes: the region composited onto <paramref name="background"/>.</summary>
     public static byte[] Prepare(RgbaImage image, int left, int top, int width, int height, RgbColor background, int targetSize)
     {
@@ -30,7 +23,7 @@ public static class SpriteResampler
 
     /// <summary>
     /// Height x width x RGBA bytes, straight alpha, fully transparent pixels set to
-    /// <see cref="TransparentColor"/>.
+    /// <see cref="SpritePixels.TransparentColor"/>.
     /// </summary>
     public static byte[] PrepareTransparent(RgbaImage image, int left, int top, int width, int height, int targetSize)
     {
@@ -45,7 +38,8 @@ public static class SpriteResampler
             bytes[i + 3] = alpha;
             if (alpha == 0)
             {
-                bytes[i] = TransparentColor.R; bytes[i + 1] = TransparentColor.G; bytes[i + 2] = TransparentColor.B;
+                var clear = SpritePixels.TransparentColor;
+                bytes[i] = clear.R; bytes[i + 1] = clear.G; bytes[i + 2] = clear.B;
                 continue;
             }
             float unpremultiply = 255f / rgba[i + 3];
