@@ -26,8 +26,7 @@ internal static class EvaluateCommand
         var seed = new Option<ulong>("--seed") { Description = "Sampling seed: the same seed gives the same images.", DefaultValueFactory = _ => 0UL };
         var threads = new Option<int?>("--threads") { Description = "Sampler worker threads (default: all cores)." };
         var guidance = new Option<double?>("--guidance") { Description = "Conditional checkpoints: classifier-free guidance scale, each sprite drawn for the class of a real image (default: unconditional)." };
-        var weights = new Option<string>("--weights") { Description = "ema (the weight average, when the checkpoint holds one) or raw.", DefaultValueFactory = _ => "ema" };
-        weights.AcceptOnlyFromAmong("ema", "raw");
+        var weights = WeightsOption.Create();
         var clip = new Option<bool>("--clip-denoised") { Description = "Clamp each step's predicted clean image to [-1, 1], as `sprites sample` does by default.", DefaultValueFactory = _ => true };
         var features = new Option<string>("--features") { Description = "Feature network: resnet18 (bundled, ImageNet) or onnx:PATH.", DefaultValueFactory = _ => FeatureNetworks.ResNet18 };
         var featureInput = new Option<string?>("--feature-input") { Description = "onnx:PATH only: input name (default: the model's only input)." };
@@ -90,7 +89,7 @@ internal static class EvaluateCommand
         if (s.Sampler.Eta is < 0 or > 1) throw new UserError($"--eta must be between 0 and 1 (got {s.Sampler.Eta}).");
         if (s.Sampler.Method != "ddim" && s.Sampler.Eta != 0) throw new UserError("--eta applies to DDIM only; DDPM's noise is fixed by its schedule and DPM-Solver++ adds none.");
         if (s.Sampler.Guidance is double w) SpriteGenerator.CheckGuidance(w);
-        if (folders && (s.Sampler.Guidance is not null || s.Sampler.Weights != "ema" || !s.Sampler.ClipDenoised))
+        if (folders && (s.Sampler.Guidance is not null || s.Sampler.Weights != WeightsOption.Ema || !s.Sampler.ClipDenoised))
             throw new UserError("--guidance, --weights and --clip-denoised choose how a checkpoint samples; they do not apply to --real-dir/--fake-dir.");
         if (s.Threads is < 1) throw new UserError($"--threads must be at least 1 (got {s.Threads}).");
         if (s.KidSubsetSize < 2) throw new UserError($"--kid-subset-size must be at least 2 (got {s.KidSubsetSize}).");
@@ -127,7 +126,7 @@ internal static class EvaluateCommand
                 throw new UserError($"{s.Checkpoint}: checkpoint not found. Train one with 'sprites train' or give the path of an existing checkpoint.");
             var clock = Stopwatch.StartNew();
             if (s.Threads is int threads) SpriteDiffusion.Engine.Workers.Threads = threads;
-            var weights = s.Sampler.Weights == "raw" ? WeightChoice.Raw : WeightChoice.Ema;
+            var weights = WeightsOption.Choice(s.Sampler.Weights);
             var (model, info) = Checkpoint.Load(s.Checkpoint!, weights, s.Overrides);
             // Before the data set's classes are compared: an unconditional model has no classes to compare.
             if (s.Sampler.Guidance is not null) new SpriteGenerator(model, info).RequireClasses();

@@ -12,8 +12,7 @@ internal static class ExportCommand
     {
         var checkpoint = new Argument<string>("CHECKPOINT") { Description = "The .safetensors checkpoint to export (for example models/twemoji16/model.safetensors)." };
         var onnx = new Option<string>("--onnx") { Description = "ONNX file to write: the U-Net in evaluation mode, inputs x, t and context, output eps.", Required = true };
-        var weights = new Option<string>("--weights") { Description = "ema (the weight average, when the checkpoint holds one) or raw (the trained weights).", DefaultValueFactory = _ => "ema" };
-        weights.AcceptOnlyFromAmong("ema", "raw");
+        var weights = WeightsOption.Create();
         var opset = new Option<int>("--opset")
         {
             Description = $"ONNX opset, {OnnxExport.MinOpset} to {OnnxExport.MaxOpset} (the default {OnnxExport.DefaultOpset} suits Unity Sentis and older runtimes).",
@@ -27,7 +26,7 @@ internal static class ExportCommand
         overrides.AddTo(command);
         command.SetAction(r =>
         {
-            Run(r.GetValue(checkpoint)!, r.GetValue(onnx)!, r.GetValue(weights) == "raw" ? WeightChoice.Raw : WeightChoice.Ema, r.GetValue(opset), overrides.Read(r));
+            Run(r.GetValue(checkpoint)!, r.GetValue(onnx)!, WeightsOption.Choice(r.GetValue(weights)!), r.GetValue(opset), overrides.Read(r));
             return 0;
         });
         return command;
@@ -81,7 +80,7 @@ internal static class ExportCommand
             Prediction = info.Prediction,
             ClassNames = info.ClassNames,
             Conditional = info.Conditional,
-            Weights = average ? "ema" : "raw",
+            Weights = average ? WeightsOption.Ema : WeightsOption.Raw,
             Extra = extra,
         };
     }

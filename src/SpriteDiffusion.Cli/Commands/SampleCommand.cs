@@ -31,8 +31,7 @@ internal static class SampleCommand
         var classOption = new Option<string?>("--class") { Description = "Draw every sprite of this class (a name from the checkpoint, or an index); needs a conditional checkpoint." };
         var guidance = new Option<double?>("--guidance") { Description = $"Classifier-free guidance scale w with --class or --per-class: 0 unconditional, 1 plain conditional, higher follows the class harder (default {SpriteGenerator.DefaultGuidance})." };
         var perClass = new Option<int?>("--per-class") { Description = "A grid of K sprites for every class, one labelled row per class." };
-        var weights = new Option<string>("--weights") { Description = "ema (the weight average, when the checkpoint holds one) or raw (the trained weights).", DefaultValueFactory = _ => "ema" };
-        weights.AcceptOnlyFromAmong("ema", "raw");
+        var weights = WeightsOption.Create();
         var output2 = new SampleOutputOptions();
         var clip = new Option<bool>("--clip-denoised") { Description = "Clamp each step's predicted clean image to [-1, 1] (as diffusers' clip_sample; false: SPEC section 3 exactly).", DefaultValueFactory = _ => true };
         var command = new Command("sample", "Generate sprites from a trained checkpoint with DDPM, DDIM or DPM-Solver++, optionally by class with guidance.")
@@ -54,7 +53,7 @@ internal static class SampleCommand
                 r.GetValue(n), r.GetValue(seed), r.GetValue(output)!, r.GetValue(scale), r.GetValue(each), r.GetValue(noise), r.GetValue(outNpy))
             {
                 Class = r.GetValue(classOption), Guidance = r.GetValue(guidance), PerClass = r.GetValue(perClass),
-                Weights = r.GetValue(weights) == "raw" ? WeightChoice.Raw : WeightChoice.Ema,
+                Weights = WeightsOption.Choice(r.GetValue(weights)!),
                 ClipDenoised = r.GetValue(clip),
                 Animation = animation.Read(r),
                 Interpolation = interpolation.Read(r),
