@@ -12,13 +12,7 @@ version="0.9.0-ci.$(date +%s)"
 packages="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
 trap 'rm -rf "$work"; rm -rf "$packages"/spritediffusion*/"$version"' EXIT
 feed="$work/feed"
-mkdir -p "$feed"
-for project in SpriteDiffusion.Engine SpriteDiffusion.Core SpriteDiffusion; do
-  dotnet pack "$root/src/$project" -c Release -o "$feed" --nologo -v q -p:Version="$version" >/dev/null
-done
-rid="$(dotnet --info | sed -n 's/^ *RID: *//p' | head -n 1)"
-dotnet pack "$root/src/SpriteDiffusion.Cli" -c Release -o "$feed" --nologo -v q -p:Version="$version" \
-  -p:RuntimeIdentifiers="$rid" -p:ToolPackageRuntimeIdentifiers="$rid" >/dev/null
+VERSION="$version" "$root/tools/pack.sh" "$feed" >/dev/null
 
 dotnet tool install SpriteDiffusion.Tool --version "$version" --tool-path "$work/tools" --add-source "$feed" >/dev/null
 mkdir -p "$work/empty"
