@@ -455,7 +455,9 @@ public sealed class Trainer
         var csv = new StringBuilder("epoch,train_loss,val_loss,seconds,val_loss_ema\n");
         foreach (var h in _history) csv.Append(CultureInfo.InvariantCulture, $"{h.Epoch},{h.Train:R},{h.Validation:R},{h.Seconds:F2},{h.ValidationEma:R}\n");
         AtomicFile.WriteAllText(Path.Combine(OutputDirectory, LossesFile), csv.ToString());
-        LossPlot.Write(Path.Combine(OutputDirectory, PlotFile), _history, $"n_feat {_o.NFeat}, batch {_o.BatchSize}, lr {_o.LearningRate}");
+        string loss = (_o.Prediction == Prediction.NoiseName ? "eps" : _o.Prediction) + " target, "
+            + (_o.Loss == LossWeights.MinSnrName ? string.Create(CultureInfo.InvariantCulture, $"min-SNR-{_o.MinSnrGamma} MSE") : "MSE");
+        LossPlot.Write(Path.Combine(OutputDirectory, PlotFile), _history, string.Create(CultureInfo.InvariantCulture, $"{loss}; n_feat {_o.NFeat}, batch {_o.BatchSize}, lr {_o.LearningRate}"));
     }
 
     private void Log(string line)
