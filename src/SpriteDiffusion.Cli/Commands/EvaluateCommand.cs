@@ -37,11 +37,12 @@ internal static class EvaluateCommand
         var kidSubsets = new Option<int>("--kid-subsets") { Description = "KID: number of random subsets.", DefaultValueFactory = _ => KernelInceptionDistance.DefaultSubsets };
         var kidSubsetSize = new Option<int>("--kid-subset-size") { Description = "KID: images per subset (capped at the set sizes).", DefaultValueFactory = _ => KernelInceptionDistance.DefaultSubsetSize };
         var output = new Option<string>("--out") { Description = "Folder for report.json (and the PNGs with --keep-images).", DefaultValueFactory = _ => Path.Combine("runs", "evaluate") };
+        var featureCache = new Option<string>("--feature-cache") { Description = "Folder that keeps the real images' features between runs (keyed by the images and the network), or 'none'.", DefaultValueFactory = _ => FeatureCache.DefaultDirectory };
         var keepImages = new Option<bool>("--keep-images") { Description = "Keep the compared images as PNGs in OUT/real and OUT/generated, and (--checkpoint) the closest generated/training pairs in OUT/closest_pairs.png." };
 
         var command = new Command("evaluate", "FID, KID, precision and recall over pretrained image features (ResNet-18 by default) between real and generated sprites; near-copies of training sprites.");
         foreach (var option in new Option[] { checkpoint, data, real, realDir, fakeDir, n, method, steps, eta, seed, threads, guidance, weights, clip, features, featureInput, featureOutput,
-                     featureSize, featureRange, featureBatch, kidSubsets, kidSubsetSize, output, keepImages })
+                     featureSize, featureRange, featureBatch, featureCache, kidSubsets, kidSubsetSize, output, keepImages })
             command.Options.Add(option);
         var overrides = new CheckpointOverrideOptions();
         overrides.AddTo(command);
@@ -57,7 +58,8 @@ internal static class EvaluateCommand
                 parse.GetValue(threads),
                 parse.GetValue(features)!, parse.GetValue(featureInput), parse.GetValue(featureOutput), parse.GetValue(featureSize),
                 parse.GetValue(featureRange)!, parse.GetValue(featureBatch), parse.GetValue(kidSubsets), parse.GetValue(kidSubsetSize),
-                parse.GetValue(output)!, parse.GetValue(keepImages)) { Overrides = overrides.Read(parse) };
+                parse.GetValue(output)!, parse.GetValue(keepImages))
+                { Overrides = overrides.Read(parse), FeatureCache = parse.GetValue(featureCache) is "none" or "" ? null : parse.GetValue(featureCache) };
             Run(settings);
             return 0;
         });
@@ -70,6 +72,7 @@ internal static class EvaluateCommand
         int KidSubsets, int KidSubsetSize, string OutputDirectory, bool KeepImages)
     {
         public CheckpointOverrides Overrides { get; init; } = CheckpointOverrides.None;
+        public string? FeatureCache { get; init; }
     }
 
     private static void Run(EvaluateSettings s)
@@ -170,6 +173,7 @@ internal static class EvaluateCommand
         EvaluationResult result = null!;
         PerClassReport? perClass = null;
         double? perClassSeconds = null;
+        bool realFeaturesCached = false;
         WithProgress(ctx =>
         {
             var realTask = ctx.AddTask($"{extractor.ShortName} features, real", autoStart: false, maxValue: real.Count);
@@ -177,7 +181,9 @@ internal static class EvaluateCommand
             var metricTask = ctx.AddTask(generatedClasses is null ? "FID, KID, precision, recall" : "FID, KID, precision, recall; FID per class", autoStart: false, maxValue: 1);
             var clock = Stopwatch.StartNew();
             realTask.StartTask();
-            var realFeatures = evaluator.Extract(real, new Progress(realTask));
+            var realFeatures = s.FeatureCache is null
+                ? evaluator.Extract(real, new Progress(realTask))
+                : new FeatureCache(s.FeatureCache).GetOrExtract(evaluator, real, FeatureIdentity(s), new Progress(realTask), out realFeaturesCached);
             double realSeconds = clock.Elapsed.TotalSeconds;
             clock.Restart();
             generatedTask.StartTask();
@@ -195,6 +201,7 @@ internal static class EvaluateCommand
             metricTask.IsIndeterminate = false;
             metricTask.Value = 1;
         });
+        if (realFeaturesCached) notes.Add($"the real images' features came from the feature cache ({s.FeatureCache}): the same images through the same network.");
         if (result.PrecisionRecall is null)
             notes.Add($"precision and recall need more than {ImprovedPrecisionRecall.DefaultK} images in each set (each ball's radius is the distance to the {ImprovedPrecisionRecall.DefaultK}rd nearest other image); left out.");
 
@@ -267,6 +274,14 @@ internal static class EvaluateCommand
 
     private static SamplerSettings ResolveSampler(string method, int? steps, double eta, ulong seed) =>
         new(method, steps ?? Samplers.DefaultSteps(method, GeneratedImages.DefaultDdimSteps), eta, seed);
+
+    // Everything that shapes a feature vector: the network (a file by its contents) and how images enter it.
+    private static string FeatureIdentity(EvaluateSettings s)
+    {
+        string settings = FormattableString.Invariant($"input {s.FeatureInput}|output {s.FeatureOutput}|size {s.FeatureSize}|range {s.FeatureRange}|batch {s.FeatureBatch}");
+        int colon = s.Features.IndexOf(':');
+        return colon < 0 ? s.Features + "|" + settings : FeatureCache.FileIdentity(s.Features[..colon] + "|" + settings, s.Features[(colon + 1)..]);
+    }
 
     private static IFeatureExtractor OpenFeatures(EvaluateSettings s)
     {
