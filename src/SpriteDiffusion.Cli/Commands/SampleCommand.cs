@@ -109,7 +109,7 @@ internal static class SampleCommand
         OutputGuard.Check(q.Animation.Path, "--animate", OutputKind.Png, inputs);
         OutputGuard.Check(q.Sheet?.Path, "--sheet", OutputKind.Png, inputs);
         OutputGuard.Check(q.Sheet is { } s ? SpriteSheet.AtlasPathFor(s.Path) : null, "--sheet (its atlas)", OutputKind.Json, inputs);
-        var (model, info) = Checkpoint.Load(q.Checkpoint, q.Weights, q.Overrides);
+        var (model, info) = Checkpoint.Load(q.Checkpoint, q.Weights, SampleEdit.Overrides(q));
         var generator = new SpriteGenerator(model, info) { Guidance = q.Guidance ?? SpriteGenerator.DefaultGuidance, ClipDenoised = q.ClipDenoised };
         var sampler = generator.CreateSampler(q.Method, q.Steps, q.Eta);
 
@@ -156,7 +156,7 @@ internal static class SampleCommand
         if (q.PerClass is int perRow) ClassGrid.Write(q.Output, sprites, classNames, perRow, q.Scale);
         else Png.Write(q.Output, SpriteImages.Grid(sprites, q.Scale, columns));
         string conditioning = classes is null ? "" : $", {(q.PerClass is null ? $"class {q.Class}" : $"{q.PerClass} per class")}, guidance {generator.Guidance}";
-        AnsiConsole.MarkupLineInterpolated($"wrote [green]{q.Output}[/] ({count} sprites, {sampler.Name}, {sampler.Timesteps.Count} steps{(q.Method == "ddim" ? $", eta {q.Eta}" : "")}{conditioning}{(samplingEdit is null ? "" : SampleEdit.Describe(q.Edit, samplingEdit, initFiles.Count))}, seed {q.Seed}) in {seconds:F1} s ({count * SampleEdit.ModelPasses(sampler.Timesteps.Count, samplingEdit) / seconds:F0} image-steps/s)");
+        AnsiConsole.MarkupLineInterpolated($"wrote [green]{q.Output}[/] ({count} sprites, {sampler.Name}, {sampler.Timesteps.Count} steps{(q.Method == "ddim" ? $", eta {q.Eta}" : "")}{conditioning}{(model.Config.Padding == Layers.PaddingMode.Circular ? ", tileable" : "")}{(samplingEdit is null ? "" : SampleEdit.Describe(q.Edit, samplingEdit, initFiles.Count))}, seed {q.Seed}) in {seconds:F1} s ({count * SampleEdit.ModelPasses(sampler.Timesteps.Count, samplingEdit) / seconds:F0} image-steps/s)");
         if (animation is not null) SampleAnimation.Save(q.Animation.Path!, animation);
         if (q.Each is not null)
         {

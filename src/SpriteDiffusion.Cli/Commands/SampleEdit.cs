@@ -1,12 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
+using SpriteDiffusion.Checkpoints;
 using SpriteDiffusion.Diffusion;
 using SpriteDiffusion.Generation;
 
 namespace SpriteDiffusion.Cli.Commands;
 
 /// <summary>What `sample --init ... [--strength S] [--mask M | --mask-rect x,y,w,h] [--resample R]` asked for.</summary>
-internal sealed record EditRequest(IReadOnlyList<string> Init, double? Strength, string? Mask, string? MaskRect, int? Resample)
+internal sealed record EditRequest(IReadOnlyList<string> Init, double? Strength, string? Mask, string? MaskRect, int? Resample, bool Tileable = false)
 {
     public static readonly EditRequest None = new([], null, null, null, null);
     public bool Enabled => Init.Count > 0;
@@ -46,8 +47,14 @@ internal static class SampleEdit
             Description = $"With a mask: take every step R times, noising back in between, so the new part fits the kept one (RePaint; default {DefaultResample}, 1 is fastest).",
         };
 
+        public Option<bool> Tileable { get; } = new("--tileable")
+        {
+            Description = "Pad every convolution circularly, so each sprite tiles seamlessly (a model trained with train --tileable does this by itself).",
+        };
+
         public void AddTo(Command command)
         {
+            command.Options.Add(Tileable);
             command.Options.Add(Init);
             command.Options.Add(Strength);
             command.Options.Add(Mask);
@@ -56,7 +63,7 @@ internal static class SampleEdit
         }
 
         public EditRequest Read(ParseResult r) =>
-            new(r.GetValue(Init) ?? [], r.GetValue(Strength), r.GetValue(Mask), r.GetValue(MaskRect), r.GetValue(Resample));
+            new(r.GetValue(Init) ?? [], r.GetValue(Strength), r.GetValue(Mask), r.GetValue(MaskRect), r.GetValue(Resample), r.GetValue(Tileable));
     }
 
     /// <summary>Flag mistakes and missing files, caught before the checkpoint loads so that a failed run writes nothing.</summary>
@@ -122,6 +129,10 @@ internal static class SampleEdit
         double strength = e.Strength ?? (mask is null ? GenerationOptions.DefaultStrength : 1.0);
         return EditInputs.Build(images, perImage, mask, strength, e.Resample ?? (mask is null ? 1 : DefaultResample));
     }
+
+    /// <summary>The checkpoint overrides with circular padding when --tileable asks for it.</summary>
+    public static CheckpointOverrides Overrides(SampleCommand.SampleRequest q) =>
+        q.Edit.Tileable ? q.Overrides with { Padding = Layers.PaddingMode.Circular } : q.Overrides;
 
     /// <summary>Forward passes per sprite: with resampling every step but the last is taken R times.</summary>
     public static int ModelPasses(int steps, SamplingEdit? edit) => edit is null ? steps : (steps - 1) * edit.Resample + 1;
