@@ -32,7 +32,10 @@ internal static class ErrorMessages
     private static readonly Dictionary<string, Dictionary<string, string>> ByCommand = new(StringComparer.Ordinal)
     {
         ["train"] = new(StringComparer.Ordinal) { ["name"] = "--preset", ["BatchSize"] = "--batch", ["batchSize"] = "--batch" },
-        ["sample"] = new(StringComparer.Ordinal) { ["name"] = "--method" },
+        ["sample"] = new(StringComparer.Ordinal)
+        {
+            ["name"] = "--method", ["Strength"] = "--strength", ["resample"] = "--resample", ["rectangle"] = "--mask-rect", ["mask"] = "--mask",
+        },
         ["evaluate"] = new(StringComparer.Ordinal)
         {
             ["name"] = "--method", ["BatchSize"] = "--feature-batch", ["x"] = "--n", ["realSet"] = "--real", ["dataDirectory"] = "--data",

@@ -66,7 +66,11 @@ def read_config(tensors, metadata, path="the checkpoint"):
         "time_input": metadata.get("time_input", "t/T" if metadata.get("format") == "spritediffusion-checkpoint" else "raw"),
         # What the network outputs; files from before v prediction (and bare state dicts) predict eps.
         "prediction": metadata.get("prediction", "eps"),
+        # train --tileable: every 3x3 convolution pads circularly (PyTorch's padding_mode='circular').
+        "padding": metadata.get("padding", "zeros"),
     }
+    if config["padding"] not in ("zeros", "circular"):
+        raise SystemExit(f"{path}: unknown padding '{config['padding']}' (expected 'zeros' or 'circular')")
     if config["time_input"] not in ("t/T", "raw"):
         raise SystemExit(f"{path}: unknown time_input '{config['time_input']}' (expected 't/T' or 'raw')")
     if config["prediction"] not in ("eps", "v"):
@@ -95,6 +99,10 @@ def load(path, weights="ema"):
             if name.startswith(EMA_PREFIX):
                 state[name[len(EMA_PREFIX):]] = torch.from_numpy(np.array(value))
     model.load_state_dict(state, strict=True)
+    if config["padding"] == "circular":
+        for m in model.modules():
+            if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3):
+                m.padding_mode = "circular"
     model.eval()
     return model, config, metadata
 

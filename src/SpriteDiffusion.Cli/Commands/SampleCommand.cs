@@ -42,6 +42,8 @@ internal static class SampleCommand
         animation.AddTo(command);
         var interpolation = new SampleInterpolation.Options();
         interpolation.AddTo(command);
+        var edit = new SampleEdit.Options();
+        edit.AddTo(command);
         var overrides = new CheckpointOverrideOptions();
         overrides.AddTo(command);
         output2.AddTo(command);
@@ -57,6 +59,7 @@ internal static class SampleCommand
                 ClipDenoised = r.GetValue(clip),
                 Animation = animation.Read(r),
                 Interpolation = interpolation.Read(r),
+                Edit = edit.Read(r),
                 Overrides = overrides.Read(r),
                 Finish = output2.ReadFinish(r),
                 Sheet = output2.ReadSheet(r, scale),
@@ -77,6 +80,7 @@ internal static class SampleCommand
         public bool ClipDenoised { get; init; } = true;
         public AnimationRequest Animation { get; init; } = AnimationRequest.None;
         public InterpolationRequest Interpolation { get; init; } = InterpolationRequest.None;
+        public EditRequest Edit { get; init; } = EditRequest.None;
         public CheckpointOverrides Overrides { get; init; } = CheckpointOverrides.None;
         public SpriteFinish Finish { get; init; } = SpriteFinish.None;
         public SheetRequest? Sheet { get; init; }
@@ -98,13 +102,14 @@ internal static class SampleCommand
             throw new UserError("--guidance steers towards a class: give --class NAME or --per-class K with it.");
         SampleAnimation.Validate(q);
         SampleInterpolation.Validate(q);
-        (string?, string)[] inputs = [(q.Checkpoint, "--checkpoint"), (q.Noise, "--noise")];
+        var initFiles = SampleEdit.Validate(q);
+        (string?, string)[] inputs = [(q.Checkpoint, "--checkpoint"), (q.Noise, "--noise"), (q.Edit.Mask, "--mask"), .. initFiles.Select(f => ((string?)f, "--init"))];
         OutputGuard.Check(q.Output, "--out", OutputKind.Png, inputs);
         OutputGuard.Check(q.OutNpy, "--out-npy", OutputKind.Npy, inputs);
         OutputGuard.Check(q.Animation.Path, "--animate", OutputKind.Png, inputs);
         OutputGuard.Check(q.Sheet?.Path, "--sheet", OutputKind.Png, inputs);
         OutputGuard.Check(q.Sheet is { } s ? SpriteSheet.AtlasPathFor(s.Path) : null, "--sheet (its atlas)", OutputKind.Json, inputs);
-        var (model, info) = Checkpoint.Load(q.Checkpoint, q.Weights, q.Overrides);
+        var (model, info) = Checkpoint.Load(q.Checkpoint, q.Weights, SampleEdit.Overrides(q));
         var generator = new SpriteGenerator(model, info) { Guidance = q.Guidance ?? SpriteGenerator.DefaultGuidance, ClipDenoised = q.ClipDenoised };
         var sampler = generator.CreateSampler(q.Method, q.Steps, q.Eta);
 
@@ -120,14 +125,21 @@ internal static class SampleCommand
             int h = model.Config.Height;
             if (shape.Length != 4 || shape[1] != model.Config.InChannels || shape[2] != h || shape[3] != h)
                 throw new UserError($"{q.Noise}: noise of shape [{string.Join(", ", shape)}] does not fit this model; it needs N x {model.Config.InChannels} x {h} x {h}.");
-            if (asked is int c && c != shape[0])
+            if (asked is int c && c != shape[0] && !q.Edit.Enabled)
                 throw new UserError($"{q.Noise} holds {shape[0]} starting images but {(q.PerClass is null ? "--n" : "--per-class")} asks for {c}; make them agree.");
             count = shape[0];
         }
         if (q.Interpolation.Enabled) start = SampleInterpolation.StartingNoise(q, generator, out count);
+        int perImage = q.Edit.Enabled ? SampleEdit.PerImage(initFiles.Count, q.Count, start is null ? null : count, q.Noise) : 0;
+        var samplingEdit = q.Edit.Enabled ? SampleEdit.Build(q.Edit, initFiles, perImage, model.Config.Height, model.Config.InChannels) : null;
+        if (samplingEdit is not null)
+        {
+            count = initFiles.Count * perImage;
+            samplingEdit.StartSampler(sampler);
+        }
         int[]? classes = q.PerClass is int perClass ? Enumerable.Range(0, count).Select(i => i / perClass).ToArray()
             : classIndex is int one ? Enumerable.Repeat(one, count).ToArray() : null;
-        int columns = q.Interpolation.Enabled ? count : q.PerClass ?? SpriteImages.GridColumns(count);
+        int columns = q.Interpolation.Enabled ? count : initFiles.Count > 1 ? perImage : q.PerClass ?? SpriteImages.GridColumns(count);
         var animation = SampleAnimation.Start(q, sampler, count, model.Config.Height, columns, model.Config.InChannels);
 
         var clock = Stopwatch.StartNew();
@@ -135,7 +147,7 @@ internal static class SampleCommand
         CliProgress.Run($"{sampler.Name} x{sampler.Timesteps.Count}", sampler.Timesteps.Count, report =>
             samples = generator.Generate(sampler, count, new Rng(q.Seed), start ?? default,
                 classes is null ? default : generator.OneHot(classes), progress: (done, _) => report(done),
-                onStep: animation is null ? null : animation.Observe));
+                onStep: animation is null ? null : animation.Observe, edit: samplingEdit));
         double seconds = clock.Elapsed.TotalSeconds;
 
         int size = model.Config.Height;
@@ -144,7 +156,7 @@ internal static class SampleCommand
         if (q.PerClass is int perRow) ClassGrid.Write(q.Output, sprites, classNames, perRow, q.Scale);
         else Png.Write(q.Output, SpriteImages.Grid(sprites, q.Scale, columns));
         string conditioning = classes is null ? "" : $", {(q.PerClass is null ? $"class {q.Class}" : $"{q.PerClass} per class")}, guidance {generator.Guidance}";
-        AnsiConsole.MarkupLineInterpolated($"wrote [green]{q.Output}[/] ({count} sprites, {sampler.Name}, {sampler.Timesteps.Count} steps{(q.Method == "ddim" ? $", eta {q.Eta}" : "")}{conditioning}, seed {q.Seed}) in {seconds:F1} s ({count * sampler.Timesteps.Count / seconds:F0} image-steps/s)");
+        AnsiConsole.MarkupLineInterpolated($"wrote [green]{q.Output}[/] ({count} sprites, {sampler.Name}, {sampler.Timesteps.Count} steps{(q.Method == "ddim" ? $", eta {q.Eta}" : "")}{conditioning}{(model.Config.Padding == Layers.PaddingMode.Circular ? ", tileable" : "")}{(samplingEdit is null ? "" : SampleEdit.Describe(q.Edit, samplingEdit, initFiles.Count))}, seed {q.Seed}) in {seconds:F1} s ({count * SampleEdit.ModelPasses(sampler.Timesteps.Count, samplingEdit) / seconds:F0} image-steps/s)");
         if (animation is not null) SampleAnimation.Save(q.Animation.Path!, animation);
         if (q.Each is not null)
         {

@@ -23,6 +23,7 @@ internal static class TrainCommand
         var lr = new Option<double?>("--lr") { Description = "Adam learning rate." };
         var seed = new Option<ulong?>("--seed") { Description = "Seed for initialisation, shuffling and noise." };
         var flip = new Option<bool?>("--flip") { Description = "Random horizontal flips (true/false)." };
+        var tileable = new Option<bool>("--tileable") { Description = "Pad every convolution circularly, so the model draws seamless tiles (recorded in the checkpoint; sampling and export follow it)." };
         var limit = new Option<int?>("--limit") { Description = "Use only this many images (quick experiments)." };
         var valFraction = new Option<double?>("--val-fraction") { Description = "Share of images held out for validation (default 0.1)." };
         var timesteps = new Option<int?>("--timesteps") { Description = "Diffusion steps T (default 1000)." };
@@ -51,7 +52,7 @@ internal static class TrainCommand
         var threads = new Option<int?>("--threads") { Description = "Worker threads (default: all cores)." };
         var command = new Command("train", "Train the seed U-Net with DDPM on a sprite data set, then draw samples with both samplers.")
         {
-            preset, config, data, nFeat, epochs, batch, lr, seed, flip, limit, valFraction, timesteps, timeInput, conditional, contextDropout, emaDecay, schedule,
+            preset, config, data, nFeat, epochs, batch, lr, seed, flip, tileable, limit, valFraction, timesteps, timeInput, conditional, contextDropout, emaDecay, schedule,
             prediction, loss, minSnrGamma, lrSchedule, warmupSteps, lrFloor, timeBudget, emaHalflife, noFlipClasses,
             samples, sampleEvery, output, resume, force, threads,
         };
@@ -90,6 +91,7 @@ internal static class TrainCommand
                 LearningRate = r.GetValue(lr) ?? options.LearningRate,
                 Seed = r.GetValue(seed) ?? options.Seed,
                 Flip = r.GetValue(flip) ?? options.Flip,
+                Tileable = r.GetValue(tileable) || options.Tileable,
                 Limit = r.GetValue(limit) ?? options.Limit,
                 ValidationFraction = r.GetValue(valFraction) ?? options.ValidationFraction,
                 Timesteps = r.GetValue(timesteps) ?? options.Timesteps,

@@ -14,7 +14,7 @@ public sealed class DdimSampler : ISampler
     /// <summary>The name that selects this sampler on the command line and in <see cref="Samplers.Create"/>.</summary>
     public const string SamplerName = "ddim";
 
-    private int[] _timesteps = [];
+    private int[] _timesteps = [], _planned = [];
 
     /// <summary>A DDIM sampler; call <see cref="SetTimesteps"/> before stepping.</summary>
     public DdimSampler(NoiseSchedule schedule, double eta = 0.0)
@@ -40,7 +40,10 @@ public sealed class DdimSampler : ISampler
     public IReadOnlyList<int> Timesteps => _timesteps;
 
     /// <summary>Chooses <see cref="LinspaceTimesteps"/>(T, <paramref name="steps"/>); throws <see cref="ArgumentOutOfRangeException"/> unless 1 &lt;= steps &lt;= T.</summary>
-    public void SetTimesteps(int steps) => _timesteps = LinspaceTimesteps(Schedule.T, steps);
+    public void SetTimesteps(int steps) => _timesteps = _planned = LinspaceTimesteps(Schedule.T, steps);
+
+    /// <inheritdoc/>
+    public void StartAt(int timestep) => _timesteps = Samplers.StartingAt(_planned, timestep, Schedule.T);
 
     /// <summary>
     /// linspace(T - 1, 0, n) truncated to integers (n = 50: 999, 978, ..., 0), computed exactly as

@@ -37,6 +37,9 @@ public sealed class DdpmSampler : ISampler
         _timesteps = AllTimesteps(Schedule.T);
     }
 
+    /// <summary>Every timestep from <paramref name="timestep"/> down to 0.</summary>
+    public void StartAt(int timestep) => _timesteps = Samplers.StartingAt(AllTimesteps(Schedule.T), timestep, Schedule.T);
+
     /// <summary>The step from t to t - 1.</summary>
     public StepCoefficients Coefficients(int t)
     {

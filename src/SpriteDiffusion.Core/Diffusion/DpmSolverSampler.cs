@@ -30,7 +30,7 @@ public sealed class DpmSolverSampler : ISampler
     /// <summary>Steps when none are given: on the bundled model 20 land closer to the ODE's solution than DDIM's 50 (tools/reference/DIFFUSION.md).</summary>
     public const int DefaultSteps = 20;
 
-    private int[] _timesteps = [];
+    private int[] _timesteps = [], _planned = [];
     private float[] _x0 = [];
     private float[] _previousX0 = [];
     private int _nextIndex;
@@ -53,7 +53,15 @@ public sealed class DpmSolverSampler : ISampler
     {
         if (steps < 1 || steps > Schedule.T)
             throw new ArgumentOutOfRangeException(nameof(steps), $"DPM-Solver++'s step count must be between 1 and {Schedule.T} (got {steps}).");
-        _timesteps = DdimSampler.LinspaceTimesteps(Schedule.T, steps);
+        _timesteps = _planned = DdimSampler.LinspaceTimesteps(Schedule.T, steps);
+        _nextIndex = 0;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Forgets any run in progress; the first step from <paramref name="timestep"/> is first order.</remarks>
+    public void StartAt(int timestep)
+    {
+        _timesteps = Samplers.StartingAt(_planned, timestep, Schedule.T);
         _nextIndex = 0;
     }
 
@@ -87,15 +95,17 @@ public sealed class DpmSolverSampler : ISampler
     /// <remarks>
     /// Deterministic: <paramref name="rng"/> is never drawn from. Keeps the step's x0_hat for the next
     /// step, so a run's steps go in order from 0 (<see cref="InvalidOperationException"/> otherwise), one
-    /// batch at a time per sampler.
+    /// batch at a time per sampler; the step just taken may be taken again (RePaint's resampling), which
+    /// still extrapolates from the step before it.
     /// </remarks>
     public void Step(int index, ReadOnlySpan<float> xt, ReadOnlySpan<float> epsHat, Span<float> xNext, Rng rng)
     {
         if (_timesteps.Length == 0) throw new InvalidOperationException("call SetTimesteps before stepping a DPM-Solver++ sampler.");
         if ((uint)index >= (uint)_timesteps.Length) throw new ArgumentOutOfRangeException(nameof(index), index, $"step index must be in 0..{_timesteps.Length - 1}.");
         // Each step but the first needs the previous step's x0_hat, so a run must go in order; step 0 starts a new one.
-        if (index != 0 && index != _nextIndex)
-            throw new InvalidOperationException($"DPM-Solver++ steps must be taken in order: expected step {_nextIndex} or 0, got {index}.");
+        bool repeat = index != 0 && index == _nextIndex - 1;
+        if (index != 0 && index != _nextIndex && !repeat)
+            throw new InvalidOperationException($"DPM-Solver++ steps must be taken in order: expected step {_nextIndex}, {_nextIndex - 1} again, or 0, got {index}.");
         if (xt.Length != xNext.Length || epsHat.Length != xNext.Length)
             throw new ArgumentException($"x_t ({xt.Length}), eps_hat ({epsHat.Length}) and x_next ({xNext.Length}) must have the same length.");
         if (index == 0 && _x0.Length != xt.Length)
@@ -106,13 +116,16 @@ public sealed class DpmSolverSampler : ISampler
         else if (_x0.Length != xt.Length)
             throw new InvalidOperationException($"the batch changed size within a run ({_x0.Length} values, then {xt.Length}).");
 
+        // After a step _previousX0 holds its x0_hat and _x0 the one before, so a repeated step
+        // rewrites its own x0_hat and extrapolates from the older one.
+        var (x0, previous) = repeat ? (_previousX0, _x0) : (_x0, _previousX0);
         var c = Coefficients(index);
-        TensorPrimitives.Multiply(xt, (float)c.XToX0, _x0);
-        TensorPrimitives.MultiplyAdd(epsHat, (float)c.EpsToX0, _x0, _x0);
+        TensorPrimitives.Multiply(xt, (float)c.XToX0, x0);
+        TensorPrimitives.MultiplyAdd(epsHat, (float)c.EpsToX0, x0, x0);
         TensorPrimitives.Multiply(xt, (float)c.X, xNext);
-        TensorPrimitives.MultiplyAdd(_x0, (float)c.X0, xNext, xNext);
-        if (c.PreviousX0 != 0) TensorPrimitives.MultiplyAdd(_previousX0, (float)c.PreviousX0, xNext, xNext);
-        (_x0, _previousX0) = (_previousX0, _x0);
+        TensorPrimitives.MultiplyAdd(x0, (float)c.X0, xNext, xNext);
+        if (c.PreviousX0 != 0) TensorPrimitives.MultiplyAdd(previous, (float)c.PreviousX0, xNext, xNext);
+        if (!repeat) (_x0, _previousX0) = (_previousX0, _x0);
         _nextIndex = index + 1;
     }
 }

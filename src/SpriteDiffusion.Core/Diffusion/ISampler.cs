@@ -21,10 +21,19 @@ public interface ISampler
     void SetTimesteps(int steps);
 
     /// <summary>
+    /// Starts the run at <paramref name="timestep"/> (0 to T - 1) instead of T - 1, for sampling that
+    /// begins from a partly noised image (img2img): the timesteps become <paramref name="timestep"/>
+    /// followed by those of the sequence <see cref="SetTimesteps"/> chose that lie below it. T - 1
+    /// restores that sequence unchanged.
+    /// </summary>
+    void StartAt(int timestep);
+
+    /// <summary>
     /// One step from x at Timesteps[index] to the next x (x_0 after the last), given the model's
     /// predicted noise for the whole batch. Noise is drawn from <paramref name="rng"/> only when the
     /// step is stochastic. <paramref name="xNext"/> may be <paramref name="xt"/> itself. A sampler that
-    /// remembers earlier steps (DPM-Solver++) takes a run's steps in order, index 0 starting a new run.
+    /// remembers earlier steps (DPM-Solver++) takes a run's steps in order, index 0 starting a new run;
+    /// every sampler may repeat the step just taken (RePaint's resampling goes back and steps again).
     /// </summary>
     void Step(int index, ReadOnlySpan<float> xt, ReadOnlySpan<float> epsHat, Span<float> xNext, Rng rng);
 }

@@ -47,4 +47,16 @@ public static class Samplers
                 throw new ArgumentException($"unknown sampler '{name}': use one of {string.Join(", ", Names)}.", nameof(name));
         }
     }
+
+    /// <summary>
+    /// <paramref name="timestep"/> followed by the entries of <paramref name="planned"/> below it: the
+    /// sequence of <see cref="ISampler.StartAt"/>. Throws unless 0 &lt;= timestep &lt; T.
+    /// </summary>
+    internal static int[] StartingAt(int[] planned, int timestep, int T)
+    {
+        if ((uint)timestep >= (uint)T)
+            throw new ArgumentOutOfRangeException(nameof(timestep), timestep, $"the starting timestep must be in 0..{T - 1}.");
+        if (planned.Length == 0) throw new InvalidOperationException("call SetTimesteps before StartAt.");
+        return [timestep, .. planned.Where(t => t < timestep)];
+    }
 }

@@ -20,14 +20,14 @@ public sealed class ResidualConvBlock
 
     /// <summary>
     /// Registers the layers under <paramref name="name"/>: conv1.0, conv1.1 (BatchNorm), conv2.0,
-    /// conv2.1 and, for a residual block whose channel count changes, a 1x1 <c>shortcut</c>.
+    /// conv2.1 and, for a residual block whose channel count changes, a 1x1 <c>shortcut</c>. The 3x3 convolutions pad as <paramref name="padding"/> says.
     /// </summary>
-    public ResidualConvBlock(ParameterStore store, string name, int inChannels, int outChannels, bool isRes)
+    public ResidualConvBlock(ParameterStore store, string name, int inChannels, int outChannels, bool isRes, PaddingMode padding = PaddingMode.Zeros)
     {
         In = inChannels; Out = outChannels; IsRes = isRes;
-        _conv1 = new Conv2d(store, name + ".conv1.0", inChannels, outChannels, 3);
+        _conv1 = new Conv2d(store, name + ".conv1.0", inChannels, outChannels, 3) { Padding = padding };
         _bn1 = new BatchNorm2d(store, name + ".conv1.1", outChannels);
-        _conv2 = new Conv2d(store, name + ".conv2.0", outChannels, outChannels, 3);
+        _conv2 = new Conv2d(store, name + ".conv2.0", outChannels, outChannels, 3) { Padding = padding };
         _bn2 = new BatchNorm2d(store, name + ".conv2.1", outChannels);
         if (isRes && inChannels != outChannels) _shortcut = new Conv2d(store, name + ".shortcut", inChannels, outChannels, 1);
     }

@@ -36,20 +36,21 @@ public sealed class UNet
         Config = config;
         int nf = config.NFeat, s = config.Height / 4;
         Store = new ParameterStore();
-        _initConv = new ResidualConvBlock(Store, "init_conv", config.InChannels, nf, isRes: true);
-        _down1 = new UnetDown(Store, "down1", nf, nf);
-        _down2 = new UnetDown(Store, "down2", nf, 2 * nf);
+        var padding = config.Padding;
+        _initConv = new ResidualConvBlock(Store, "init_conv", config.InChannels, nf, isRes: true, padding);
+        _down1 = new UnetDown(Store, "down1", nf, nf, padding);
+        _down2 = new UnetDown(Store, "down2", nf, 2 * nf, padding);
         _timeEmbed1 = new EmbedFC(Store, "timeembed1", 1, 2 * nf);
         _timeEmbed2 = new EmbedFC(Store, "timeembed2", 1, nf);
         _contextEmbed1 = new EmbedFC(Store, "contextembed1", config.NCFeat, 2 * nf);
         _contextEmbed2 = new EmbedFC(Store, "contextembed2", config.NCFeat, nf);
         _up0Conv = new ConvTranspose2d(Store, "up0.0", 2 * nf, 2 * nf, s);
         _up0Norm = new GroupNorm(Store, "up0.1", 8, 2 * nf);
-        _up1 = new UnetUp(Store, "up1", 4 * nf, nf);
-        _up2 = new UnetUp(Store, "up2", 2 * nf, nf);
-        _outConv1 = new Conv2d(Store, "out.0", 2 * nf, nf, 3);
+        _up1 = new UnetUp(Store, "up1", 4 * nf, nf, padding);
+        _up2 = new UnetUp(Store, "up2", 2 * nf, nf, padding);
+        _outConv1 = new Conv2d(Store, "out.0", 2 * nf, nf, 3) { Padding = padding };
         _outNorm = new GroupNorm(Store, "out.1", 8, nf);
-        _outConv2 = new Conv2d(Store, "out.3", nf, config.InChannels, 3);
+        _outConv2 = new Conv2d(Store, "out.3", nf, config.InChannels, 3) { Padding = padding };
         Store.Allocate(new Rng(seed));
     }
 

@@ -10,6 +10,13 @@ namespace SpriteDiffusion.Model;
 public sealed record UNetConfig(int InChannels = 3, int NFeat = 64, int NCFeat = 5, int Height = 16)
 {
     /// <summary>
+    /// What every 3x3 convolution reads beyond the edges: zeros (the seed's), or the opposite edge
+    /// (circular), which makes the sprite a torus so that it tiles without seams. A model trained
+    /// one way has learned its borders that way; both have the same parameters.
+    /// </summary>
+    public PaddingMode Padding { get; init; } = PaddingMode.Zeros;
+
+    /// <summary>
     /// Throws <see cref="ArgumentOutOfRangeException"/>, naming the field, for a shape the network cannot
     /// have: n_feat must be a multiple of 8 (GroupNorm's 8 groups), the height a multiple of 4 (two 2x poolings).
     /// </summary>

@@ -10,12 +10,12 @@ public sealed class UnetDown
     private readonly Activation _y = new();
     private Tensor? _h0, _h1;
 
-    /// <summary>Registers the two blocks as <c>name.model.0</c> (in to out channels) and <c>name.model.1</c>.</summary>
-    public UnetDown(ParameterStore store, string name, int inChannels, int outChannels)
+    /// <summary>Registers the two blocks as <c>name.model.0</c> (in to out channels) and <c>name.model.1</c>, their convolutions padded as <paramref name="padding"/> says.</summary>
+    public UnetDown(ParameterStore store, string name, int inChannels, int outChannels, PaddingMode padding = PaddingMode.Zeros)
     {
         Out = outChannels;
-        _block0 = new ResidualConvBlock(store, name + ".model.0", inChannels, outChannels, isRes: false);
-        _block1 = new ResidualConvBlock(store, name + ".model.1", outChannels, outChannels, isRes: false);
+        _block0 = new ResidualConvBlock(store, name + ".model.0", inChannels, outChannels, isRes: false, padding);
+        _block1 = new ResidualConvBlock(store, name + ".model.1", outChannels, outChannels, isRes: false, padding);
     }
 
     /// <summary>Output channels.</summary>

@@ -11,13 +11,17 @@ public sealed class UnetUp
     private readonly Activation _cat = new(), _z = new();
     private Tensor? _h0;
 
-    /// <summary>Registers the transposed convolution as <c>name.model.0</c> and the two blocks as <c>name.model.1</c> and <c>name.model.2</c>.</summary>
-    public UnetUp(ParameterStore store, string name, int inChannels, int outChannels)
+    /// <summary>
+    /// Registers the transposed convolution as <c>name.model.0</c> and the two blocks as <c>name.model.1</c>
+    /// and <c>name.model.2</c>, their convolutions padded as <paramref name="padding"/> says (the
+    /// transposed convolution, stride 2 with a 2x2 kernel, reads no padding).
+    /// </summary>
+    public UnetUp(ParameterStore store, string name, int inChannels, int outChannels, PaddingMode padding = PaddingMode.Zeros)
     {
         In = inChannels; Out = outChannels;
         _up = new ConvTranspose2d(store, name + ".model.0", inChannels, outChannels, 2);
-        _block0 = new ResidualConvBlock(store, name + ".model.1", outChannels, outChannels, isRes: false);
-        _block1 = new ResidualConvBlock(store, name + ".model.2", outChannels, outChannels, isRes: false);
+        _block0 = new ResidualConvBlock(store, name + ".model.1", outChannels, outChannels, isRes: false, padding);
+        _block1 = new ResidualConvBlock(store, name + ".model.2", outChannels, outChannels, isRes: false, padding);
     }
 
     /// <summary>The channels of x and skip together: the transposed convolution's input.</summary>

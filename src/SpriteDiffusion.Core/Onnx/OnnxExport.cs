@@ -117,6 +117,7 @@ public static class OnnxExport
             new(OnnxMetadataKeys.NFeat, I(config.NFeat)),
             new(OnnxMetadataKeys.NCFeat, I(config.NCFeat)),
             new(OnnxMetadataKeys.Height, I(config.Height)),
+            new(OnnxMetadataKeys.Padding, config.Padding == Layers.PaddingMode.Circular ? "circular" : "zeros"),
             new(OnnxMetadataKeys.Schedule, schedule.Name),
             new(OnnxMetadataKeys.Timesteps, I(schedule.T)),
         };

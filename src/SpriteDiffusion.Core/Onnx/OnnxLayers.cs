@@ -8,7 +8,7 @@ namespace SpriteDiffusion.Onnx;
 /// the state-dict names (which also name the initializers). Only operators that opsets 13 to 17
 /// all define with the same meaning are used, so one graph serves every supported opset.
 /// </summary>
-internal sealed class OnnxLayers(OnnxGraphBuilder graph, ParameterStore store)
+internal sealed class OnnxLayers(OnnxGraphBuilder graph, ParameterStore store, PaddingMode padding = PaddingMode.Zeros)
 {
     // 1 / sqrt(2) would be the cheaper multiply, but dividing by sqrt(2) is the pattern that ONNX
     // Runtime and other importers recognise as GELU and fuse into one kernel.
@@ -23,8 +23,29 @@ internal sealed class OnnxLayers(OnnxGraphBuilder graph, ParameterStore store)
     public string Conv(string name, string x, string? output = null)
     {
         long k = store[name + ".weight"].Shape[2], pad = k / 2;
+        if (padding == PaddingMode.Circular && pad > 0)
+        {
+            x = Wrap(name + "/wrap", x, pad);
+            pad = 0;
+        }
         return graph.Node("Conv", name, output ?? name, [x, Param(name + ".weight"), Param(name + ".bias")],
             OnnxGraphBuilder.Ints("kernel_shape", k, k), OnnxGraphBuilder.Ints("pads", pad, pad, pad, pad), OnnxGraphBuilder.Ints("strides", 1, 1));
+    }
+
+    /// <summary>
+    /// Circular padding by <paramref name="pad"/> pixels as Slice and Concat, width then height (so
+    /// the corners wrap both ways): Pad's "wrap" mode only exists from opset 19.
+    /// </summary>
+    private string Wrap(string name, string x, long pad)
+    {
+        foreach (var (axis, side) in new[] { (3L, "w"), (2L, "h") })
+        {
+            var axes = graph.Shape(axis);
+            var last = graph.Node("Slice", $"{name}/{side}_last", [x, graph.Shape(-pad), graph.Shape(long.MaxValue), axes]);
+            var first = graph.Node("Slice", $"{name}/{side}_first", [x, graph.Shape(0), graph.Shape(pad), axes]);
+            x = graph.Node("Concat", $"{name}/{side}", [last, x, first], OnnxGraphBuilder.Int("axis", axis));
+        }
+        return x;
     }
 
     /// <summary>ConvTranspose2d with kernel = stride and no padding; PyTorch's (in, out, k, k) weight is ONNX's layout too.</summary>

@@ -68,6 +68,8 @@ public static class OnnxMetadataKeys
     public const string NCFeat = "n_cfeat";
     /// <summary>Image height (and width) H.</summary>
     public const string Height = "height";
+    /// <summary>"zeros", or "circular" for a model whose convolutions wrap around (trained or sampled as seamless tiles); the graph already pads that way.</summary>
+    public const string Padding = "padding";
     /// <summary>The noise schedule's name ("linear" or "cosine").</summary>
     public const string Schedule = "schedule";
     /// <summary>T, the number of diffusion timesteps.</summary>

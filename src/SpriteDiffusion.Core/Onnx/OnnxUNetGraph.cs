@@ -13,7 +13,7 @@ internal static class OnnxUNetGraph
     {
         var c = model.Config;
         int nf = c.NFeat, h = c.Height, q = h / 4;
-        var layers = new OnnxLayers(graph, model.Store);
+        var layers = new OnnxLayers(graph, model.Store, c.Padding);
         string x = graph.Input(OnnxGraphBuilder.FloatValue(OnnxExport.ImageInputName, null, c.InChannels, h, h));
         string t = graph.Input(OnnxGraphBuilder.FloatValue(OnnxExport.TimeInputName, null, 1));
         string context = graph.Input(OnnxGraphBuilder.FloatValue(OnnxExport.ContextInputName, null, c.NCFeat));

@@ -90,10 +90,11 @@ internal static unsafe class Winograd
 
     /// <summary>
     /// v[e][c][t] = (B^T d B)[e] for every tile d of images [0, images) of x (channels planes of
-    /// h x w each); plane is a scratch of <see cref="PlaneLength"/> floats.
+    /// h x w each); plane is a scratch of <see cref="PlaneLength"/> floats. The one-pixel border the 3x3
+    /// kernel reaches into is zeros, or with <paramref name="circular"/> the opposite edge (the image as a torus).
     /// </summary>
-    public static void TransformInput(float* x, int images, int channels, int h, int w, float* v, int ld, float* plane) =>
-        ToTiles<InputTiles>(x, images, channels, h, w, v, ld, plane, border: 1);
+    public static void TransformInput(float* x, int images, int channels, int h, int w, float* v, int ld, float* plane, bool circular = false) =>
+        ToTiles<InputTiles>(x, images, channels, h, w, v, ld, plane, border: 1, circular);
 
     /// <summary>
     /// gm[e][o][t] = (A gy A^T)[e] for every 2x2 block of gy: the gradient of M in the forward
@@ -110,7 +111,7 @@ internal static unsafe class Winograd
     }
 
     /// <summary>Runs a tile transform over every tile of every channel plane, into dst[e][c][t].</summary>
-    static void ToTiles<K>(float* src, int images, int channels, int h, int w, float* dst, int ld, float* plane, int border)
+    static void ToTiles<K>(float* src, int images, int channels, int h, int w, float* dst, int ld, float* plane, int border, bool circular = false)
         where K : struct, ITileRow
     {
         int tilesDown = TilesAlong(h), tilesAcross = TilesAlong(w), tilesPerImage = tilesDown * tilesAcross;
@@ -125,6 +126,7 @@ internal static unsafe class Winograd
         {
             float* map = src + ((long)image * channels + c) * h * w;
             if (!direct) CopyPlane(map, w, plane + border * pw + border, pw, h, w);
+            if (circular) WrapBorder(plane, pw, h, w);
             float* source = direct ? map : plane;
             float* dc = dst + (long)c * ld + image * tilesPerImage;
             for (int ty = 0; ty < tilesDown; ty++)
@@ -279,6 +281,23 @@ internal static unsafe class Winograd
         L.Store(L.Add(a, b), p + eStride);
         L.Store(L.Sub(a, b), p + 2 * eStride);
         L.Store(L.Neg(b), p + 3 * eStride);
+    }
+
+    /// <summary>
+    /// Fills the one-pixel border around the h x w image at (1, 1) of the plane with the opposite
+    /// edges: rows first, then columns over the rows just filled, so the corners wrap both ways. An
+    /// odd size's extra row and column stay zero: only outputs that are dropped read them.
+    /// </summary>
+    static void WrapBorder(float* plane, int pw, int h, int w)
+    {
+        CopyPlane(plane + (long)h * pw + 1, pw, plane + 1, pw, 1, w);
+        CopyPlane(plane + pw + 1, pw, plane + (long)(h + 1) * pw + 1, pw, 1, w);
+        for (int r = 0; r < h + 2; r++)
+        {
+            float* row = plane + (long)r * pw;
+            row[0] = row[w];
+            row[w + 1] = row[1];
+        }
     }
 
     static void CopyPlane(float* src, int srcLd, float* dst, int dstLd, int h, int w)

@@ -33,7 +33,7 @@ public sealed unsafe partial class Conv2d
         int perChunk = ImagesPerChunk(batch, Math.Max(In, Out), h, w);
         var body = new WinogradProduct
         {
-            X = x.Data, Y = y.Data, U = u, Bias = Bias.Value.Data, Accumulate = false,
+            X = x.Data, Y = y.Data, U = u, Bias = Bias.Value.Data, Accumulate = false, Circular = Padding == PaddingMode.Circular,
             Batch = batch, In = In, Out = Out, H = h, W = w, PerChunk = perChunk,
         };
         Workers.For((batch + perChunk - 1) / perChunk, ref body);
@@ -57,7 +57,7 @@ public sealed unsafe partial class Conv2d
         var body = new WinogradBackwardBody
         {
             X = x.Data, GY = gy.Data, GX = gx is null ? null : gx.Data, UFlipped = uFlipped, Partial = partial,
-            Accumulate = accumulate, Parts = parts,
+            Accumulate = accumulate, Parts = parts, Circular = Padding == PaddingMode.Circular,
             Batch = batch, In = In, Out = Out, H = h, W = w, PerChunk = ImagesPerChunk(batch, Math.Max(In, Out), h, w),
         };
         Workers.For(parts, ref body);
@@ -74,7 +74,7 @@ public sealed unsafe partial class Conv2d
     private struct WinogradProduct : IParallelBody
     {
         public float* X, Y, U, Bias;
-        public bool Accumulate;
+        public bool Accumulate, Circular;
         public int Batch, In, Out, H, W, PerChunk;
 
         public void Run(int chunk)
@@ -86,7 +86,7 @@ public sealed unsafe partial class Conv2d
             float* m = Scratch.Get(ScratchSlot.Products, Winograd.Positions * mStride);
             float* plane = Scratch.Get(ScratchSlot.Plane, Winograd.PlaneLength(H, W));
             long hw = (long)H * W;
-            Winograd.TransformInput(X + first * In * hw, images, In, H, W, v, tiles, plane);
+            Winograd.TransformInput(X + first * In * hw, images, In, H, W, v, tiles, plane, Circular);
             for (int e = 0; e < Winograd.Positions; e++)
                 Sgemm.Multiply(false, false, Out, tiles, In, U + (long)e * Out * In, In,
                     v + e * vStride, tiles, m + e * mStride, tiles, accumulate: false);
@@ -97,7 +97,7 @@ public sealed unsafe partial class Conv2d
     private struct WinogradBackwardBody : IParallelBody
     {
         public float* X, GY, GX, UFlipped, Partial;
-        public bool Accumulate;
+        public bool Accumulate, Circular;
         public int Parts, Batch, In, Out, H, W, PerChunk;
 
         public void Run(int part)
@@ -118,7 +118,7 @@ public sealed unsafe partial class Conv2d
                 float* m = Scratch.Get(ScratchSlot.Products, Winograd.Positions * wideStride);
                 float* plane = Scratch.Get(ScratchSlot.Plane, Winograd.PlaneLength(H, W));
                 float* gy = GY + first * Out * hw;
-                Winograd.TransformInput(X + first * In * hw, images, In, H, W, v, tiles, plane);
+                Winograd.TransformInput(X + first * In * hw, images, In, H, W, v, tiles, plane, Circular);
                 Winograd.TransformOutputGradient(gy, images, Out, H, W, m, tiles, plane);
                 for (int e = 0; e < Winograd.Positions; e++)
                     Sgemm.Multiply(false, true, Out, In, tiles, m + e * mStride, tiles,
@@ -129,7 +129,7 @@ public sealed unsafe partial class Conv2d
                 if (GX == null) continue;
                 var data = new WinogradProduct
                 {
-                    X = gy, Y = GX + first * In * hw, U = UFlipped, Bias = null, Accumulate = Accumulate,
+                    X = gy, Y = GX + first * In * hw, U = UFlipped, Bias = null, Accumulate = Accumulate, Circular = Circular,
                     Batch = images, In = Out, Out = In, H = H, W = W, PerChunk = images,
                 };
                 data.Run(0);

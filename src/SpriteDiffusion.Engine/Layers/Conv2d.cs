@@ -37,6 +37,13 @@ public sealed unsafe partial class Conv2d
     /// <summary>One bias per output channel.</summary>
     public StateEntry Bias { get; }
 
+    /// <summary>
+    /// What the kernel sees beyond the edges: zeros (PyTorch's default), or the opposite edge
+    /// (padding_mode='circular'), which makes the image a torus so that what is drawn tiles seamlessly.
+    /// Both algorithms honour it, forward and backward.
+    /// </summary>
+    public PaddingMode Padding { get; set; } = PaddingMode.Zeros;
+
     /// <summary>How this layer computes; Auto picks per layer (tests force each path).</summary>
     public ConvAlgorithm Algorithm { get; set; } = ConvAlgorithm.Auto;
 
@@ -69,7 +76,7 @@ public sealed unsafe partial class Conv2d
         if (UsesWinograd) { WinogradForward(x, y); return; }
         var body = new ForwardBody
         {
-            X = x.Data, Y = y.Data, W = Weight.Value.Data, B = Bias.Value.Data,
+            X = x.Data, Y = y.Data, W = Weight.Value.Data, B = Bias.Value.Data, Circular = Padding == PaddingMode.Circular,
             In = In, Out = Out, K = Kernel, H = x.Dim(2), Wd = x.Dim(3),
         };
         Workers.For(x.Dim(0), ref body);
@@ -89,7 +96,7 @@ public sealed unsafe partial class Conv2d
         {
             Flipped = flipped,
             X = x.Data, GY = gy.Data, GX = gx is null ? null : gx.Data, Accumulate = accumulate,
-            W = Weight.Value.Data, Partial = partial, Parts = parts, Batch = x.Dim(0),
+            W = Weight.Value.Data, Partial = partial, Parts = parts, Batch = x.Dim(0), Circular = Padding == PaddingMode.Circular,
             In = In, Out = Out, K = Kernel, H = x.Dim(2), Wd = x.Dim(3),
         };
         Workers.For(parts, ref body);
@@ -109,7 +116,12 @@ public sealed unsafe partial class Conv2d
             flipped[(long)ci * outChannels * kk + co * kk + (kk - 1 - i)] = w[((long)co * inChannels + ci) * kk + i];
     }
 
-    internal static void Im2Col(float* x, float* col, int channels, int h, int w, int k)
+    /// <summary>
+    /// The k x k neighbourhoods of every pixel as rows of col, zeros outside the image or, when
+    /// <paramref name="circular"/>, the pixels of the opposite edge. Circular padding is its own
+    /// adjoint with the kernel flipped, so the backward pass runs this on the output gradient too.
+    /// </summary>
+    internal static void Im2Col(float* x, float* col, int channels, int h, int w, int k, bool circular = false)
     {
         int pad = k / 2, hw = h * w;
         if (k == 1) { Buffer.MemoryCopy(x, col, (long)channels * hw * 4, (long)channels * hw * 4); return; }
@@ -126,10 +138,13 @@ public sealed unsafe partial class Conv2d
                 {
                     int ih = oh + ki - pad;
                     float* row = dst + oh * w;
-                    if ((uint)ih >= (uint)h) { new Span<float>(row, w).Clear(); continue; }
-                    for (int ow = 0; ow < wStart; ow++) row[ow] = 0;
-                    new ReadOnlySpan<float>(src + ih * w + dj + wStart, wEnd - wStart).CopyTo(new Span<float>(row + wStart, wEnd - wStart));
-                    for (int ow = wEnd; ow < w; ow++) row[ow] = 0;
+                    if (circular) ih = (ih % h + h) % h;
+                    else if ((uint)ih >= (uint)h) { new Span<float>(row, w).Clear(); continue; }
+                    float* line = src + ih * w;
+                    // The columns beyond the edges: zeros, or the same row's other end.
+                    for (int ow = 0; ow < wStart; ow++) row[ow] = circular ? line[((ow + dj) % w + w) % w] : 0;
+                    new ReadOnlySpan<float>(line + dj + wStart, wEnd - wStart).CopyTo(new Span<float>(row + wStart, wEnd - wStart));
+                    for (int ow = wEnd; ow < w; ow++) row[ow] = circular ? line[(ow + dj) % w] : 0;
                 }
             }
         }
@@ -138,6 +153,7 @@ public sealed unsafe partial class Conv2d
     private struct ForwardBody : IParallelBody
     {
         public float* X, Y, W, B;
+        public bool Circular;
         public int In, Out, K, H, Wd;
 
         public void Run(int b)
@@ -150,7 +166,7 @@ public sealed unsafe partial class Conv2d
             if (K != 1)
             {
                 col = Scratch.Get(ScratchSlot.Columns, (long)rows * hw);
-                Im2Col(x, col, In, H, Wd, K);
+                Im2Col(x, col, In, H, Wd, K, Circular);
             }
             Sgemm.Multiply(false, false, Out, hw, rows, W, rows, col, hw, y, hw, accumulate: true);
         }
@@ -159,7 +175,7 @@ public sealed unsafe partial class Conv2d
     private struct BackwardBody : IParallelBody
     {
         public float* X, GY, GX, W, Partial, Flipped;
-        public bool Accumulate;
+        public bool Accumulate, Circular;
         public int Parts, Batch, In, Out, K, H, Wd;
 
         public void Run(int part)
@@ -176,7 +192,7 @@ public sealed unsafe partial class Conv2d
                 float* x = X + (long)b * In * hw;
                 float* gy = GY + (long)b * Out * hw;
                 float* c = x;
-                if (K != 1) { Im2Col(x, col, In, H, Wd, K); c = col; }
+                if (K != 1) { Im2Col(x, col, In, H, Wd, K, Circular); c = col; }
                 Sgemm.Multiply(false, true, Out, rows, hw, gy, hw, c, hw, gw, rows, accumulate: true);
                 for (int o = 0; o < Out; o++)
                 {
@@ -190,12 +206,21 @@ public sealed unsafe partial class Conv2d
                 {
                     // The input gradient is the "full" convolution of gy with the flipped kernel: one
                     // product with k = Out*k*k instead of a k = Out product plus a col2im scatter.
-                    Im2Col(gy, gcol, Out, H, Wd, K);
+                    Im2Col(gy, gcol, Out, H, Wd, K, Circular);
                     Sgemm.Multiply(false, false, In, hw, Out * K * K, Flipped, Out * K * K, gcol, hw, gx, hw, Accumulate);
                 }
             }
         }
     }
+}
+
+/// <summary>What a <see cref="Conv2d"/> reads beyond the image's edges.</summary>
+public enum PaddingMode
+{
+    /// <summary>Zeros, PyTorch's padding_mode='zeros'.</summary>
+    Zeros,
+    /// <summary>The opposite edge, PyTorch's padding_mode='circular': the image is a torus.</summary>
+    Circular,
 }
 
 /// <summary>How a <see cref="Conv2d"/> computes its products.</summary>

@@ -74,7 +74,7 @@ public sealed class SpriteModel
     /// <param name="options">How many, which sampler, which class, how the pixels are finished.</param>
     /// <param name="progress">Told after every sampling step.</param>
     /// <param name="cancellationToken">Stops between steps with <see cref="OperationCanceledException"/>.</param>
-    /// <returns>The finished sprites at 1x, in order.</returns>
+    /// <returns>The finished sprites at 1x, in order (with <see cref="GenerationOptions.Init"/>, each starting sprite's variations together).</returns>
     /// <exception cref="ArgumentException">An option the model cannot honour (an unknown class, a step count the sampler cannot do, guidance without classes).</exception>
     public IReadOnlyList<Sprite> Generate(GenerationOptions options, IProgress<GenerationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -87,18 +87,38 @@ public sealed class SpriteModel
         _generator.Guidance = guidance;
         _generator.ClipDenoised = options.ClipDenoised;
         var sampler = _generator.CreateSampler(SamplerName(options.Sampler), options.Steps, options.Eta);
+        var edit = Edit(options);
+        edit?.StartSampler(sampler);
         int steps = sampler.Timesteps.Count;
-        var context = classIndex is int k ? _generator.OneHot(Enumerable.Repeat(k, options.Count).ToArray()) : null;
+        int count = edit is null ? options.Count : options.Count * options.Init!.Count;
+        var context = classIndex is int k ? _generator.OneHot(Enumerable.Repeat(k, count).ToArray()) : null;
 
-        var samples = _generator.Generate(sampler, options.Count, new Rng(options.Seed), default, context,
+        var samples = _generator.Generate(sampler, count, new Rng(options.Seed), default, context,
             (done, _) =>
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 progress?.Report(new GenerationProgress(done, steps));
-            });
-        var images = SpriteFinishing.Finish(samples, options.Count, _model.Config.InChannels, SpriteSize, options.Finish);
+            }, edit: edit);
+        var images = SpriteFinishing.Finish(samples, count, _model.Config.InChannels, SpriteSize, options.Finish);
         string? className = classIndex is int c ? ClassNames[c] : null;
         return images.Select((image, i) => new Sprite(image, i, className)).ToArray();
+    }
+
+    /// <summary>The options' variations or inpainting, or null when they start from noise.</summary>
+    private SamplingEdit? Edit(GenerationOptions options)
+    {
+        if (options.Init is not { Count: > 0 } init)
+        {
+            if (options.Strength is not null || options.Mask is not null || options.Resample is not null)
+                throw new ArgumentException("a strength, mask or resample count edits starting sprites; give them in Init.", nameof(options));
+            return null;
+        }
+        if ((long)init.Count * options.Count > GenerationOptions.MaxCount)
+            throw new ArgumentOutOfRangeException(nameof(options), $"{init.Count} starting sprites with {options.Count} variations each make more than {GenerationOptions.MaxCount} sprites.");
+        var images = init.Select((image, i) => EditInputs.FromImage(image, SpriteSize, _model.Config.InChannels, $"starting sprite {i}")).ToList();
+        var mask = options.Mask is { } m ? EditInputs.MaskFromImage(m, SpriteSize, "the mask") : null;
+        return EditInputs.Build(images, options.Count, mask, options.Strength ?? (mask is null ? GenerationOptions.DefaultStrength : 1.0),
+            options.Resample ?? (mask is null ? 1 : GenerationOptions.DefaultResample));
     }
 
     private static string SamplerName(SamplerKind kind) => kind switch

@@ -5,6 +5,7 @@ using SpriteDiffusion.Engine;
 using SpriteDiffusion.Model;
 using SpriteDiffusion.Training;
 using SpriteDiffusion.IO;
+using SpriteDiffusion.Layers;
 
 namespace SpriteDiffusion.Checkpoints;
 
@@ -171,6 +172,7 @@ public static class Checkpoint
             TimeInput = overrides.TimeInput ?? info.TimeInput,
             Timesteps = overrides.Timesteps ?? info.Timesteps,
             Schedule = overrides.Schedule ?? info.Schedule,
+            Model = overrides.Padding is PaddingMode padding ? info.Model with { Padding = padding } : info.Model,
         };
         if (overrides.TimeInput is { } t && t is not (TimeInput.NormalizedName or TimeInput.RawName))
             throw new ArgumentOutOfRangeException(nameof(CheckpointOverrides.TimeInput), $"the time input must be '{TimeInput.NormalizedName}' or '{TimeInput.RawName}' (got '{t}').");
@@ -241,6 +243,7 @@ public static class Checkpoint
             GetInt("n_feat", Dim(file, "init_conv.conv1.0.weight", 0)),
             GetInt("n_cfeat", Dim(file, "contextembed1.model.0.weight", 1)),
             GetInt("height", 4 * Dim(file, "up0.0.weight", 2)));
+        config = config with { Padding = ReadPadding(file.Path, Get("padding", "zeros")) };
         try { config.Validate(); }
         catch (ArgumentOutOfRangeException e) { throw new InvalidDataException($"{file.Path}: {e.Message}", e); }
         string timeInput = Get("time_input", ours ? TimeInput.NormalizedName : TimeInput.RawName);
@@ -314,6 +317,14 @@ public static class Checkpoint
         }
     }
 
+    /// <summary>PyTorch's padding_mode names: "zeros" (the seed's, and every file that does not say) or "circular".</summary>
+    private static PaddingMode ReadPadding(string path, string name) => name switch
+    {
+        "zeros" => PaddingMode.Zeros,
+        "circular" => PaddingMode.Circular,
+        _ => throw new InvalidDataException($"{path}: metadata 'padding' is '{name}'; expected 'zeros' or 'circular'."),
+    };
+
     private static int Dim(CheckpointTensors file, string name, int axis)
     {
         if (!file.Contains(name))
@@ -333,6 +344,7 @@ public static class Checkpoint
         m["n_feat"] = info.Model.NFeat.ToString(CultureInfo.InvariantCulture);
         m["n_cfeat"] = info.Model.NCFeat.ToString(CultureInfo.InvariantCulture);
         m["height"] = info.Model.Height.ToString(CultureInfo.InvariantCulture);
+        m["padding"] = info.Model.Padding == PaddingMode.Circular ? "circular" : "zeros";
         m["schedule"] = info.Schedule;
         m["timesteps"] = info.Timesteps.ToString(CultureInfo.InvariantCulture);
         m["beta_start"] = F(info.BetaStart);

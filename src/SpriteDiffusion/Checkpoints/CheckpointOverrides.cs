@@ -1,3 +1,5 @@
+using SpriteDiffusion.Layers;
+
 namespace SpriteDiffusion.Checkpoints;
 
 /// <summary>
@@ -12,4 +14,10 @@ public sealed record CheckpointOverrides(string? TimeInput = null, int? Timestep
 {
     /// <summary>No overrides: everything as the checkpoint says.</summary>
     public static CheckpointOverrides None { get; } = new();
+
+    /// <summary>
+    /// How the convolutions pad instead of how the model was trained: circular makes what it draws
+    /// tile seamlessly (best on a model trained that way); null keeps the checkpoint's.
+    /// </summary>
+    public PaddingMode? Padding { get; init; }
 }

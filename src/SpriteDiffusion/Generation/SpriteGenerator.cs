@@ -116,10 +116,13 @@ public sealed class SpriteGenerator
 
     /// <summary>
     /// Generates count sprites (count x C x H x W, about [-1, 1]). x_T comes from noise when given,
-    /// else from rng, which then also drives the sampler's own noise.
+    /// else from rng, which then also drives the sampler's own noise. With an <paramref name="edit"/>,
+    /// the sprites start from its images or keep part of them (<see cref="Sampling.Run"/>), and the
+    /// sampler starts where the edit's strength says.
     /// </summary>
     public float[] Generate(ISampler sampler, int count, Rng rng, ReadOnlySpan<float> noise = default,
-        ReadOnlySpan<float> context = default, Action<int, int>? progress = null, StepObserver? onStep = null)
+        ReadOnlySpan<float> context = default, Action<int, int>? progress = null, StepObserver? onStep = null,
+        SamplingEdit? edit = null)
     {
         if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), $"the number of sprites must be at least 1 (got {count}).");
         int per = ImageLength, ncf = _model.Config.NCFeat;
@@ -146,7 +149,9 @@ public sealed class SpriteGenerator
             Array.Clear(contexts);
             guided = false;
         }
-        Sampling.Run(sampler, (xt, t, eps) => Predict(xt, t, eps, contexts, guided), x, rng, progress, onStep);
+        if (edit is not null && edit.Images.Length != x.Length)
+            throw new ArgumentException($"the edit holds {edit.Images.Length / per} starting sprites but {count} are drawn; give one per sprite.", nameof(edit));
+        Sampling.Run(sampler, (xt, t, eps) => Predict(xt, t, eps, contexts, guided), x, rng, progress, onStep, edit);
         return x;
     }
 

@@ -10,6 +10,7 @@ using SpriteDiffusion.Training;
 using SpriteDiffusion.Checkpoints;
 using SpriteDiffusion.Generation;
 using SpriteDiffusion.Imaging;
+using SpriteDiffusion.Layers;
 
 namespace SpriteDiffusion.Runs;
 
@@ -135,7 +136,7 @@ public sealed class Trainer
             throw new InvalidDataException($"{dataDir}: {all.Count} images are too few to split {_o.ValidationFraction:P0} off for validation.");
         int batch = Math.Min(_o.BatchSize, train.Count);
 
-        var config = new UNetConfig(all.Channels, _o.NFeat, all.NumClasses, all.ImageSize);
+        var config = new UNetConfig(all.Channels, _o.NFeat, all.NumClasses, all.ImageSize) { Padding = _o.Tileable ? PaddingMode.Circular : PaddingMode.Zeros };
         var model = new UNet(config, _o.Seed);
         var adam = new Adam(model.Store, (float)_o.LearningRate);
         var schedule = NoiseSchedule.Create(_o.Schedule, _o.Timesteps);

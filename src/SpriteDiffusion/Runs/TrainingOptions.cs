@@ -27,6 +27,11 @@ public sealed record TrainingOptions
     public ulong Seed { get; init; }
     /// <summary>Mirror each training image left to right with probability 1/2, a free augmentation for most sprites.</summary>
     public bool Flip { get; init; } = true;
+    /// <summary>
+    /// Pad every convolution circularly, so the network learns sprites as tiles whose opposite edges
+    /// meet; the checkpoint records it and sampling, export and the playground follow it.
+    /// </summary>
+    public bool Tileable { get; init; }
     /// <summary>The noise schedule's name, "linear" or "cosine".</summary>
     public string Schedule { get; init; } = NoiseSchedule.LinearName;
     /// <summary>T, the number of diffusion timesteps, 2 to 100000.</summary>

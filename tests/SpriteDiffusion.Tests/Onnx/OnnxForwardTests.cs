@@ -31,6 +31,27 @@ public class OnnxForwardTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData(13)]
+    [InlineData(17)]
+    public void ACircularModelExportsWithItsPaddingInEveryOpset(int opset)
+    {
+        // Pad's "wrap" mode needs opset 19: the export slices and concatenates instead.
+        var model = OnnxTestModels.Random(3, 16, seed: 77, padding: Layers.PaddingMode.Circular);
+        byte[] onnx = OnnxExport.ToBytes(model, new OnnxMetadata(), opset);
+        using var session = new InferenceSession(onnx);
+        Assert.Equal("circular", session.ModelMetadata.CustomMetadataMap["padding"]);
+        var (x, t, c) = OnnxTestModels.Inputs(model.Config, 3, seed: 78);
+        var reference = OnnxTestModels.Engine(model, x, t, c);
+        double relative = OnnxTestModels.RelativeMaxDifference(reference, OnnxTestModels.Runtime(session, model.Config, x, t, c));
+        Assert.True(relative <= Tolerance, $"{relative:E2} > {Tolerance:E0}");
+        // And the padding matters: the same weights zero-padded compute something else.
+        var zeros = new SpriteDiffusion.Model.UNet(model.Config with { Padding = Layers.PaddingMode.Zeros });
+        model.Store.Values.Span.CopyTo(zeros.Store.Values.Span);
+        foreach (var (a, b) in model.Store.Entries.Zip(zeros.Store.Entries)) b.Count = a.Count;
+        Assert.True(OnnxTestModels.RelativeMaxDifference(reference, OnnxTestModels.Engine(zeros, x, t, c)) > 1e-2);
+    }
+
     [Fact]
     public void EachImageOfABatchIsComputedOnItsOwn()
     {

@@ -13,9 +13,9 @@ internal static class OnnxTestModels
     /// defaults (mean 0, variance 1, scale 1, shift 0) an exporter that dropped or swapped them
     /// would still pass.
     /// </summary>
-    public static UNet Random(int inChannels, int nFeat, ulong seed, int nCFeat = 5)
+    public static UNet Random(int inChannels, int nFeat, ulong seed, int nCFeat = 5, Layers.PaddingMode padding = Layers.PaddingMode.Zeros)
     {
-        var model = new UNet(new UNetConfig(InChannels: inChannels, NFeat: nFeat, NCFeat: nCFeat), seed);
+        var model = new UNet(new UNetConfig(InChannels: inChannels, NFeat: nFeat, NCFeat: nCFeat) { Padding = padding }, seed);
         var rng = new Rng(seed + 1000);
         foreach (var e in model.Store.Entries)
         {

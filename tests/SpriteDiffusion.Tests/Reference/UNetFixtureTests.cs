@@ -16,12 +16,18 @@ public class UNetFixtureTests
     [InlineData("unet64_eval")]
     [InlineData("unet16_rgba_train")]
     [InlineData("unet16_rgba_eval")]
+    [InlineData("unet16_circular_train")]
+    [InlineData("unet16_circular_eval")]
     public void MatchesPyTorch(string name)
     {
         var f = Fixture.Load("unet/" + name);
         var meta = f.Metadata;
         bool training = meta["mode"] == "train";
-        var model = new UNet(new UNetConfig(int.Parse(meta["in_channels"]), int.Parse(meta["n_feat"]), int.Parse(meta["n_cfeat"]), int.Parse(meta["height"])));
+        var model = new UNet(new UNetConfig(int.Parse(meta["in_channels"]), int.Parse(meta["n_feat"]), int.Parse(meta["n_cfeat"]), int.Parse(meta["height"]))
+        {
+            // padding_mode='circular' in PyTorch: what train --tileable trains.
+            Padding = meta.TryGetValue("padding", out var padding) && padding == "circular" ? Layers.PaddingMode.Circular : Layers.PaddingMode.Zeros,
+        });
         var store = model.Store;
         Assert.Equal(long.Parse(meta["parameter_count"]), store.ParameterCount);
 
