@@ -19,7 +19,7 @@ public static class ClassNamesFile
     public static string[] Read(string path)
     {
         string[] lines;
-        try { lines = File.ReadAllLines(path); }
+        try { lines = InputFile.ReadAllLines(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new IOException($"{path}: cannot read the class names ({e.Message}).", e);

@@ -358,8 +358,15 @@ public sealed class Trainer
         if (info.Prediction != _o.Prediction)
             throw new InvalidDataException($"{path}: the run's network learned to predict {info.Prediction}; resume it with the same prediction target (the run's config.json has it), or start a new run to predict {_o.Prediction}.");
         state.Rng.SetState(rngState);
-        double Get(string key) => double.Parse(info.Extra[key], CultureInfo.InvariantCulture);
-        return (new ResumePoint((int)Get("resume_epoch"), (int)Get("resume_batch"), info.Step, Get("best_validation_loss"), Get("partial_loss_sum")), info.Recipe);
+        // A damaged value is refused, never replaced by a default: resuming from the wrong place would mix runs.
+        string Raw(string key) => info.Extra.TryGetValue(key, out var v) ? v
+            : throw new InvalidDataException($"{path}: the resume checkpoint has no '{key}' in its metadata; it is damaged or not a resume checkpoint. Start a new run instead (--force).");
+        int Count(string key) => int.TryParse(Raw(key), NumberStyles.None, CultureInfo.InvariantCulture, out int v) ? v
+            : throw new InvalidDataException($"{path}: '{key}' in the resume checkpoint's metadata is '{Raw(key)}', not a count; the file is damaged.");
+        double Number(string key) => double.TryParse(Raw(key), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && !double.IsNaN(v) && v >= 0 ? v
+            : throw new InvalidDataException($"{path}: '{key}' in the resume checkpoint's metadata is '{Raw(key)}', not a loss; the file is damaged.");
+        var point = new ResumePoint(Count("resume_epoch"), Count("resume_batch"), info.Step, Number("best_validation_loss"), Number("partial_loss_sum"));
+        return (point, info.Recipe);
     }
 
     /// <summary>
@@ -441,12 +448,18 @@ public sealed class Trainer
     {
         string path = Path.Combine(OutputDirectory, LossesFile);
         if (!File.Exists(path)) return;
-        foreach (var line in File.ReadLines(path).Skip(1))
+        var lines = InputFile.ReadAllLines(path);
+        for (int row = 1; row < lines.Length; row++)
         {
-            var f = line.Split(',');
-            if (f.Length < 4) continue;
-            double P(int i) => double.Parse(f[i], CultureInfo.InvariantCulture);
-            _history.Add(new((int)P(0), P(1), P(2), P(3), f.Length > 4 && f[4].Length > 0 ? P(4) : null));
+            if (lines[row].Length == 0) continue;
+            var f = lines[row].Split(',');
+            InvalidDataException Damaged(string why) => new($"{path}, line {row + 1}: {why}; the file is damaged. Repair or delete that line (the plot is redrawn from the rest), or start a new run.");
+            if (f.Length is < 4 or > 5) throw Damaged($"{f.Length} fields where a row has 4 or 5");
+            double P(int i) => double.TryParse(f[i], NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v) ? v
+                : throw Damaged($"'{f[i]}' is not a finite number");
+            if (!int.TryParse(f[0], NumberStyles.None, CultureInfo.InvariantCulture, out int epoch) || epoch < 1) throw Damaged($"'{f[0]}' is not an epoch number");
+            if (_history.Count > 0 && epoch <= _history[^1].Epoch) throw Damaged($"epoch {epoch} does not follow epoch {_history[^1].Epoch}");
+            _history.Add(new(epoch, P(1), P(2), P(3), f.Length > 4 && f[4].Length > 0 ? P(4) : null));
         }
     }
 

@@ -1,3 +1,4 @@
+using SpriteDiffusion.IO;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using SpriteDiffusion.Data;
@@ -133,7 +134,7 @@ public sealed record TrainingOptions
         try
         {
             var baseNode = System.Text.Json.Nodes.JsonNode.Parse(ToJson())!.AsObject();
-            var overlay = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(jsonPath)) as System.Text.Json.Nodes.JsonObject
+            var overlay = System.Text.Json.Nodes.JsonNode.Parse(InputFile.ReadAllText(jsonPath), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as System.Text.Json.Nodes.JsonObject
                 ?? throw new InvalidDataException($"{jsonPath}: the config must be a JSON object of option names to values.");
             foreach (var (key, value) in overlay.ToList())
             {
@@ -148,7 +149,7 @@ public sealed record TrainingOptions
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{jsonPath}: not a valid config ({e.Message}).");
+            throw new InvalidDataException($"{jsonPath}: not a valid config ({e.Message}). Each option may appear once.");
         }
     }
 
