@@ -93,6 +93,10 @@ internal static class EvaluateCommand
             throw new UserError("--guidance, --weights and --clip-denoised choose how a checkpoint samples; they do not apply to --real-dir/--fake-dir.");
         if (s.Threads is < 1) throw new UserError($"--threads must be at least 1 (got {s.Threads}).");
         if (s.KidSubsetSize < 2) throw new UserError($"--kid-subset-size must be at least 2 (got {s.KidSubsetSize}).");
+        // Before the expensive work: a report that cannot be written should not cost an evaluation.
+        OutputGuard.Folder(s.OutputDirectory, "--out", FolderKind.Evaluation, replaceOwn: true, null,
+            new(s.Checkpoint, "--checkpoint"), new(s.DataDirectory, "--data"), new(s.RealDir, "--real-dir"), new(s.FakeDir, "--fake-dir"),
+            new(s.Features.StartsWith("onnx:", StringComparison.Ordinal) ? s.Features[5..] : null, "--features"));
 
         var total = Stopwatch.StartNew();
         using var extractor = OpenFeatures(s);
@@ -227,7 +231,7 @@ internal static class EvaluateCommand
             }
         }
 
-        Directory.CreateDirectory(s.OutputDirectory);
+        SpriteDiffusion.IO.AtomicFile.CreateFolder(s.OutputDirectory);
         if (s.KeepImages)
         {
             ImageFolder.Save(real, Path.Combine(s.OutputDirectory, "real"));
@@ -251,7 +255,7 @@ internal static class EvaluateCommand
             PerClass = perClass,
             Notes = notes,
         };
-        string reportPath = Path.Combine(s.OutputDirectory, "report.json");
+        string reportPath = Path.Combine(s.OutputDirectory, OutputGuard.EvaluationReportFile);
         report.Write(reportPath);
         PrintTables(report, reportPath, s.KeepImages ? s.OutputDirectory : null);
     }

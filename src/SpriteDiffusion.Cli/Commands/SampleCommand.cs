@@ -59,6 +59,7 @@ internal static class SampleCommand
                 Interpolation = interpolation.Read(r),
                 Overrides = overrides.Read(r),
                 Finish = output2.ReadFinish(r),
+                PaletteFile = r.GetValue(output2.Palette) is { } p && File.Exists(p) ? p : null,
                 Sheet = output2.ReadSheet(r, scale),
             };
             Run(request);
@@ -80,6 +81,8 @@ internal static class SampleCommand
         public CheckpointOverrides Overrides { get; init; } = CheckpointOverrides.None;
         public SpriteFinish Finish { get; init; } = SpriteFinish.None;
         public SheetRequest? Sheet { get; init; }
+        /// <summary>A palette given as a file: an input that no output may replace.</summary>
+        public string? PaletteFile { get; init; }
     }
 
     internal static void Run(SampleRequest q)
@@ -98,12 +101,13 @@ internal static class SampleCommand
             throw new UserError("--guidance steers towards a class: give --class NAME or --per-class K with it.");
         SampleAnimation.Validate(q);
         SampleInterpolation.Validate(q);
-        (string?, string)[] inputs = [(q.Checkpoint, "--checkpoint"), (q.Noise, "--noise")];
-        OutputGuard.Check(q.Output, "--out", OutputKind.Png, inputs);
-        OutputGuard.Check(q.OutNpy, "--out-npy", OutputKind.Npy, inputs);
-        OutputGuard.Check(q.Animation.Path, "--animate", OutputKind.Png, inputs);
-        OutputGuard.Check(q.Sheet?.Path, "--sheet", OutputKind.Png, inputs);
-        OutputGuard.Check(q.Sheet is { } s ? SpriteSheet.AtlasPathFor(s.Path) : null, "--sheet (its atlas)", OutputKind.Json, inputs);
+        OutputGuard.Input[] inputs = [new(q.Checkpoint, "--checkpoint"), new(q.Noise, "--noise"), new(q.PaletteFile, "--palette")];
+        OutputGuard.File(q.Output, "--out", OutputKind.Png, inputs);
+        OutputGuard.File(q.OutNpy, "--out-npy", OutputKind.Npy, inputs);
+        OutputGuard.File(q.Animation.Path, "--animate", OutputKind.Png, inputs);
+        OutputGuard.File(q.Sheet?.Path, "--sheet", OutputKind.Png, inputs);
+        OutputGuard.File(q.Sheet is { } s ? SpriteSheet.AtlasPathFor(s.Path) : null, "--sheet (its atlas)", OutputKind.Json, inputs);
+        OutputGuard.Folder(q.Each, "--each", FolderKind.Plain, replaceOwn: true, null, inputs);
         var (model, info) = Checkpoint.Load(q.Checkpoint, q.Weights, q.Overrides);
         var generator = new SpriteGenerator(model, info) { Guidance = q.Guidance ?? SpriteGenerator.DefaultGuidance, ClipDenoised = q.ClipDenoised };
         var sampler = generator.CreateSampler(q.Method, q.Steps, q.Eta);

@@ -123,6 +123,9 @@ internal static class TrainCommand
     {
         Trainer trainer;
         TrainingResult result;
+        if (options.Output is { } output)
+            OutputGuard.Folder(output, resume ? "--resume" : "--out", FolderKind.Run, replaceOwn: resume || force,
+                "--resume continues it and --force replaces it", new OutputGuard.Input(options.Data, "--data"));
         var clock = Stopwatch.StartNew();
         using (var interrupt = new Interrupt())
         {

@@ -60,6 +60,21 @@ public static class ClassNamesFile
     /// <summary>Writes <see cref="Format"/>'s text atomically.</summary>
     public static void Write(string path, IReadOnlyList<string> names) => AtomicFile.WriteAllText(path, Format(names));
 
+    /// <summary>
+    /// Why a class name cannot be used, or null when it can: names travel through classes.txt (one a
+    /// line, after a tab), sources.tsv, atlases and file names, so a line break, a tab, a blank or an
+    /// endless name would break the files that carry it.
+    /// </summary>
+    public static string? Problem(string? name) =>
+        string.IsNullOrWhiteSpace(name) ? "is blank"
+        : name.Length > MaxNameLength ? $"is longer than {MaxNameLength} characters"
+        : name.Any(char.IsControl) ? "holds a line break, a tab or another control character"
+        : name != name.Trim() ? "starts or ends with spaces"
+        : null;
+
+    /// <summary>The longest class name accepted.</summary>
+    public const int MaxNameLength = 200;
+
     /// <summary>Stand-in names "class 0", "class 1", ... for a data set that has no classes.txt.</summary>
     public static string[] Default(int count) => Enumerable.Range(0, count).Select(i => $"class {i}").ToArray();
 }

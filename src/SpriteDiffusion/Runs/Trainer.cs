@@ -123,10 +123,16 @@ public sealed class Trainer
     public TrainingResult Run(CancellationToken cancel, bool resume = false, bool force = false)
     {
         string output = OutputDirectory!;
-        if (!resume && !force && new[] { BestFile, LastFile, ResumeFile }.Any(f => File.Exists(Path.Combine(output, f))))
-            throw new IOException($"{output} already holds a training run. Resume it, replace it, or choose another output folder.");
+        RemoveReplacedRun(output);
+        var existing = RunFiles(output);
+        if (!resume && existing.Count > 0)
+        {
+            if (!force)
+                throw new IOException($"{output} already holds a training run ({string.Join(", ", existing.Take(4))}). Resume it, replace it, or choose another output folder.");
+            ReplaceRun(output, existing);
+        }
         if (_o.Threads is int threads) Workers.Threads = threads;
-        Directory.CreateDirectory(OutputDirectory);
+        AtomicFile.CreateFolder(OutputDirectory);
         string dataDir = _o.Data ?? BundledData.DefaultDirectory;
         var all = SpriteDataset.LoadDirectory(dataDir);
         if (_o.Limit is int limit && limit < all.Count) all = all.Subset(limit, _o.SplitSeed);
@@ -259,6 +265,45 @@ public sealed class Trainer
             _observer.OnEpoch(new EpochReport(epoch + 1, trainLoss, sampledLoss, best, epochClock.Elapsed.TotalSeconds, ips));
         }
         return Result(false, epoch, bestValidation, throughput, imagesSeen);
+    }
+
+    /// <summary>The folder a replaced run's files are moved into before they are deleted; left only by a kill, and removed by the next run there.</summary>
+    public const string ReplacedFolder = ".replaced-run.tmp";
+
+    /// <summary>The files of a run in <paramref name="folder"/>, the resume checkpoint first: any of them makes the folder a run's.</summary>
+    public static List<string> RunFiles(string folder)
+    {
+        if (!Directory.Exists(folder)) return [];
+        var names = new List<string>();
+        foreach (string name in new[] { ResumeFile, LastFile, BestFile, ConfigFile, LossesFile, PlotFile, LogFile })
+            if (File.Exists(Path.Combine(folder, name))) names.Add(name);
+        names.AddRange(Directory.EnumerateFiles(folder, "samples_*.png").Select(f => Path.GetFileName(f)!).Order(StringComparer.Ordinal));
+        return names;
+    }
+
+    /// <summary>
+    /// Moves the old run's files aside, the resume checkpoint first, then deletes them: from the first
+    /// rename on nothing can resume into the old run, and the new run writes nothing until every old
+    /// file is gone, so a kill at any moment leaves the old run (without its resume point) or the new
+    /// one, never a mix. Files that are not a run's are left where they are.
+    /// </summary>
+    internal static void ReplaceRun(string folder, IReadOnlyList<string> files, Action<int>? afterMove = null)
+    {
+        string aside = Path.Combine(folder, ReplacedFolder);
+        Directory.CreateDirectory(aside);
+        for (int i = 0; i < files.Count; i++)
+        {
+            File.Move(Path.Combine(folder, files[i]), Path.Combine(aside, files[i]), overwrite: true);
+            afterMove?.Invoke(i);
+        }
+        Directory.Delete(aside, recursive: true);
+    }
+
+    /// <summary>What a killed replacement left behind: files of a run the user chose to replace.</summary>
+    private static void RemoveReplacedRun(string folder)
+    {
+        string aside = Path.Combine(folder, ReplacedFolder);
+        if (Directory.Exists(aside)) Directory.Delete(aside, recursive: true);
     }
 
     private TrainingResult Result(bool interrupted, int epochs, double best, Stopwatch clock, long images) =>
