@@ -126,12 +126,21 @@ internal static class SampleCommand
                 throw new UserError($"{q.Noise}: noise of shape [{string.Join(", ", shape)}] does not fit this model; it needs N x {model.Config.InChannels} x {h} x {h}.");
             if (asked is int c && c != shape[0])
                 throw new UserError($"{q.Noise} holds {shape[0]} starting images but {(q.PerClass is null ? "--n" : "--per-class")} asks for {c}; make them agree.");
+            if (shape[0] is < 1 or > 4096)
+                throw new UserError($"{q.Noise} holds {shape[0]} starting images; --noise takes 1 to 4096, as --n does.");
+            if (start.Any(v => !float.IsFinite(v)))
+                throw new UserError($"{q.Noise} holds NaN or infinite values; starting noise must be finite numbers.");
             count = shape[0];
         }
         if (q.Interpolation.Enabled) start = SampleInterpolation.StartingNoise(q, generator, out count);
         int[]? classes = q.PerClass is int perClass ? Enumerable.Range(0, count).Select(i => i / perClass).ToArray()
             : classIndex is int one ? Enumerable.Repeat(one, count).ToArray() : null;
         int columns = q.Interpolation.Enabled ? count : q.PerClass ?? SpriteImages.GridColumns(count);
+        int side = model.Config.Height * q.Scale;
+        MemoryBudget.Require(MemoryBudget.Product(count, side, side, 4, 3), $"the grid, sheet and sprites of {count} sprites at scale {q.Scale}", "count");
+        if (q.Animation.Path is not null)
+            MemoryBudget.Require(MemoryBudget.Product(q.Animation.Frames ?? Math.Min(sampler.Timesteps.Count, DenoisingAnimation.MaxDefaultFrames), count, side, side, 4),
+                $"the animation of {count} sprites at scale {q.Scale}", "frames");
         var animation = SampleAnimation.Start(q, sampler, count, model.Config.Height, columns, model.Config.InChannels);
 
         var clock = Stopwatch.StartNew();

@@ -114,6 +114,8 @@ internal static class TrainCommand
                 Output = r.GetValue(output) ?? options.Output,
                 Threads = r.GetValue(threads) ?? options.Threads,
             };
+            // The samples drawn at the end use at most T DDIM steps: a short schedule is not an error in a flag train does not have.
+            if (options.DdimSteps > options.Timesteps) options = options with { DdimSteps = options.Timesteps };
             return Run(options, resumeDir is not null, r.GetValue(force));
         });
         return command;

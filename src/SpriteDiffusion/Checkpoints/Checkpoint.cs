@@ -256,7 +256,7 @@ public static class Checkpoint
             ("n_cfeat", config.NCFeat, Dim(file, "contextembed1.model.0.weight", 1)), ("height", config.Height, 4 * Dim(file, "up0.0.weight", 2)),
         })
             if (claimed != actual)
-                throw new InvalidDataException($"{file.Path}: metadata '{key}' is {claimed} but the weights are for {actual}; the file is damaged.");
+                throw new InvalidDataException($"{file.Path}: metadata '{key}' is {claimed} but the weights' shapes are for {actual}; the file is damaged.");
         int timesteps = GetInt("timesteps", NoiseSchedule.DefaultTimesteps);
         if (timesteps is < 2 or > 100_000)
             throw new InvalidDataException($"{file.Path}: metadata 'timesteps' is {timesteps}; a model has between 2 and 100000. The file is damaged.");

@@ -52,6 +52,9 @@ public static class ClassNamesFile
     public static string Format(IReadOnlyList<string> names)
     {
         var sb = new StringBuilder();
+        foreach (string name in names)
+            if (Problem(name) is { } problem)
+                throw new ArgumentException($"the class name '{name.ReplaceLineEndings("\\n").Replace("\t", "\\t")}' {problem}; it cannot be written as one line of classes.txt.", nameof(names));
         for (int i = 0; i < names.Count; i++)
             sb.Append(i).Append('\t').Append(names[i]).Append('\n');
         return sb.ToString();

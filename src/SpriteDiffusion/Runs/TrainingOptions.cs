@@ -156,7 +156,7 @@ public sealed record TrainingOptions
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/>, naming the option, for a value no run can use.</summary>
     public void Validate()
     {
-        if (NFeat < 8 || NFeat % 8 != 0) throw new ArgumentOutOfRangeException(nameof(NFeat), $"n_feat must be a positive multiple of 8 (got {NFeat}).");
+        if (NFeat < 8 || NFeat % 8 != 0 || NFeat > Model.UNetConfig.MaxNFeat) throw new ArgumentOutOfRangeException(nameof(NFeat), $"n_feat must be a positive multiple of 8, at most {Model.UNetConfig.MaxNFeat} (got {NFeat}).");
         if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), $"the epoch count must be at least 1 (got {Epochs}).");
         if (BatchSize < 1 || BatchSize > 4096) throw new ArgumentOutOfRangeException(nameof(BatchSize), $"the batch size must be between 1 and 4096 (got {BatchSize}).");
         if (!(LearningRate > 0 && LearningRate < 1)) throw new ArgumentOutOfRangeException(nameof(LearningRate), $"the learning rate must be between 0 and 1 (got {LearningRate}).");
