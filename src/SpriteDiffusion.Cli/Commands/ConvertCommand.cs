@@ -21,6 +21,7 @@ internal static class ConvertCommand
             string source = r.GetValue(input)!, destination = r.GetValue(output)!;
             if (!destination.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
                 throw new UserError($"{destination}: a converted checkpoint is a .safetensors file; give OUT that extension.");
+            OutputGuard.File(destination, "OUT", OutputKind.Safetensors, new OutputGuard.Input(source, "IN"));
             var info = Checkpoint.Convert(source, destination, overrides.Read(r));
             AnsiConsole.MarkupLineInterpolated(
                 $"wrote [green]{destination}[/]: n_feat {info.Model.NFeat}, {info.Model.InChannels} channels, {info.Model.Height}x{info.Model.Height}, n_cfeat {info.Model.NCFeat}, time input {info.TimeInput}, {info.Schedule} schedule, T = {info.Timesteps}{(info.EmaDecay is null ? "" : ", with its weight average")}");

@@ -42,6 +42,8 @@ internal static class DataCommand
         command.SetAction(parse =>
         {
             string path = parse.GetValue(input)!;
+            OutputGuard.Folder(parse.GetValue(output), "--out", FolderKind.DataSet, parse.GetValue(force), "--force replaces it",
+                new(path, "INPUT"), new(parse.GetValue(index), "--index"), new(parse.GetValue(palette), "--palette"));
             var options = new ImportOptions
             {
                 ImageSize = parse.GetValue(size),
@@ -105,6 +107,8 @@ internal static class DataCommand
         command.SetAction(parse =>
         {
             string dir = parse.GetValue(package)!;
+            OutputGuard.Folder(parse.GetValue(output), "--out", FolderKind.DataSet, replaceOwn: true, null, new OutputGuard.Input(dir, "--package"));
+            OutputGuard.File(parse.GetValue(indexOut), "--index-out", OutputKind.Text, new(dir, "--package"), new(Twemoji.EmojiJsonPath(dir), "--package"));
             string? version = Twemoji.ReadPackageVersion(dir);
             if (version != Twemoji.PackageVersion)
                 AnsiConsole.MarkupLineInterpolated($"[yellow]warning[/] {dir} is version {version ?? "unknown"}, not {Twemoji.PackageVersion}; the result will differ from the committed data set.");
@@ -135,6 +139,7 @@ internal static class DataCommand
         command.SetAction(async (parse, cancellation) =>
         {
             string outDir = parse.GetValue(output)!;
+            OutputGuard.Folder(outDir, "--out", FolderKind.DataSet, replaceOwn: true, null);
             var options = new DownloadOptions { BaseUrl = parse.GetValue(baseUrl)! };
             var messages = new List<string>();
             try
@@ -197,11 +202,11 @@ internal static class DataCommand
             PrintCounts(data.ClassNames, data.CountPerClass(), $"{data.Count:N0} sprites, {data.ImageSize}x{data.ImageSize}");
             string outPath = parse.GetValue(output) ?? Path.Combine("out", $"{name}-preview.png");
             string? shownDir = parse.GetValue(images) is null ? parse.GetValue(dataDir) ?? BundledData.DefaultDirectory : null;
-            OutputGuard.Check(outPath, "--out", OutputKind.Png,
-                (parse.GetValue(images), "--images"), (parse.GetValue(labels), "--labels"), (parse.GetValue(classes), "--classes"),
-                (shownDir is null ? null : Path.Combine(shownDir, SpriteDataset.ImagesFileName), "DATA"),
-                (shownDir is null ? null : Path.Combine(shownDir, SpriteDataset.LabelsFileName), "DATA"),
-                (shownDir is null ? null : Path.Combine(shownDir, ClassNamesFile.FileName), "DATA"));
+            OutputGuard.File(outPath, "--out", OutputKind.Png,
+                new(parse.GetValue(images), "--images"), new(parse.GetValue(labels), "--labels"), new(parse.GetValue(classes), "--classes"),
+                new(shownDir is null ? null : Path.Combine(shownDir, SpriteDataset.ImagesFileName), "DATA"),
+                new(shownDir is null ? null : Path.Combine(shownDir, SpriteDataset.LabelsFileName), "DATA"),
+                new(shownDir is null ? null : Path.Combine(shownDir, ClassNamesFile.FileName), "DATA"));
             Png.Write(outPath, DataPreview.Grid(data, parse.GetValue(perClass), parse.GetValue(scale)));
             AnsiConsole.MarkupLineInterpolated($"preview (one row per class, in the order above): {outPath}");
         });

@@ -96,6 +96,15 @@ internal static class EvaluateCommand
             throw new UserError("--guidance, --weights and --clip-denoised choose how a checkpoint samples; they do not apply to --real-dir/--fake-dir.");
         if (s.Threads is < 1) throw new UserError($"--threads must be at least 1 (got {s.Threads}).");
         if (s.KidSubsetSize < 2) throw new UserError($"--kid-subset-size must be at least 2 (got {s.KidSubsetSize}).");
+        if (s.KidSubsets is < 1 or > 100_000) throw new UserError($"--kid-subsets must be between 1 and 100000 (got {s.KidSubsets}).");
+        if (s.FeatureBatch is < 1 or > 1024) throw new UserError($"--feature-batch must be between 1 and 1024 (got {s.FeatureBatch}).");
+        if (s.N > 1_000_000) throw new UserError($"--n must be at most 1000000 (got {s.N}).");
+        // The generated images as floats and their features, at the bundled network's 512 dimensions.
+        SpriteDiffusion.IO.MemoryBudget.Require(SpriteDiffusion.IO.MemoryBudget.Product(s.N, 16 * 16 * 4 * 4 + 512 * 8 * 2), $"{s.N} generated images and their features", "x");
+        // Before the expensive work: a report that cannot be written should not cost an evaluation.
+        OutputGuard.Folder(s.OutputDirectory, "--out", FolderKind.Evaluation, replaceOwn: true, null,
+            new(s.Checkpoint, "--checkpoint"), new(s.DataDirectory, "--data"), new(s.RealDir, "--real-dir"), new(s.FakeDir, "--fake-dir"),
+            new(s.Features.StartsWith("onnx:", StringComparison.Ordinal) ? s.Features[5..] : null, "--features"));
 
         var total = Stopwatch.StartNew();
         using var extractor = OpenFeatures(s);
@@ -234,7 +243,7 @@ internal static class EvaluateCommand
             }
         }
 
-        Directory.CreateDirectory(s.OutputDirectory);
+        SpriteDiffusion.IO.AtomicFile.CreateFolder(s.OutputDirectory);
         if (s.KeepImages)
         {
             ImageFolder.Save(real, Path.Combine(s.OutputDirectory, "real"));
@@ -258,7 +267,7 @@ internal static class EvaluateCommand
             PerClass = perClass,
             Notes = notes,
         };
-        string reportPath = Path.Combine(s.OutputDirectory, "report.json");
+        string reportPath = Path.Combine(s.OutputDirectory, OutputGuard.EvaluationReportFile);
         report.Write(reportPath);
         PrintTables(report, reportPath, s.KeepImages ? s.OutputDirectory : null);
     }

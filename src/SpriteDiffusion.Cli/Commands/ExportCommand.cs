@@ -36,6 +36,7 @@ internal static class ExportCommand
     {
         // Before the checkpoint is read: a typo in --opset should not cost a load.
         OnnxExport.CheckOpset(opset);
+        OutputGuard.File(output, "--onnx", OutputKind.Onnx, new OutputGuard.Input(checkpoint, "CHECKPOINT"));
         var (model, info) = Checkpoint.Load(checkpoint, weights, overrides);
         bool average = weights == WeightChoice.Ema && info.EmaDecay is not null;
         var metadata = Metadata(info, average, checkpoint);

@@ -62,6 +62,7 @@ internal static class SampleCommand
                 Edit = edit.Read(r),
                 Overrides = overrides.Read(r),
                 Finish = output2.ReadFinish(r),
+                PaletteFile = r.GetValue(output2.Palette) is { } p && File.Exists(p) ? p : null,
                 Sheet = output2.ReadSheet(r, scale),
             };
             Run(request);
@@ -84,6 +85,8 @@ internal static class SampleCommand
         public CheckpointOverrides Overrides { get; init; } = CheckpointOverrides.None;
         public SpriteFinish Finish { get; init; } = SpriteFinish.None;
         public SheetRequest? Sheet { get; init; }
+        /// <summary>A palette given as a file: an input that no output may replace.</summary>
+        public string? PaletteFile { get; init; }
     }
 
     internal static void Run(SampleRequest q)
@@ -103,12 +106,14 @@ internal static class SampleCommand
         SampleAnimation.Validate(q);
         SampleInterpolation.Validate(q);
         var initFiles = SampleEdit.Validate(q);
-        (string?, string)[] inputs = [(q.Checkpoint, "--checkpoint"), (q.Noise, "--noise"), (q.Edit.Mask, "--mask"), .. initFiles.Select(f => ((string?)f, "--init"))];
-        OutputGuard.Check(q.Output, "--out", OutputKind.Png, inputs);
-        OutputGuard.Check(q.OutNpy, "--out-npy", OutputKind.Npy, inputs);
-        OutputGuard.Check(q.Animation.Path, "--animate", OutputKind.Png, inputs);
-        OutputGuard.Check(q.Sheet?.Path, "--sheet", OutputKind.Png, inputs);
-        OutputGuard.Check(q.Sheet is { } s ? SpriteSheet.AtlasPathFor(s.Path) : null, "--sheet (its atlas)", OutputKind.Json, inputs);
+        OutputGuard.Input[] inputs = [new(q.Checkpoint, "--checkpoint"), new(q.Noise, "--noise"), new(q.PaletteFile, "--palette"), new(q.Edit.Mask, "--mask"),
+            .. initFiles.Select(f => new OutputGuard.Input(f, "--init"))];
+        OutputGuard.File(q.Output, "--out", OutputKind.Png, inputs);
+        OutputGuard.File(q.OutNpy, "--out-npy", OutputKind.Npy, inputs);
+        OutputGuard.File(q.Animation.Path, "--animate", OutputKind.Png, inputs);
+        OutputGuard.File(q.Sheet?.Path, "--sheet", OutputKind.Png, inputs);
+        OutputGuard.File(q.Sheet is { } s ? SpriteSheet.AtlasPathFor(s.Path) : null, "--sheet (its atlas)", OutputKind.Json, inputs);
+        OutputGuard.Folder(q.Each, "--each", FolderKind.Plain, replaceOwn: true, null, inputs);
         var (model, info) = Checkpoint.Load(q.Checkpoint, q.Weights, SampleEdit.Overrides(q));
         var generator = new SpriteGenerator(model, info) { Guidance = q.Guidance ?? SpriteGenerator.DefaultGuidance, ClipDenoised = q.ClipDenoised };
         var sampler = generator.CreateSampler(q.Method, q.Steps, q.Eta);
@@ -127,6 +132,10 @@ internal static class SampleCommand
                 throw new UserError($"{q.Noise}: noise of shape [{string.Join(", ", shape)}] does not fit this model; it needs N x {model.Config.InChannels} x {h} x {h}.");
             if (asked is int c && c != shape[0] && !q.Edit.Enabled)
                 throw new UserError($"{q.Noise} holds {shape[0]} starting images but {(q.PerClass is null ? "--n" : "--per-class")} asks for {c}; make them agree.");
+            if (shape[0] is < 1 or > 4096)
+                throw new UserError($"{q.Noise} holds {shape[0]} starting images; --noise takes 1 to 4096, as --n does.");
+            if (start.Any(v => !float.IsFinite(v)))
+                throw new UserError($"{q.Noise} holds NaN or infinite values; starting noise must be finite numbers.");
             count = shape[0];
         }
         if (q.Interpolation.Enabled) start = SampleInterpolation.StartingNoise(q, generator, out count);
@@ -140,6 +149,11 @@ internal static class SampleCommand
         int[]? classes = q.PerClass is int perClass ? Enumerable.Range(0, count).Select(i => i / perClass).ToArray()
             : classIndex is int one ? Enumerable.Repeat(one, count).ToArray() : null;
         int columns = q.Interpolation.Enabled ? count : initFiles.Count > 1 ? perImage : q.PerClass ?? SpriteImages.GridColumns(count);
+        int side = model.Config.Height * q.Scale;
+        MemoryBudget.Require(MemoryBudget.Product(count, side, side, 4, 3), $"the grid, sheet and sprites of {count} sprites at scale {q.Scale}", "count");
+        if (q.Animation.Path is not null)
+            MemoryBudget.Require(MemoryBudget.Product(q.Animation.Frames ?? Math.Min(sampler.Timesteps.Count, DenoisingAnimation.MaxDefaultFrames), count, side, side, 4),
+                $"the animation of {count} sprites at scale {q.Scale}", "frames");
         var animation = SampleAnimation.Start(q, sampler, count, model.Config.Height, columns, model.Config.InChannels);
 
         var clock = Stopwatch.StartNew();

@@ -116,6 +116,8 @@ internal static class TrainCommand
                 Output = r.GetValue(output) ?? options.Output,
                 Threads = r.GetValue(threads) ?? options.Threads,
             };
+            // The samples drawn at the end use at most T DDIM steps: a short schedule is not an error in a flag train does not have.
+            if (options.DdimSteps > options.Timesteps) options = options with { DdimSteps = options.Timesteps };
             return Run(options, resumeDir is not null, r.GetValue(force));
         });
         return command;
@@ -125,6 +127,9 @@ internal static class TrainCommand
     {
         Trainer trainer;
         TrainingResult result;
+        if (options.Output is { } output)
+            OutputGuard.Folder(output, resume ? "--resume" : "--out", FolderKind.Run, replaceOwn: resume || force,
+                "--resume continues it and --force replaces it", new OutputGuard.Input(options.Data, "--data"));
         var clock = Stopwatch.StartNew();
         using (var interrupt = new Interrupt())
         {

@@ -11,6 +11,9 @@ public sealed record RgbaImage(int Width, int Height, byte[] Pixels);
 /// <summary>PNG decoding and encoding through SkiaSharp.</summary>
 public static class Png
 {
+    /// <summary>The largest PNG file read: far beyond any sprite, sheet or palette, short of what would exhaust memory.</summary>
+    public const long MaxFileBytes = 256L << 20;
+
     /// <summary>
     /// Decodes a PNG file to 8-bit unpremultiplied RGBA. Throws <see cref="IOException"/> when it
     /// cannot be read and <see cref="InvalidDataException"/> naming it when it is not a usable PNG.
@@ -18,7 +21,7 @@ public static class Png
     public static RgbaImage Read(string path)
     {
         byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
+        try { bytes = InputFile.ReadAllBytes(path, MaxFileBytes); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new IOException($"{path}: cannot read the file ({e.Message}).", e);

@@ -179,7 +179,7 @@ public sealed class SafetensorsFile
                 throw new FileNotFoundException($"{path}: file not found. Check the path.", path);
             if (info.Length > int.MaxValue)
                 throw new InvalidDataException($"{path}: {info.Length} bytes is larger than this reader supports (2 GB).");
-            bytes = File.ReadAllBytes(path);
+            bytes = InputFile.ReadAllBytes(path, int.MaxValue);
         }
         catch (Exception e) when (e is (IOException and not FileNotFoundException) or UnauthorizedAccessException)
         {

@@ -36,9 +36,9 @@ internal static class PaletteFile
         string fallbackName = Path.GetFileNameWithoutExtension(path);
         return Path.GetExtension(path).ToLowerInvariant() switch
         {
-            ".hex" => ReadHex(path, File.ReadAllText(path), fallbackName),
-            ".gpl" => ReadGpl(path, File.ReadAllText(path), fallbackName),
-            _ => ReadPng(path, File.ReadAllBytes(path), fallbackName),
+            ".hex" => ReadHex(path, InputFile.ReadAllText(path), fallbackName),
+            ".gpl" => ReadGpl(path, InputFile.ReadAllText(path), fallbackName),
+            _ => ReadPng(path, InputFile.ReadAllBytes(path, Png.MaxFileBytes), fallbackName),
         };
     }
 

@@ -9,6 +9,15 @@ namespace SpriteDiffusion.Model;
 /// <param name="Height">The side of the square images in pixels, a multiple of 4 (16 for the seed).</param>
 public sealed record UNetConfig(int InChannels = 3, int NFeat = 64, int NCFeat = 5, int Height = 16)
 {
+    /// <summary>The largest image channel count accepted (RGBA is 4).</summary>
+    public const int MaxInChannels = 16;
+    /// <summary>The widest network accepted (the seed's widest is 128).</summary>
+    public const int MaxNFeat = 1024;
+    /// <summary>The most classes accepted.</summary>
+    public const int MaxNCFeat = 65536;
+    /// <summary>The largest image side accepted (sprites are 16).</summary>
+    public const int MaxHeight = 256;
+
     /// <summary>
     /// What every 3x3 convolution reads beyond the edges: zeros (the seed's), or the opposite edge
     /// (circular), which makes the sprite a torus so that it tiles without seams. A model trained
@@ -22,10 +31,11 @@ public sealed record UNetConfig(int InChannels = 3, int NFeat = 64, int NCFeat =
     /// </summary>
     public void Validate()
     {
-        if (InChannels < 1) throw new ArgumentOutOfRangeException(nameof(InChannels), $"in_channels must be at least 1 (got {InChannels}).");
-        if (NFeat < 8 || NFeat % 8 != 0) throw new ArgumentOutOfRangeException(nameof(NFeat), $"n_feat must be a positive multiple of 8 (GroupNorm uses 8 groups); got {NFeat}.");
-        if (NCFeat < 1) throw new ArgumentOutOfRangeException(nameof(NCFeat), $"n_cfeat must be at least 1 (got {NCFeat}).");
-        if (Height < 4 || Height % 4 != 0) throw new ArgumentOutOfRangeException(nameof(Height), $"height must be a positive multiple of 4 (two 2x poolings); got {Height}.");
+        // Bounds far beyond any sprite model, so that a damaged file or a typo is refused before it allocates.
+        if (InChannels < 1 || InChannels > MaxInChannels) throw new ArgumentOutOfRangeException(nameof(InChannels), $"in_channels must be between 1 and {MaxInChannels} (got {InChannels}).");
+        if (NFeat < 8 || NFeat % 8 != 0 || NFeat > MaxNFeat) throw new ArgumentOutOfRangeException(nameof(NFeat), $"n_feat must be a positive multiple of 8 (GroupNorm uses 8 groups), at most {MaxNFeat}; got {NFeat}.");
+        if (NCFeat < 1 || NCFeat > MaxNCFeat) throw new ArgumentOutOfRangeException(nameof(NCFeat), $"n_cfeat must be between 1 and {MaxNCFeat} (got {NCFeat}).");
+        if (Height < 4 || Height % 4 != 0 || Height > MaxHeight) throw new ArgumentOutOfRangeException(nameof(Height), $"height must be a positive multiple of 4 (two 2x poolings), at most {MaxHeight}; got {Height}.");
     }
 }
 

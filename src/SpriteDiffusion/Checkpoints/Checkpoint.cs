@@ -229,7 +229,12 @@ public static class Checkpoint
             return long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out long r) ? r
                 : throw new InvalidDataException($"{file.Path}: metadata '{key}' is '{v}', not an integer.");
         }
-        int GetInt(string key, int fallback) => checked((int)GetLong(key, fallback));
+        int GetInt(string key, int fallback)
+        {
+            long v = GetLong(key, fallback);
+            return v is >= int.MinValue and <= int.MaxValue ? (int)v
+                : throw new InvalidDataException($"{file.Path}: metadata '{key}' is {v}, beyond any value it can take; the file is damaged.");
+        }
         double? GetDouble(string key)
         {
             if (!m.TryGetValue(key, out var v)) return null;
@@ -246,6 +251,18 @@ public static class Checkpoint
         config = config with { Padding = ReadPadding(file.Path, Get("padding", "zeros")) };
         try { config.Validate(); }
         catch (ArgumentOutOfRangeException e) { throw new InvalidDataException($"{file.Path}: {e.Message}", e); }
+        // The metadata must agree with the tensors, whose bytes are in the file: the network is
+        // allocated from the metadata, so a damaged value must not make it larger than the file.
+        foreach (var (key, claimed, actual) in new[]
+        {
+            ("in_channels", config.InChannels, Dim(file, "init_conv.conv1.0.weight", 1)), ("n_feat", config.NFeat, Dim(file, "init_conv.conv1.0.weight", 0)),
+            ("n_cfeat", config.NCFeat, Dim(file, "contextembed1.model.0.weight", 1)), ("height", config.Height, 4 * Dim(file, "up0.0.weight", 2)),
+        })
+            if (claimed != actual)
+                throw new InvalidDataException($"{file.Path}: metadata '{key}' is {claimed} but the weights' shapes are for {actual}; the file is damaged.");
+        int timesteps = GetInt("timesteps", NoiseSchedule.DefaultTimesteps);
+        if (timesteps is < 2 or > 100_000)
+            throw new InvalidDataException($"{file.Path}: metadata 'timesteps' is {timesteps}; a model has between 2 and 100000. The file is damaged.");
         string timeInput = Get("time_input", ours ? TimeInput.NormalizedName : TimeInput.RawName);
         TimeInput.Parse(timeInput, file.Path);
         string[] classes = [];
@@ -253,6 +270,10 @@ public static class Checkpoint
         {
             try { classes = JsonSerializer.Deserialize<string[]>(cn) ?? []; }
             catch (JsonException) { throw new InvalidDataException($"{file.Path}: metadata 'class_names' is not a JSON list of strings."); }
+            if (classes.Length > config.NCFeat)
+                throw new InvalidDataException($"{file.Path}: metadata 'class_names' lists {classes.Length} names for {config.NCFeat} classes; the file is damaged.");
+            if (classes.FirstOrDefault(n => Data.ClassNamesFile.Problem(n) is not null) is { } bad)
+                throw new InvalidDataException($"{file.Path}: metadata 'class_names' holds a name that {Data.ClassNamesFile.Problem(bad)}; the file is damaged.");
         }
         string prediction = Get("prediction", Prediction.NoiseName);
         Prediction.Parse(prediction, file.Path);
@@ -261,7 +282,7 @@ public static class Checkpoint
         {
             Model = config,
             Schedule = Get("schedule", NoiseSchedule.LinearName),
-            Timesteps = GetInt("timesteps", NoiseSchedule.DefaultTimesteps),
+            Timesteps = timesteps,
             BetaStart = GetDouble("beta_start") ?? NoiseSchedule.DefaultBetaStart,
             BetaEnd = GetDouble("beta_end") ?? NoiseSchedule.DefaultBetaEnd,
             TimeInput = timeInput,
@@ -311,7 +332,7 @@ public static class Checkpoint
                 NoFlipClasses = noFlip,
             };
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or OverflowException or KeyNotFoundException)
         {
             throw new InvalidDataException($"{path}: the training recipe in the metadata is not valid ({e.Message}); the file was written by a different program or version.", e);
         }

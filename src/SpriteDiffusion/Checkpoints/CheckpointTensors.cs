@@ -54,7 +54,7 @@ internal sealed class CheckpointTensors
         Span<byte> head = stackalloc byte[2];
         try
         {
-            using var stream = File.OpenRead(path);
+            using var stream = InputFile.OpenRead(path);
             if (stream.ReadAtLeast(head, 2, throwOnEndOfStream: false) < 2) return false;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

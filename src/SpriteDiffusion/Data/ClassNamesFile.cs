@@ -19,7 +19,7 @@ public static class ClassNamesFile
     public static string[] Read(string path)
     {
         string[] lines;
-        try { lines = File.ReadAllLines(path); }
+        try { lines = InputFile.ReadAllLines(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new IOException($"{path}: cannot read the class names ({e.Message}).", e);
@@ -52,6 +52,9 @@ public static class ClassNamesFile
     public static string Format(IReadOnlyList<string> names)
     {
         var sb = new StringBuilder();
+        foreach (string name in names)
+            if (Problem(name) is { } problem)
+                throw new ArgumentException($"the class name '{name.ReplaceLineEndings("\\n").Replace("\t", "\\t")}' {problem}; it cannot be written as one line of classes.txt.", nameof(names));
         for (int i = 0; i < names.Count; i++)
             sb.Append(i).Append('\t').Append(names[i]).Append('\n');
         return sb.ToString();
@@ -59,6 +62,21 @@ public static class ClassNamesFile
 
     /// <summary>Writes <see cref="Format"/>'s text atomically.</summary>
     public static void Write(string path, IReadOnlyList<string> names) => AtomicFile.WriteAllText(path, Format(names));
+
+    /// <summary>
+    /// Why a class name cannot be used, or null when it can: names travel through classes.txt (one a
+    /// line, after a tab), sources.tsv, atlases and file names, so a line break, a tab, a blank or an
+    /// endless name would break the files that carry it.
+    /// </summary>
+    public static string? Problem(string? name) =>
+        string.IsNullOrWhiteSpace(name) ? "is blank"
+        : name.Length > MaxNameLength ? $"is longer than {MaxNameLength} characters"
+        : name.Any(char.IsControl) ? "holds a line break, a tab or another control character"
+        : name != name.Trim() ? "starts or ends with spaces"
+        : null;
+
+    /// <summary>The longest class name accepted.</summary>
+    public const int MaxNameLength = 200;
 
     /// <summary>Stand-in names "class 0", "class 1", ... for a data set that has no classes.txt.</summary>
     public static string[] Default(int count) => Enumerable.Range(0, count).Select(i => $"class {i}").ToArray();

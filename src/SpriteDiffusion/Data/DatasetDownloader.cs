@@ -46,6 +46,8 @@ public sealed record DownloadOptions
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary>A connection that sends nothing for this long counts as dropped.</summary>
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>A server that accepts the connection but sends no response headers for this long counts as dropped.</summary>
+    public TimeSpan HeadersTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }
 
 /// <summary>
@@ -66,7 +68,9 @@ public sealed class DatasetDownloader(DownloadOptions options, IProgress<Downloa
     /// </summary>
     public async Task DownloadAsync(string outDir, CancellationToken cancellation = default)
     {
-        Directory.CreateDirectory(outDir);
+        if (!Uri.TryCreate(options.BaseUrl, UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
+            throw new ArgumentException($"'{options.BaseUrl}' is not an http:// or https:// address; the files are fetched over HTTP(S) only.", nameof(DownloadOptions.BaseUrl));
+        AtomicFile.CreateFolder(outDir);
         // The files are large and not ours to redistribute: keep them out of any git checkout they land in.
         string ignore = Path.Combine(outDir, ".gitignore");
         if (!File.Exists(ignore)) AtomicFile.WriteAllText(ignore, "*\n");
@@ -106,13 +110,15 @@ public sealed class DatasetDownloader(DownloadOptions options, IProgress<Downloa
         }
 
         string part = final + PartSuffix;
+        long limit = MaxBytes(file);
+        if (Length(part) > limit) TryDelete(part); // a part longer than the file can be is not its beginning
         var url = new Uri(new Uri(options.BaseUrl.EndsWith('/') ? options.BaseUrl : options.BaseUrl + "/"), file.Name);
         for (int attempt = 1; ; attempt++)
         {
             bool complete;
             try
             {
-                complete = await TryOnceAsync(client, url, file.Name, part, cancellation);
+                complete = await TryOnceAsync(client, url, file.Name, part, limit, cancellation);
             }
             catch (DroppedException e) when (attempt < options.Attempts)
             {
@@ -137,16 +143,18 @@ public sealed class DatasetDownloader(DownloadOptions options, IProgress<Downloa
     }
 
     /// <summary>One request; true when the .part file now holds the whole resource.</summary>
-    private async Task<bool> TryOnceAsync(HttpClient client, Uri url, string name, string part, CancellationToken cancellation)
+    private async Task<bool> TryOnceAsync(HttpClient client, Uri url, string name, string part, long limit, CancellationToken cancellation)
     {
         long offset = Length(part);
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         if (offset > 0) request.Headers.Range = new RangeHeaderValue(offset, null);
 
         HttpResponseMessage response;
+        using var headers = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        headers.CancelAfter(options.HeadersTimeout);
         try
         {
-            response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellation);
+            response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, headers.Token);
         }
         catch (HttpRequestException e) when (IsUnreachable(e))
         {
@@ -154,7 +162,10 @@ public sealed class DatasetDownloader(DownloadOptions options, IProgress<Downloa
                 $"Copy {string.Join(" and ", options.Files.Select(f => f.Name))} into the data folder by hand, or use the bundled data set (data/twemoji16).", e);
         }
         catch (HttpRequestException e) { throw new DroppedException(e.Message); }
-        catch (TaskCanceledException) when (!cancellation.IsCancellationRequested) { throw new DroppedException("no answer"); }
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        {
+            throw new DroppedException($"no response headers within {options.HeadersTimeout.TotalSeconds:0.#} s");
+        }
 
         using (response)
         {
@@ -176,6 +187,8 @@ public sealed class DatasetDownloader(DownloadOptions options, IProgress<Downloa
             if (!append) offset = 0; // the server sent the whole file; a stale part is replaced
             long? length = response.Content.Headers.ContentLength;
             long? expectedTotal = length is long l ? offset + l : null;
+            if (expectedTotal > limit)
+                throw TooLong(url, part, expectedTotal.Value, limit);
 
             using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             await using var output = new FileStream(part, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
@@ -191,6 +204,11 @@ public sealed class DatasetDownloader(DownloadOptions options, IProgress<Downloa
                     stall.CancelAfter(options.StallTimeout);
                     int n = await body.ReadAsync(buffer, stall.Token);
                     if (n == 0) break;
+                    if (done + n > limit)
+                    {
+                        await output.DisposeAsync();
+                        throw TooLong(url, part, done + n, limit);
+                    }
                     await output.WriteAsync(buffer.AsMemory(0, n), cancellation);
                     done += n;
                     if (done - lastReport >= 1 << 18)
@@ -213,6 +231,16 @@ public sealed class DatasetDownloader(DownloadOptions options, IProgress<Downloa
                 throw new DroppedException($"the server stopped after {done:N0} of {t:N0} bytes");
             return true;
         }
+    }
+
+    /// <summary>The most bytes the file can have: its array at the widest allowed element type, and a generous header.</summary>
+    internal static long MaxBytes(DownloadFile file) =>
+        64 * 1024 + file.Shape.Aggregate(1L, (a, d) => a * d) * file.DTypes.Max(d => d.ItemSize());
+
+    private static InvalidDataException TooLong(Uri url, string part, long bytes, long limit)
+    {
+        TryDelete(part);
+        return new InvalidDataException($"{url}: the server sent (or announced) {bytes:N0} bytes, more than the {limit:N0} the expected file can have; nothing was kept. Check the base URL.");
     }
 
     /// <summary>Null when <paramref name="path"/> is a .npy of the expected shape and dtype; otherwise the problem.</summary>

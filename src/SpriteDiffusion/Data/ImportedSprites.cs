@@ -135,7 +135,8 @@ public sealed class ImportedSprites
         var temps = new List<string>();
         try
         {
-            Directory.CreateDirectory(dir);
+            AtomicFile.CreateFolder(dir, outDir);
+            foreach (var (path, _) in files) AtomicFile.RemoveLeftovers(path);
             foreach (var (path, write) in files)
             {
                 string temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
@@ -163,9 +164,13 @@ public sealed class ImportedSprites
     {
         var sb = new StringBuilder("# index\tclass\tsource\n");
         for (int i = 0; i < Count; i++)
-            sb.Append(i).Append('\t').Append(ClassNames[_labels[i]]).Append('\t').Append(_sources[i]).Append('\n');
+            sb.Append(i).Append('\t').Append(ClassNames[_labels[i]]).Append('\t').Append(Escaped(_sources[i])).Append('\n');
         return sb.ToString();
     }
+
+    /// <summary>A source (a file name) as one TSV field: backslash, tab and line breaks escaped, as the file's readers expect.</summary>
+    internal static string Escaped(string source) =>
+        source.Replace("\\", "\\\\").Replace("\t", "\\t").Replace("\n", "\\n").Replace("\r", "\\r");
 
     private static void WriteText(Stream stream, string text) => stream.Write(new UTF8Encoding(false).GetBytes(text));
 

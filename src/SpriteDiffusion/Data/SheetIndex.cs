@@ -1,3 +1,4 @@
+using SpriteDiffusion.IO;
 using System.Text;
 
 namespace SpriteDiffusion.Data;
@@ -22,7 +23,7 @@ public static class SheetIndex
     public static List<SheetEntry> Read(string path)
     {
         string[] lines;
-        try { lines = File.ReadAllLines(path); }
+        try { lines = InputFile.ReadAllLines(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new IOException($"{path}: cannot read the index file ({e.Message}).", e);

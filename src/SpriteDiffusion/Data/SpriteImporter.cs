@@ -53,22 +53,25 @@ public static class SpriteImporter
         var classDirs = Directory.GetDirectories(folder).Where(d => !IsHidden(d)).OrderBy(d => d, StringComparer.Ordinal).ToList();
         var work = new List<(string File, string Class)>();
         var strays = new List<string>();
+        var specials = new List<string>();
         if (classDirs.Count > 0)
         {
             foreach (string dir in classDirs)
-                foreach (string file in VisibleFiles(dir))
+                foreach (string file in VisibleFiles(dir, specials.Add))
                     work.Add((file, Path.GetFileName(dir)));
-            strays.AddRange(Directory.GetFiles(folder).Where(f => !IsHidden(f)).OrderBy(f => f, StringComparer.Ordinal));
+            strays.AddRange(Directory.GetFiles(folder).Where(f => !IsHidden(f) && FileSystemPaths.KindOf(f) == PathKind.File).OrderBy(f => f, StringComparer.Ordinal));
         }
         else
         {
             string name = options.ClassName ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
-            foreach (string file in VisibleFiles(folder))
+            foreach (string file in VisibleFiles(folder, specials.Add))
                 work.Add((file, name));
         }
 
         var result = new ImportedSprites(options.ImageSize, ClassList(work.Select(w => w.Class).Distinct(), options.ClassOrder, folder), options.Channels);
         var bad = new BadFileHandler(options, result, onSkipped);
+        foreach (string special in specials)
+            bad.Report(special);
         foreach (string stray in strays)
             bad.Report($"{stray}: lies beside the class folders, so it has no class. Move it into one of them.");
         foreach (var (file, cls) in work)
@@ -181,6 +184,10 @@ public static class SpriteImporter
     private static string[] ClassList(IEnumerable<string> found, IReadOnlyList<string>? order, string input)
     {
         var names = found.ToList();
+        // Class names travel through classes.txt, sources.tsv and atlases: one that would break them is refused here, where it enters.
+        foreach (string name in (IEnumerable<string>?)order ?? names)
+            if (ClassNamesFile.Problem(name) is { } problem)
+                throw new InvalidDataException($"{input}: the class name '{Shown(name)}' {problem}; rename the folder (or give --class) so that show and train can read the data set back.");
         if (order is null) return names.ToArray();
         var missing = names.Where(n => !order.Contains(n)).ToList();
         if (missing.Count > 0)
@@ -196,10 +203,12 @@ public static class SpriteImporter
         return true;
     }
 
-    private static IEnumerable<string> VisibleFiles(string dir) =>
-        Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
-            .Where(f => !Path.GetRelativePath(dir, f).Split(Path.DirectorySeparatorChar).Any(part => part.StartsWith('.')))
-            .OrderBy(f => f, StringComparer.Ordinal);
+    // Through FolderWalk: links followed once, loops refused, FIFOs and devices never opened.
+    private static IEnumerable<string> VisibleFiles(string dir, Action<string> onSpecial) => FolderWalk.Files(dir, onSpecial);
+
+    /// <summary>A name as it can be printed on one line.</summary>
+    private static string Shown(string name) =>
+        (name.Length > 60 ? name[..60] + "..." : name).Replace("\n", "\\n").Replace("\r", "\\r").Replace("\t", "\\t");
 
     private static bool IsHidden(string path) => Path.GetFileName(path).StartsWith('.');
 

@@ -1,3 +1,4 @@
+using SpriteDiffusion.IO;
 using System.Text.Json;
 
 namespace SpriteDiffusion.Data;
@@ -38,7 +39,7 @@ public static class Twemoji
     {
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(packageDir, "package.json")));
+            using var doc = JsonDocument.Parse(InputFile.ReadAllText(Path.Combine(packageDir, "package.json")));
             return doc.RootElement.TryGetProperty("version", out var v) ? v.GetString() : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { return null; }
@@ -51,7 +52,7 @@ public static class Twemoji
     public static List<SheetEntry> ReadEntries(string emojiJsonPath)
     {
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllText(emojiJsonPath)); }
+        try { doc = JsonDocument.Parse(InputFile.ReadAllText(emojiJsonPath)); }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new FileNotFoundException($"{emojiJsonPath}: not found. Install the package first: cd tools/twemoji && npm install (see data/twemoji16/README.md).", e);

@@ -253,7 +253,7 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: feature model file not found. Give an existing ONNX file, or rebuild so the bundled ResNet-18 is copied beside the program.");
         byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
+        try { bytes = InputFile.ReadAllBytes(path, Array.MaxLength); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new IOException($"{path}: cannot read the feature model ({e.Message}).", e);

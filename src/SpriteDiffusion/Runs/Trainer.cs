@@ -124,10 +124,16 @@ public sealed class Trainer
     public TrainingResult Run(CancellationToken cancel, bool resume = false, bool force = false)
     {
         string output = OutputDirectory!;
-        if (!resume && !force && new[] { BestFile, LastFile, ResumeFile }.Any(f => File.Exists(Path.Combine(output, f))))
-            throw new IOException($"{output} already holds a training run. Resume it, replace it, or choose another output folder.");
+        RemoveReplacedRun(output);
+        var existing = RunFiles(output);
+        if (!resume && existing.Count > 0)
+        {
+            if (!force)
+                throw new IOException($"{output} already holds a training run ({string.Join(", ", existing.Take(4))}). Resume it, replace it, or choose another output folder.");
+            ReplaceRun(output, existing);
+        }
         if (_o.Threads is int threads) Workers.Threads = threads;
-        Directory.CreateDirectory(OutputDirectory);
+        AtomicFile.CreateFolder(OutputDirectory);
         string dataDir = _o.Data ?? BundledData.DefaultDirectory;
         var all = SpriteDataset.LoadDirectory(dataDir);
         if (_o.Limit is int limit && limit < all.Count) all = all.Subset(limit, _o.SplitSeed);
@@ -262,6 +268,45 @@ public sealed class Trainer
         return Result(false, epoch, bestValidation, throughput, imagesSeen);
     }
 
+    /// <summary>The folder a replaced run's files are moved into before they are deleted; left only by a kill, and removed by the next run there.</summary>
+    public const string ReplacedFolder = ".replaced-run.tmp";
+
+    /// <summary>The files of a run in <paramref name="folder"/>, the resume checkpoint first: any of them makes the folder a run's.</summary>
+    public static List<string> RunFiles(string folder)
+    {
+        if (!Directory.Exists(folder)) return [];
+        var names = new List<string>();
+        foreach (string name in new[] { ResumeFile, LastFile, BestFile, ConfigFile, LossesFile, PlotFile, LogFile })
+            if (File.Exists(Path.Combine(folder, name))) names.Add(name);
+        names.AddRange(Directory.EnumerateFiles(folder, "samples_*.png").Select(f => Path.GetFileName(f)!).Order(StringComparer.Ordinal));
+        return names;
+    }
+
+    /// <summary>
+    /// Moves the old run's files aside, the resume checkpoint first, then deletes them: from the first
+    /// rename on nothing can resume into the old run, and the new run writes nothing until every old
+    /// file is gone, so a kill at any moment leaves the old run (without its resume point) or the new
+    /// one, never a mix. Files that are not a run's are left where they are.
+    /// </summary>
+    internal static void ReplaceRun(string folder, IReadOnlyList<string> files, Action<int>? afterMove = null)
+    {
+        string aside = Path.Combine(folder, ReplacedFolder);
+        Directory.CreateDirectory(aside);
+        for (int i = 0; i < files.Count; i++)
+        {
+            File.Move(Path.Combine(folder, files[i]), Path.Combine(aside, files[i]), overwrite: true);
+            afterMove?.Invoke(i);
+        }
+        Directory.Delete(aside, recursive: true);
+    }
+
+    /// <summary>What a killed replacement left behind: files of a run the user chose to replace.</summary>
+    private static void RemoveReplacedRun(string folder)
+    {
+        string aside = Path.Combine(folder, ReplacedFolder);
+        if (Directory.Exists(aside)) Directory.Delete(aside, recursive: true);
+    }
+
     private TrainingResult Result(bool interrupted, int epochs, double best, Stopwatch clock, long images) =>
         new(Path.Combine(OutputDirectory, BestFile), Path.Combine(OutputDirectory, LastFile), best, epochs, interrupted, images / Math.Max(1e-9, clock.Elapsed.TotalSeconds));
 
@@ -359,8 +404,15 @@ public sealed class Trainer
         if (info.Prediction != _o.Prediction)
             throw new InvalidDataException($"{path}: the run's network learned to predict {info.Prediction}; resume it with the same prediction target (the run's config.json has it), or start a new run to predict {_o.Prediction}.");
         state.Rng.SetState(rngState);
-        double Get(string key) => double.Parse(info.Extra[key], CultureInfo.InvariantCulture);
-        return (new ResumePoint((int)Get("resume_epoch"), (int)Get("resume_batch"), info.Step, Get("best_validation_loss"), Get("partial_loss_sum")), info.Recipe);
+        // A damaged value is refused, never replaced by a default: resuming from the wrong place would mix runs.
+        string Raw(string key) => info.Extra.TryGetValue(key, out var v) ? v
+            : throw new InvalidDataException($"{path}: the resume checkpoint has no '{key}' in its metadata; it is damaged or not a resume checkpoint. Start a new run instead (--force).");
+        int Count(string key) => int.TryParse(Raw(key), NumberStyles.None, CultureInfo.InvariantCulture, out int v) ? v
+            : throw new InvalidDataException($"{path}: '{key}' in the resume checkpoint's metadata is '{Raw(key)}', not a count; the file is damaged.");
+        double Number(string key) => double.TryParse(Raw(key), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && !double.IsNaN(v) && v >= 0 ? v
+            : throw new InvalidDataException($"{path}: '{key}' in the resume checkpoint's metadata is '{Raw(key)}', not a loss; the file is damaged.");
+        var point = new ResumePoint(Count("resume_epoch"), Count("resume_batch"), info.Step, Number("best_validation_loss"), Number("partial_loss_sum"));
+        return (point, info.Recipe);
     }
 
     /// <summary>
@@ -442,12 +494,18 @@ public sealed class Trainer
     {
         string path = Path.Combine(OutputDirectory, LossesFile);
         if (!File.Exists(path)) return;
-        foreach (var line in File.ReadLines(path).Skip(1))
+        var lines = InputFile.ReadAllLines(path);
+        for (int row = 1; row < lines.Length; row++)
         {
-            var f = line.Split(',');
-            if (f.Length < 4) continue;
-            double P(int i) => double.Parse(f[i], CultureInfo.InvariantCulture);
-            _history.Add(new((int)P(0), P(1), P(2), P(3), f.Length > 4 && f[4].Length > 0 ? P(4) : null));
+            if (lines[row].Length == 0) continue;
+            var f = lines[row].Split(',');
+            InvalidDataException Damaged(string why) => new($"{path}, line {row + 1}: {why}; the file is damaged. Repair or delete that line (the plot is redrawn from the rest), or start a new run.");
+            if (f.Length is < 4 or > 5) throw Damaged($"{f.Length} fields where a row has 4 or 5");
+            double P(int i) => double.TryParse(f[i], NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v) ? v
+                : throw Damaged($"'{f[i]}' is not a finite number");
+            if (!int.TryParse(f[0], NumberStyles.None, CultureInfo.InvariantCulture, out int epoch) || epoch < 1) throw Damaged($"'{f[0]}' is not an epoch number");
+            if (_history.Count > 0 && epoch <= _history[^1].Epoch) throw Damaged($"epoch {epoch} does not follow epoch {_history[^1].Epoch}");
+            _history.Add(new(epoch, P(1), P(2), P(3), f.Length > 4 && f[4].Length > 0 ? P(4) : null));
         }
     }
 

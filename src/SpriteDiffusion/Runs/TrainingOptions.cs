@@ -1,3 +1,4 @@
+using SpriteDiffusion.IO;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using SpriteDiffusion.Data;
@@ -138,7 +139,7 @@ public sealed record TrainingOptions
         try
         {
             var baseNode = System.Text.Json.Nodes.JsonNode.Parse(ToJson())!.AsObject();
-            var overlay = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(jsonPath)) as System.Text.Json.Nodes.JsonObject
+            var overlay = System.Text.Json.Nodes.JsonNode.Parse(InputFile.ReadAllText(jsonPath), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as System.Text.Json.Nodes.JsonObject
                 ?? throw new InvalidDataException($"{jsonPath}: the config must be a JSON object of option names to values.");
             foreach (var (key, value) in overlay.ToList())
             {
@@ -153,14 +154,14 @@ public sealed record TrainingOptions
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{jsonPath}: not a valid config ({e.Message}).");
+            throw new InvalidDataException($"{jsonPath}: not a valid config ({e.Message}). Each option may appear once.");
         }
     }
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/>, naming the option, for a value no run can use.</summary>
     public void Validate()
     {
-        if (NFeat < 8 || NFeat % 8 != 0) throw new ArgumentOutOfRangeException(nameof(NFeat), $"n_feat must be a positive multiple of 8 (got {NFeat}).");
+        if (NFeat < 8 || NFeat % 8 != 0 || NFeat > Model.UNetConfig.MaxNFeat) throw new ArgumentOutOfRangeException(nameof(NFeat), $"n_feat must be a positive multiple of 8, at most {Model.UNetConfig.MaxNFeat} (got {NFeat}).");
         if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), $"the epoch count must be at least 1 (got {Epochs}).");
         if (BatchSize < 1 || BatchSize > 4096) throw new ArgumentOutOfRangeException(nameof(BatchSize), $"the batch size must be between 1 and 4096 (got {BatchSize}).");
         if (!(LearningRate > 0 && LearningRate < 1)) throw new ArgumentOutOfRangeException(nameof(LearningRate), $"the learning rate must be between 0 and 1 (got {LearningRate}).");

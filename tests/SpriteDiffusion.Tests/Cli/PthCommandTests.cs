@@ -49,7 +49,7 @@ public class PthCommandTests
     {
         using var dir = new TempDir();
         File.Copy(Fixture("checkpoint", "torch_trained_nf16.safetensors"), dir.File("m.safetensors"));
-        SpritesProcess.AssertCleanFailure(SpritesProcess.Run(dir.Path, "convert", "m.safetensors", "m.safetensors"), "replace its source");
+        SpritesProcess.AssertCleanFailure(SpritesProcess.Run(dir.Path, "convert", "m.safetensors", "m.safetensors"), "is the file IN reads");
         SpritesProcess.AssertCleanFailure(SpritesProcess.Run(dir.Path, "convert", "m.safetensors", "m.pth"), ".safetensors");
         var unknown = SpritesProcess.Run(dir.Path, "sample", "--checkpoint", "m.safetensors", "--time-input", "seconds");
         Assert.NotEqual(0, unknown.Code);

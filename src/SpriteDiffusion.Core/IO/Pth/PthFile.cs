@@ -76,7 +76,7 @@ public sealed class PthFile
                 throw new FileNotFoundException($"{path}: file not found. Check the path.", path);
             if (info.Length > Array.MaxLength)
                 throw new InvalidDataException($"{path}: {info.Length} bytes is larger than this reader supports ({Array.MaxLength} bytes); convert the checkpoint to safetensors in PyTorch instead.");
-            bytes = File.ReadAllBytes(path);
+            bytes = InputFile.ReadAllBytes(path, Array.MaxLength);
         }
         catch (DirectoryNotFoundException e)
         {
