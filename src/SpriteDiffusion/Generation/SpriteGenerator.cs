@@ -146,7 +146,10 @@ public sealed class SpriteGenerator
             Array.Clear(contexts);
             guided = false;
         }
-        Sampling.Run(sampler, (xt, t, eps) => Predict(xt, t, eps, contexts, guided), x, rng, progress, onStep);
+        // The weights cannot change during the run, so it samples from a frozen snapshot (folded
+        // BatchNorm, transformed weights computed once) and lets it go when it returns.
+        using (_model.Freeze())
+            Sampling.Run(sampler, (xt, t, eps) => Predict(xt, t, eps, contexts, guided), x, rng, progress, onStep);
         return x;
     }
 

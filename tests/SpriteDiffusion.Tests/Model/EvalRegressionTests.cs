@@ -95,6 +95,50 @@ public class EvalRegressionTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [MemberData(nameof(ForwardNames))]
+    public void FrozenForwardMatchesTheRecordedAndTheUnfrozenOutput(string name)
+    {
+        var recorded = Fixture.Load(FixtureName);
+        var (model, x, t, c) = ForwardCase(name);
+        var unfrozen = model.Forward(x, t, c, training: false).ToArray();
+        using (model.Freeze())
+        {
+            Assert.True(model.IsFrozen);
+            var y = model.Forward(x, t, c, training: false);
+            Fixture.AssertClose(recorded["forward." + name].ToFloat32(), y.Span, name + " (frozen)", ForwardTolerance);
+            Fixture.AssertClose(unfrozen, y.Span, name + " (frozen vs unfrozen)", ForwardTolerance);
+        }
+        Assert.False(model.IsFrozen);
+        Assert.Equal(unfrozen, model.Forward(x, t, c, training: false).ToArray());
+    }
+
+    [Fact]
+    public void AFrozenScopeRefusesTrainingAndLetsGoOfItsSnapshot()
+    {
+        var (model, x, t, c) = ForwardCase("nf32_b4");
+        var scope = model.Freeze();
+        var before = model.Forward(x, t, c, training: false).ToArray();
+        Assert.Throws<InvalidOperationException>(() => model.Forward(x, t, c, training: true));
+        Assert.Throws<InvalidOperationException>(() => model.Backward(Tensor.Zeros(x.Shape)));
+        using (model.Freeze()) { } // a nested scope leaves the outer one open
+        Assert.True(model.IsFrozen);
+
+        // Changed weights (a BatchNorm's running statistics, a convolution) are not seen inside the
+        // scope, by contract, and are seen as soon as it ends: nothing stale outlives it.
+        model.Store["down1.model.0.conv1.1.running_var"].Value.Span.Fill(4f);
+        model.Store["up2.model.1.conv2.0.weight"].Value.Span[0] += 1f;
+        Assert.Equal(before, model.Forward(x, t, c, training: false).ToArray());
+        scope.Dispose();
+        scope.Dispose();
+        var live = model.Forward(x, t, c, training: false).ToArray();
+        Assert.NotEqual(before, live);
+        using (model.Freeze())
+            Fixture.AssertClose(live, model.Forward(x, t, c, training: false).Span, "refrozen", ForwardTolerance);
+        model.Forward(x, t, c, training: true);
+        model.Backward(Tensor.Zeros(x.Shape));
+    }
+
+    [Theory]
     [MemberData(nameof(SamplingNames))]
     public void DdimRunMatchesTheRecordedOutput(string name)
     {
