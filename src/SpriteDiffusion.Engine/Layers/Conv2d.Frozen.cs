@@ -23,6 +23,7 @@ public sealed unsafe partial class Conv2d
         private readonly float[] _weight, _bias, _transformed;
         private readonly bool _gelu, _winograd;
         private readonly int _in, _out, _k;
+        private const long SplitMultiplyAdds = 2_000_000;
 
         public Frozen(Conv2d conv, BatchNorm2d? bn, bool gelu)
         {
@@ -46,12 +47,13 @@ public sealed unsafe partial class Conv2d
                 for (int i = 0; i < perOut; i++) _weight[o * perOut + i] = w[o * perOut + i] * scale;
                 _bias[o] = MathF.FusedMultiplyAdd(b[o], scale, shift);
             }
-            // With the weights transformed once, Winograd pays off down to the first and last layers' 3 channels.
+            // With the weights transformed once, Winograd pays off down to the last layer's 3 output
+            // channels; 3 input channels make its 16 products too short (k = 3) to beat im2col.
             _winograd = _k == 3 && conv.Algorithm switch
             {
                 ConvAlgorithm.Winograd => true,
                 ConvAlgorithm.Im2Col => false,
-                _ => Math.Max(_in, _out) >= 16,
+                _ => _in >= 16,
             };
             _transformed = _winograd ? GC.AllocateArray<float>(Winograd.Positions * _out * _in, pinned: true) : [];
             fixed (float* pw = _weight, pu = _transformed)
@@ -81,7 +83,9 @@ public sealed unsafe partial class Conv2d
                 int chunks = (batch + perChunk - 1) / perChunk;
                 // Fewer chunks than threads (batch 1): the threads split a chunk's output channels,
                 // in blocks of 8 rows (a micro-kernel's height); each transforms the input itself.
-                int groups = Math.Clamp(Workers.Threads / chunks, 1, Math.Max(1, _out / 8));
+                // Only a chunk of some 2 M multiply-adds (about 20 us) pays for waking a thread.
+                long macs = (long)Winograd.Positions * _in * _out * Math.Min(perChunk, batch) * Winograd.TilesAlong(h) * Winograd.TilesAlong(w);
+                int groups = macs < SplitMultiplyAdds ? 1 : Math.Clamp(Workers.Threads / chunks, 1, Math.Max(1, _out / 8));
                 var body = new Product
                 {
                     X = x.Data, Y = y.Data, U = pu, Bias = pb, Gelu = _gelu,
