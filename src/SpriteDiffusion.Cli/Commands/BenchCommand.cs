@@ -73,6 +73,8 @@ internal static class BenchCommand
             else model.Forward(x0, t, context, training: false);
         }
 
+        // Sampling runs the model frozen for inference (UNet.Freeze), as the sampling loop does.
+        using var frozen = training ? null : model.Freeze();
         Step(); // warm-up: grows every buffer to its final size and lets the JIT settle
         Step();
         // Allocated before the count starts, so that allocated_bytes is the steps' own.
@@ -97,7 +99,7 @@ internal static class BenchCommand
         foreach (var (op, opSeconds, calls) in Profiler.Report())
             Console.WriteLine($"profile {op,-22} {opSeconds / steps * 1000,9:F1} ms/step {100 * opSeconds / seconds,5:F1}%  ({calls / steps} calls/step)");
         Console.WriteLine($"workload={(training ? "train-step" : "sample-step")} n_feat={config.NFeat} batch={batch} steps={steps} threads={Workers.Threads}");
-        Console.WriteLine($"seconds={seconds:F3} step_ms_median={times[times.Length / 2]:F1} step_ms_min={times[0]:F1}");
+        Console.WriteLine($"seconds={seconds:F3} step_ms_median={times[times.Length / 2]:F2} step_ms_min={times[0]:F2}");
         double executedPerImage = 2 * UNetCost.ExecutedMultiplyAdds(config) * (training ? 3 : 1);
         Console.WriteLine($"gflops={perSecond * flopsPerImage / 1e9:F1} (effective: counting {(training ? "3x " : "")}{UNetCost.ForwardMultiplyAdds(config) / 1e6:F1} M multiply-adds per image, as direct convolutions)");
         Console.WriteLine($"executed_gflops={perSecond * executedPerImage / 1e9:F1} (the {(training ? "3x " : "")}{UNetCost.ExecutedMultiplyAdds(config) / 1e6:F1} M multiply-adds per image the engine performs, 3x3 layers through Winograd F(2x2,3x3))");

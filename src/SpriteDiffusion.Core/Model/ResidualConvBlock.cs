@@ -17,6 +17,7 @@ public sealed class ResidualConvBlock
     private readonly Activation _z1 = new(), _a1 = new(), _z2 = new(), _a2 = new(), _y = new(), _skipGrad = new();
     private Tensor? _x;
     private bool _training;
+    private Conv2d.Frozen? _frozen1, _frozen2, _frozenShortcut;
 
     /// <summary>
     /// Registers the layers under <paramref name="name"/>: conv1.0, conv1.1 (BatchNorm), conv2.0,
@@ -46,6 +47,7 @@ public sealed class ResidualConvBlock
     /// </summary>
     public Tensor Forward(Tensor x, bool training)
     {
+        if (_frozen1 is not null) return FrozenForward(x, training);
         _x = x;
         _training = training;
         int b = x.Dim(0), h = x.Dim(2), w = x.Dim(3);
@@ -61,6 +63,36 @@ public sealed class ResidualConvBlock
         else
         {
             _shortcut.Forward(x, y);
+            TensorOps.Residual(y, a2, y);
+        }
+        return y;
+    }
+
+    /// <summary>
+    /// Snapshots the block for eval-mode forward passes (each convolution with its BatchNorm folded
+    /// in and GELU fused, as Conv2d.Freeze makes them) until <paramref name="frozen"/> is false again.
+    /// </summary>
+    internal void SetFrozen(bool frozen)
+    {
+        _frozen1 = frozen ? _conv1.Freeze(_bn1, gelu: true) : null;
+        _frozen2 = frozen ? _conv2.Freeze(_bn2, gelu: true) : null;
+        _frozenShortcut = frozen ? _shortcut?.Freeze() : null;
+    }
+
+    private Tensor FrozenForward(Tensor x, bool training)
+    {
+        if (training) throw new InvalidOperationException("a training forward pass through a frozen block: dispose the model's inference scope first");
+        _x = null; // nothing is kept to differentiate
+        int b = x.Dim(0), h = x.Dim(2), w = x.Dim(3);
+        var a1 = _a1.Get(b, Out, h, w); var a2 = _a2.Get(b, Out, h, w);
+        _frozen1!.Forward(x, a1);
+        _frozen2!.Forward(a1, a2);
+        if (!IsRes) return a2;
+        var y = _y.Get(b, Out, h, w);
+        if (_frozenShortcut is null) TensorOps.Residual(x, a2, y);
+        else
+        {
+            _frozenShortcut.Forward(x, y);
             TensorOps.Residual(y, a2, y);
         }
         return y;

@@ -25,6 +25,8 @@ public sealed class UNet
     private readonly Activation _gEmbedInput = new(), _gEmbedInput2 = new(), _gFromVec = new();
     private Tensor? _xInit, _d1, _d2, _c1, _t1, _c2, _t2, _u1, _u2, _u3;
     private bool _training;
+    private InferenceScope? _scope;
+    private Conv2d.Frozen? _frozenOut1, _frozenOut2;
 
     /// <summary>
     /// A network of <paramref name="config"/>'s shape with weights drawn as PyTorch initialises them,
@@ -59,10 +61,50 @@ public sealed class UNet
     /// <summary>Every parameter, running statistic and counter under its PyTorch state-dict name; checkpoints load into and save from it.</summary>
     public ParameterStore Store { get; }
 
+    /// <summary>
+    /// Starts an inference scope: until it is disposed, eval-mode forward passes run on a snapshot
+    /// of the weights taken now, with every BatchNorm folded into the convolution before it, GELU
+    /// fused into that convolution's output, and the Winograd-transformed weights computed once.
+    /// Results equal the ordinary eval-mode pass up to float32 rounding. The contract: do not change
+    /// the parameters (train, load a checkpoint) while the scope is open, since the snapshot would
+    /// not see it; training forward passes and backward passes throw inside it. A sampling loop
+    /// takes the scope for its run and disposes it at the end. Inside an open scope, Freeze returns
+    /// a scope whose disposal leaves the outer one open.
+    /// </summary>
+    public InferenceScope Freeze()
+    {
+        if (_scope is not null) return new InferenceScope(null);
+        _initConv.SetFrozen(true);
+        _down1.SetFrozen(true);
+        _down2.SetFrozen(true);
+        _up1.SetFrozen(true);
+        _up2.SetFrozen(true);
+        _frozenOut1 = _outConv1.Freeze();
+        _frozenOut2 = _outConv2.Freeze();
+        return _scope = new InferenceScope(this);
+    }
+
+    /// <summary>Whether an inference scope (<see cref="Freeze"/>) is open.</summary>
+    public bool IsFrozen => _scope is not null;
+
+    internal void EndScope(InferenceScope scope)
+    {
+        if (!ReferenceEquals(scope, _scope)) return;
+        _initConv.SetFrozen(false);
+        _down1.SetFrozen(false);
+        _down2.SetFrozen(false);
+        _up1.SetFrozen(false);
+        _up2.SetFrozen(false);
+        _frozenOut1 = _frozenOut2 = null;
+        _scope = null;
+    }
+
     /// <summary>x: (B, C, H, H); t: (B, 1); c: (B, n_cfeat). Returns the predicted noise, (B, C, H, H).</summary>
     public Tensor Forward(Tensor x, Tensor t, Tensor c, bool training)
     {
         CheckInputs(x, t, c);
+        if (training && _scope is not null)
+            throw new InvalidOperationException("a training forward pass inside an inference scope (UNet.Freeze): dispose the scope first.");
         _training = training;
         int b = x.Dim(0), nf = Config.NFeat, h = Config.Height, q = h / 4;
         _xInit = _initConv.Forward(x, training);
@@ -95,11 +137,11 @@ public sealed class UNet
         var cat = _cat.Get(b, 2 * nf, h, h);
         TensorOps.ConcatChannels(_u3, _xInit, cat);
         var z = _outZ.Get(b, nf, h, h); var n = _outN.Get(b, nf, h, h); var r = _outR.Get(b, nf, h, h);
-        _outConv1.Forward(cat, z);
+        if (_frozenOut1 is not null) _frozenOut1.Forward(cat, z); else _outConv1.Forward(cat, z);
         _outNorm.Forward(z, n);
         Activations.ReluForward(n, r);
         var y = _y.Get(b, Config.InChannels, h, h);
-        _outConv2.Forward(r, y);
+        if (_frozenOut2 is not null) _frozenOut2.Forward(r, y); else _outConv2.Forward(r, y);
         return y;
     }
 
@@ -111,6 +153,7 @@ public sealed class UNet
     public void Backward(Tensor gy, Tensor? gx = null, Tensor? gt = null, Tensor? gc = null)
     {
         if (_xInit is null) throw new InvalidOperationException("backward before forward");
+        if (_scope is not null) throw new InvalidOperationException("a backward pass inside an inference scope (UNet.Freeze): the frozen forward pass keeps nothing to differentiate.");
         int b = gy.Dim(0), nf = Config.NFeat, h = Config.Height, q = h / 4;
         var cat = _cat.Current; var z = _outZ.Current; var n = _outN.Current; var r = _outR.Current;
 
@@ -169,5 +212,23 @@ public sealed class UNet
         int b = x.Dim(0);
         if (t.Length != b) throw new ArgumentException($"the time input must hold one value per image ({b}); got {t.Length}.", nameof(t));
         if (c.Length != b * cfg.NCFeat) throw new ArgumentException($"the context input must be (B, {cfg.NCFeat}); got [{string.Join(", ", c.Shape)}].", nameof(c));
+    }
+}
+
+/// <summary>
+/// An open inference scope of a <see cref="UNet"/> (<see cref="UNet.Freeze"/>): disposing it drops
+/// the weight snapshot, and the model computes from its live parameters again.
+/// </summary>
+public sealed class InferenceScope : IDisposable
+{
+    private UNet? _owner;
+
+    internal InferenceScope(UNet? owner) => _owner = owner;
+
+    /// <summary>Ends the scope (once; later calls do nothing). A nested scope's disposal leaves the outer one open.</summary>
+    public void Dispose()
+    {
+        _owner?.EndScope(this);
+        _owner = null;
     }
 }

@@ -34,6 +34,12 @@ public sealed class UnetDown
         return y;
     }
 
+    internal void SetFrozen(bool frozen)
+    {
+        _block0.SetFrozen(frozen);
+        _block1.SetFrozen(frozen);
+    }
+
     /// <summary>Stored activations are overwritten by their gradients as backward passes them.</summary>
     public void Backward(Tensor gy, Tensor? gx, bool accumulate)
     {

@@ -44,6 +44,12 @@ public sealed class UnetUp
         return _block1.Forward(_h0, training);
     }
 
+    internal void SetFrozen(bool frozen)
+    {
+        _block0.SetFrozen(frozen);
+        _block1.SetFrozen(frozen);
+    }
+
     /// <summary>gy is consumed; writes the gradient of x into gx and adds (or writes) that of skip into gskip.</summary>
     public void Backward(Tensor gy, Tensor gx, Tensor gskip, bool accumulateSkip)
     {

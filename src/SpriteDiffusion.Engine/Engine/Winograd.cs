@@ -15,7 +15,7 @@ namespace SpriteDiffusion.Engine;
 /// Odd sizes get a last, half-used tile row or column (zero input, discarded output).
 /// </para>
 /// </summary>
-internal static unsafe class Winograd
+internal static unsafe partial class Winograd
 {
     public const int Positions = 16;
 

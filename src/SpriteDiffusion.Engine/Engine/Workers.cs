@@ -72,9 +72,12 @@ public static unsafe class Workers
         private readonly object _runGate = new();
         private delegate*<void*, int, void> _fn;
         private void* _body;
-        private int _count;
-        private int _next;
-        private int _active;
+        // The loop's item count (high half) and the next item to take (low half) in one word, so that
+        // taking an item also reads the count of the loop it belongs to: a worker that wakes late,
+        // even while the next loop is being set up, takes an item only of a loop that is published
+        // and unfinished (which cannot end, or change its body, before that item is done).
+        private long _state;
+        private int _done;
         private volatile bool _stop;
         private Exception? _error;
 
@@ -97,31 +100,32 @@ public static unsafe class Workers
             {
                 _fn = fn;
                 _body = body;
-                _count = count;
                 _error = null;
-                Volatile.Write(ref _next, 0);
-                Volatile.Write(ref _active, _threads.Length);
+                Volatile.Write(ref _done, 0);
+                Volatile.Write(ref _state, (long)count << 32);
                 foreach (var s in _wake) s.Release();
                 _inside = true;
                 try { Work(); }
                 finally { _inside = false; }
+                // Wait for the items, not for the workers: on a busy machine a worker may not be
+                // scheduled for milliseconds, and the caller has then done its share of the loop
+                // itself. A worker that wakes after the loop finds nothing left to take.
                 var spin = new SpinWait();
-                while (Volatile.Read(ref _active) != 0) spin.SpinOnce(sleep1Threshold: -1);
+                while (Volatile.Read(ref _done) < count) spin.SpinOnce(sleep1Threshold: -1);
                 if (_error is { } e) throw new AggregateException("a parallel engine loop failed", e);
             }
         }
 
         private void Work()
         {
-            try
+            long taken;
+            while ((int)(taken = Interlocked.Increment(ref _state)) - 1 < (int)(taken >> 32))
             {
-                int i;
-                while ((i = Interlocked.Increment(ref _next) - 1) < _count) _fn(_body, i);
-            }
-            catch (Exception e)
-            {
-                _error ??= e;
-                Volatile.Write(ref _next, int.MaxValue / 2);
+                int i = (int)taken - 1;
+                // After a failure the remaining items are counted without running, so the loop ends.
+                try { if (Volatile.Read(ref _error) is null) _fn(_body, i); }
+                catch (Exception e) { Interlocked.CompareExchange(ref _error, e, null); }
+                Interlocked.Increment(ref _done);
             }
         }
 
@@ -133,7 +137,6 @@ public static unsafe class Workers
                 _wake[id].Wait();
                 if (_stop) return;
                 Work();
-                Interlocked.Decrement(ref _active);
             }
         }
 

@@ -97,7 +97,15 @@ public static unsafe class Activations
     {
         using var profile = Profiler.Measure(PReluForward);
         float* px = x.Data, py = y.Data;
-        for (int i = 0; i < x.Length; i++) py[i] = px[i] > 0 ? px[i] : 0f;
+        int i = 0;
+        // A select, not Max, so that NaN maps to 0 in every lane as in the scalar loop.
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= x.Length; i += 8)
+            {
+                var v = Vector256.Load(px + i);
+                Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), v, Vector256<float>.Zero).Store(py + i);
+            }
+        for (; i < x.Length; i++) py[i] = px[i] > 0 ? px[i] : 0f;
     }
 
     /// <summary>Gradient through ReLU from its output y (y > 0 exactly where x > 0); gx may alias gy.</summary>

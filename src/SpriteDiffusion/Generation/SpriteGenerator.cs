@@ -151,7 +151,10 @@ public sealed class SpriteGenerator
         }
         if (edit is not null && edit.Images.Length != x.Length)
             throw new ArgumentException($"the edit holds {edit.Images.Length / per} starting sprites but {count} are drawn; give one per sprite.", nameof(edit));
-        Sampling.Run(sampler, (xt, t, eps) => Predict(xt, t, eps, contexts, guided), x, rng, progress, onStep, edit);
+        // The weights cannot change during the run, so it samples from a frozen snapshot (folded
+        // BatchNorm, transformed weights computed once) and lets it go when it returns.
+        using (_model.Freeze())
+            Sampling.Run(sampler, (xt, t, eps) => Predict(xt, t, eps, contexts, guided), x, rng, progress, onStep, edit);
         return x;
     }
 

@@ -40,9 +40,15 @@ public class GuidanceTests
         for (int i = 0; i < w0.Length; i++) Assert.Equal(unconditional[i], w0[i], 5);
         Assert.NotEqual(unconditional, w1);
         // One DDIM step at eta 0 is affine in eps_hat, and eps_hat is affine in w.
-        double worst = 0;
-        for (int i = 0; i < w0.Length; i++) worst = Math.Max(worst, Math.Abs(w3[i] - (w0[i] + 3 * (w1[i] - w0[i]))));
-        Assert.True(worst < 1e-4, $"guided sample is off the line by {worst}");
+        // x0 after one step from t = 999 is eps amplified about 150 times, so the samples reach the
+        // hundreds, where float32 resolves 1e-5 and worse: the bound is relative to their size.
+        double worst = 0, scale = 0;
+        for (int i = 0; i < w0.Length; i++)
+        {
+            worst = Math.Max(worst, Math.Abs(w3[i] - (w0[i] + 3 * (w1[i] - w0[i]))));
+            scale = Math.Max(scale, Math.Max(Math.Abs(w3[i]), Math.Abs(w0[i])));
+        }
+        Assert.True(worst <= 1e-6 * scale, $"guided sample is off the line by {worst} (samples up to {scale})");
     }
 
     [Fact]

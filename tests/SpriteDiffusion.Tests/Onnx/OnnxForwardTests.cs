@@ -52,6 +52,22 @@ public class OnnxForwardTests(ITestOutputHelper output)
         Assert.True(OnnxTestModels.RelativeMaxDifference(reference, OnnxTestModels.Engine(zeros, x, t, c)) > 1e-2);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void AFrozenCircularModelKeepsItsPadding(int batch)
+    {
+        // Sampling runs frozen (folded BatchNorm, cached Winograd weights): that path must wrap
+        // the edges too, checked against ONNX Runtime, which shares no code with it.
+        var model = OnnxTestModels.Random(3, 16, seed: 91, padding: Layers.PaddingMode.Circular);
+        using var session = new InferenceSession(OnnxExport.ToBytes(model, new OnnxMetadata()));
+        var (x, t, c) = OnnxTestModels.Inputs(model.Config, batch, seed: 92);
+        float[] frozen;
+        using (model.Freeze()) frozen = OnnxTestModels.Engine(model, x, t, c);
+        double relative = OnnxTestModels.RelativeMaxDifference(OnnxTestModels.Runtime(session, model.Config, x, t, c), frozen);
+        Assert.True(relative <= Tolerance, $"{relative:E2} > {Tolerance:E0}");
+    }
+
     [Fact]
     public void EachImageOfABatchIsComputedOnItsOwn()
     {

@@ -1,0 +1,51 @@
+using SpriteDiffusion.Engine;
+
+namespace SpriteDiffusion.Tests.Engine;
+
+public unsafe class WorkersTests
+{
+    private struct CountBody : IParallelBody
+    {
+        public int* Hits;
+        public int Fail;
+
+        public void Run(int index)
+        {
+            if (index == Fail) throw new InvalidOperationException("item " + index);
+            Interlocked.Increment(ref Hits[index]);
+        }
+    }
+
+    // Loops follow each other closely, so workers that wake late meet the next loop being set up:
+    // every index of every loop must still run exactly once, and a failure must end only its loop.
+    [Fact]
+    public void EveryIndexRunsOnceAcrossManyLoopsAndAFailureEndsOnlyItsLoop()
+    {
+        // The thread count is global and other tests run alongside, so this one takes it as it is.
+        if (Workers.Threads < 2) return; // one thread: the pool is not used
+        {
+            var hits = new int[64];
+            fixed (int* h = hits)
+            {
+                for (int loop = 0; loop < 5000; loop++)
+                {
+                    int count = 1 + loop % 7 * 9 % 64;
+                    var body = new CountBody { Hits = h, Fail = -1 };
+                    Workers.For(count, ref body);
+                    for (int i = 0; i < 64; i++)
+                    {
+                        Assert.Equal(i < count ? 1 : 0, hits[i]);
+                        hits[i] = 0;
+                    }
+                }
+                var failing = new CountBody { Hits = h, Fail = 3 };
+                var e = Assert.Throws<AggregateException>(() => Workers.For(40, ref failing));
+                Assert.Contains("item 3", e.InnerException!.Message);
+                Array.Clear(hits);
+                var again = new CountBody { Hits = h, Fail = -1 };
+                Workers.For(40, ref again);
+                Assert.All(hits[..40], x => Assert.Equal(1, x));
+            }
+        }
+    }
+}
