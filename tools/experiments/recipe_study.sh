@@ -32,14 +32,16 @@ eval_n="${EVAL_N:-3000}"
 mkdir -p "$results" "$runs"
 [ -x "$sprites" ] || dotnet build -c Release "$root" > /dev/null
 
-# The new recipe: v target, min-SNR-5, warm-up then cosine decay to a floor over the planned run,
+# The new recipe: v target, min-SNR-5, cosine noise schedule, warm-up then cosine decay to a floor over the planned run,
 # the weight average by half-life, and no mirrored flags or symbols.
-new="--prediction v --loss min-snr --lr-schedule cosine --warmup-steps 200 --lr-floor 1e-5 --ema-halflife 20000 --no-flip-classes Flags,Symbols"
+new="--prediction v --loss min-snr --schedule cosine --lr-schedule cosine --warmup-steps 200 --lr-floor 1e-5 --ema-halflife 20000 --no-flip-classes Flags,Symbols"
+# The default of `sprites train` when the study began, spelled out (the cpu preset has changed since).
+old_default="--batch 64 --schedule linear --prediction eps --loss mse --lr-schedule constant --warmup-steps 0 --lr-floor 0"
 declare -A flags=(
   [seed]="--preset seed"
-  [default]=""
-  [v-minsnr]="--prediction v --loss min-snr"
-  [new-nf32-b64]="$new"
+  [default]="$old_default"
+  [v-minsnr]="--batch 64 --schedule linear --lr-schedule constant --warmup-steps 0 --lr-floor 0 --prediction v --loss min-snr"
+  [new-nf32-b64]="$new --batch 64"
   [new-nf32-b32]="$new --batch 32"
   [new-nf48-b64]="$new --n-feat 48 --batch 64"
   [new-nf64-b128]="$new --n-feat 64 --batch 128"
