@@ -28,7 +28,7 @@ internal static class EvaluateCommand
         var guidance = new Option<double?>("--guidance") { Description = "Conditional checkpoints: classifier-free guidance scale, each sprite drawn for the class of a real image (default: unconditional)." };
         var weights = WeightsOption.Create();
         var clip = new Option<bool>("--clip-denoised") { Description = "Clamp each step's predicted clean image to [-1, 1], as `sprites sample` does by default.", DefaultValueFactory = _ => true };
-        var features = new Option<string>("--features") { Description = "Feature network: resnet18 (bundled, ImageNet) or onnx:PATH.", DefaultValueFactory = _ => FeatureNetworks.ResNet18 };
+        var features = new Option<string>("--features") { Description = "Feature network: resnet18 (bundled, ImageNet); inception (pytorch-fid's FID Inception, weights from the torch hub cache) or inception:PATH (its pt_inception-2015-12-05-6726825d.pth): the seed's FID; or onnx:PATH.", DefaultValueFactory = _ => FeatureNetworks.ResNet18 };
         var featureInput = new Option<string?>("--feature-input") { Description = "onnx:PATH only: input name (default: the model's only input)." };
         var featureOutput = new Option<string?>("--feature-output") { Description = "onnx:PATH only: feature output name (default: the model's only output)." };
         var featureSize = new Option<int?>("--feature-size") { Description = "onnx:PATH only: input height and width (default: the model's fixed size; 299 for Inception)." };

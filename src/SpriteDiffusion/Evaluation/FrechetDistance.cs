@@ -18,8 +18,66 @@ public static class FrechetDistance
     // The rank tolerance numpy's matrix_rank uses: largest eigenvalue magnitude x size x this.
     private const double MachineEpsilon = 2.220446049250313e-16;
 
-    /// <summary>The Fréchet distance between Gaussians fitted to two feature sets: FID for network features.</summary>
-    public static double Compute(FeatureMatrix a, FeatureMatrix b) => Compute(Statistics(a), Statistics(b));
+    /// <summary>
+    /// The Fréchet distance between Gaussians fitted to two feature sets: FID for network features.
+    /// When a set has fewer images than dimensions (a quick check at 2048-d Inception features) it
+    /// is computed in image space instead, which is exact and needs no d x d decomposition.
+    /// </summary>
+    public static double Compute(FeatureMatrix a, FeatureMatrix b)
+    {
+        if (a.Dimension != b.Dimension)
+            throw new ArgumentException($"feature dimensions differ: {a.Dimension} and {b.Dimension}");
+        return Math.Min(a.Count, b.Count) < a.Dimension ? ComputeInImageSpace(a, b) : Compute(Statistics(a), Statistics(b));
+    }
+
+    /// <summary>
+    /// With X and Y the centred features divided by sqrt(n - 1) (rows = images), C1 = X^T X and
+    /// C2 = Y^T Y, so Tr(C1) is the sum of X's squares and the non-zero eigenvalues of C1 C2 are the
+    /// squared singular values of X Y^T: Tr((C1 C2)^(1/2)) is the sum of the singular values of an
+    /// n1 x n2 matrix. Rank-deficient covariances, which a d x d square root meets as rounding
+    /// noise, cannot arise here.
+    /// </summary>
+    private static double ComputeInImageSpace(FeatureMatrix a, FeatureMatrix b)
+    {
+        var (x, meanX) = Scaled(a);
+        var (y, meanY) = Scaled(b);
+        double meanTerm = 0;
+        for (int k = 0; k < meanX.Length; k++) meanTerm += (meanX[k] - meanY[k]) * (meanX[k] - meanY[k]);
+        double traces = 0;
+        foreach (double v in x) traces += v * v;
+        foreach (double v in y) traces += v * v;
+        // Taller than wide, for the decomposition: the singular values of M and M^T are the same.
+        bool xSmaller = a.Count <= b.Count;
+        int rows = xSmaller ? b.Count : a.Count, columns = xSmaller ? a.Count : b.Count;
+        var product = new double[rows * columns];
+        DenseProducts.MultiplyTransposed(xSmaller ? y : x, rows, xSmaller ? x : y, columns, a.Dimension, product);
+        // Row-major rows x columns read column-major is its transpose, which has the same singular values.
+        var singular = new DenseMatrix(columns, rows, product).Svd(computeVectors: false).S;
+        return meanTerm + traces - 2 * singular.Sum();
+    }
+
+    /// <summary>The features minus their mean, divided by sqrt(n - 1), row by row; and the mean.</summary>
+    private static (double[] Scaled, double[] Mean) Scaled(FeatureMatrix features)
+    {
+        if (features.Count < 2)
+            throw new ArgumentException($"a covariance needs at least 2 images; got {features.Count}.", nameof(features));
+        int n = features.Count, d = features.Dimension;
+        var mean = new double[d];
+        for (int i = 0; i < n; i++)
+        {
+            var row = features.Row(i);
+            for (int k = 0; k < d; k++) mean[k] += row[k];
+        }
+        for (int k = 0; k < d; k++) mean[k] /= n;
+        double scale = 1.0 / Math.Sqrt(n - 1);
+        var scaled = new double[(long)n * d];
+        for (int i = 0; i < n; i++)
+        {
+            var row = features.Row(i);
+            for (int k = 0; k < d; k++) scaled[(long)i * d + k] = (row[k] - mean[k]) * scale;
+        }
+        return (scaled, mean);
+    }
 
     /// <summary>The mean and sample covariance of the features; throws <see cref="ArgumentException"/> for fewer than 2 images.</summary>
     public static GaussianStatistics Statistics(FeatureMatrix features)

@@ -41,8 +41,12 @@ public static class MetricNames
     public static string Fid(IFeatureExtractor extractor) => Fid(extractor.ShortName);
     /// <summary>KID's label for features of <paramref name="extractor"/>.</summary>
     public static string Kid(IFeatureExtractor extractor) => Kid(extractor.ShortName);
-    /// <summary>"FID (<paramref name="featureShortName"/> features)".</summary>
-    public static string Fid(string featureShortName) => $"FID ({featureShortName} features)";
+    /// <summary>
+    /// "FID (<paramref name="featureShortName"/> features)"; on pytorch-fid's own network, and only
+    /// there, "FID (pytorch-fid Inception)": the number the seed and papers report.
+    /// </summary>
+    public static string Fid(string featureShortName) =>
+        featureShortName == FidInceptionFeatures.ShortName ? $"FID ({featureShortName})" : $"FID ({featureShortName} features)";
     /// <summary>"KID (<paramref name="featureShortName"/> features)".</summary>
     public static string Kid(string featureShortName) => $"KID ({featureShortName} features)";
 }

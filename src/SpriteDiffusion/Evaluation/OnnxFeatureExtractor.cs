@@ -18,9 +18,11 @@ public enum FeatureInputRange
 }
 
 /// <summary>How to run one ONNX feature network; null names and size are read from the model when it has only one choice.</summary>
-/// <param name="ModelPath">The feature network's .onnx file.</param>
+/// <param name="ModelPath">The feature network's .onnx file (with <see cref="ModelBytes"/>: the file it was built from, named in messages).</param>
 public sealed record OnnxFeatureOptions(string ModelPath)
 {
+    /// <summary>The model itself when it was built in memory (the FID Inception from its weights); null reads <see cref="ModelPath"/>.</summary>
+    public byte[]? ModelBytes { get; init; }
     /// <summary>The network input to feed; null when the model has only one.</summary>
     public string? InputName { get; init; }
     /// <summary>The network output to read as features; null when the model has only one.</summary>
@@ -85,7 +87,7 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
                 _preprocessOutput = [preprocessOut];
             }
             (_network, string inputName, string outputName) =
-                OpenSession(options.ModelPath, options.InputName, options.OutputName, _batchSize);
+                OpenSession(options.ModelPath, options.InputName, options.OutputName, _batchSize, options.ModelBytes);
             _networkInput = [inputName];
             _networkOutput = [outputName];
             var inputMeta = _network.InputMetadata[_networkInput[0]];
@@ -226,15 +228,15 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
     /// is first loaded as exported just to read its names.
     /// </summary>
     private static (InferenceSession Session, string Input, string Output) OpenSession(
-        string path, string? inputName, string? outputName, int batchSize)
+        string path, string? inputName, string? outputName, int batchSize, byte[]? model = null)
     {
         if (inputName is null || outputName is null)
         {
-            using var probe = LoadSession(path, null, null, 1);
+            using var probe = LoadSession(path, null, null, 1, model);
             inputName = ChooseName(probe.InputMetadata.Keys, inputName, path, "input");
             outputName = ChooseName(probe.OutputMetadata.Keys, outputName, path, "output");
         }
-        var session = LoadSession(path, inputName, outputName, batchSize);
+        var session = LoadSession(path, inputName, outputName, batchSize, model);
         try
         {
             ChooseName(session.InputMetadata.Keys, inputName, path, "input");
@@ -248,17 +250,11 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         }
     }
 
-    private static InferenceSession LoadSession(string path, string? inputName, string? outputName, int batchSize)
+    private static InferenceSession LoadSession(string path, string? inputName, string? outputName, int batchSize, byte[]? model)
     {
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"{path}: feature model file not found. Give an existing ONNX file, or rebuild so the bundled ResNet-18 is copied beside the program.");
-        byte[] bytes;
-        try { bytes = InputFile.ReadAllBytes(path, Array.MaxLength); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new IOException($"{path}: cannot read the feature model ({e.Message}).", e);
-        }
-        if (batchSize > 1 && inputName is not null && outputName is not null)
+        byte[] bytes = model ?? ReadModel(path);
+        // A model built in memory is built with a symbolic batch dimension; rewriting it would only copy it.
+        if (model is null && batchSize > 1 && inputName is not null && outputName is not null)
         {
             try { bytes = OnnxBatchDimension.MakeBatchDynamic(bytes, new HashSet<string> { inputName }, new HashSet<string> { outputName }); }
             catch (InvalidDataException e) { throw new InvalidDataException($"{path}: not an ONNX model ({e.Message}).", e); }
@@ -277,6 +273,17 @@ public sealed class OnnxFeatureExtractor : IFeatureExtractor
         catch (OnnxRuntimeException e)
         {
             throw new InvalidDataException($"{path}: ONNX Runtime cannot load this file as a model ({e.Message}).", e);
+        }
+    }
+
+    private static byte[] ReadModel(string path)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: feature model file not found. Give an existing ONNX file, or rebuild so the bundled ResNet-18 is copied beside the program.");
+        try { return InputFile.ReadAllBytes(path, Array.MaxLength); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"{path}: cannot read the feature model ({e.Message}).", e);
         }
     }
 

@@ -5,7 +5,10 @@ namespace SpriteDiffusion.Tests.Cli;
 /// <summary>Runs the real `sprites` executable from the test output folder, as a user would.</summary>
 internal static class SpritesProcess
 {
-    public static (int Code, string Out, string Err) Run(string workDir, params string[] args)
+    public static (int Code, string Out, string Err) Run(string workDir, params string[] args) => RunWithEnvironment(workDir, null, args);
+
+    /// <summary>As <see cref="Run"/>, with <paramref name="environment"/> set for the process only.</summary>
+    public static (int Code, string Out, string Err) RunWithEnvironment(string workDir, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -13,6 +16,7 @@ internal static class SpritesProcess
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sprites.dll"));
         foreach (string a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;

@@ -39,7 +39,9 @@ public class EvaluationErrorTests
     [Fact]
     public void UnknownNetworkAndRangeAreArgumentErrors()
     {
-        Assert.Contains("onnx:PATH", Assert.Throws<ArgumentException>(() => FeatureNetworks.Open("inception")).Message);
+        string message = Assert.Throws<ArgumentException>(() => FeatureNetworks.Open("vgg16")).Message;
+        Assert.Contains("onnx:PATH", message);
+        Assert.Contains("inception:PATH", message);
         Assert.Contains("imagenet", Assert.Throws<ArgumentException>(() => FeatureNetworks.ParseRange("0-2")).Message);
         Assert.Equal(FeatureInputRange.Unit, FeatureNetworks.ParseRange("unit"));
     }

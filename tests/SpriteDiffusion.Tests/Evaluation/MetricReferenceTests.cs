@@ -28,6 +28,20 @@ public class MetricReferenceTests
         MetricFixtures.AssertRelative(c.GetProperty("trace_sqrt_product").GetDouble(), traceSqrt, Tolerance, "Tr((C1 C2)^1/2)");
     }
 
+    /// <summary>Fewer images than dimensions goes through image space, more through the d x d route; both must give NumPy's value.</summary>
+    [Theory]
+    [InlineData("full_rank")]
+    [InlineData("singular")]
+    [InlineData("singular_relu512")]
+    public void FrechetDistanceFromFeaturesMatchesNumPyOnEitherRoute(string name)
+    {
+        var c = MetricFixtures.Case(name);
+        var x = MetricFixtures.Features(c, "x");
+        var y = MetricFixtures.Features(c, "y");
+        MetricFixtures.AssertRelative(c.GetProperty("fid").GetDouble(), FrechetDistance.Compute(x, y), Tolerance, "FID");
+        MetricFixtures.AssertRelative(c.GetProperty("fid").GetDouble(), FrechetDistance.Compute(y, x), Tolerance, "FID(y, x)");
+    }
+
     [Fact]
     public void SingularCaseReallyIsSingular()
     {
