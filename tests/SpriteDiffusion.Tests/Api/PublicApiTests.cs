@@ -80,7 +80,7 @@ public class PublicApiTests
     public void TrainingReportsProgressAndACancelledRunResumes()
     {
         using var dir = new TempDir();
-        var options = TrainingOptions.Cpu with { Data = BundledData.DefaultDirectory, NFeat = 8, Epochs = 2, BatchSize = 16, Limit = 80, Output = dir.File("run"), Samples = 0 };
+        var options = new TrainingOptions { Data = BundledData.DefaultDirectory, NFeat = 8, Epochs = 2, BatchSize = 16, Limit = 80, Output = dir.File("run"), Samples = 0 };
         using var cancel = new CancellationTokenSource();
         var progress = new CancelAt(cancel, 3);
         var stopped = SpriteTraining.Train(options, progress, cancel.Token);

@@ -30,11 +30,11 @@ public class ErrorMessagesTests
     {
         foreach (var bad in new[]
         {
-            TrainingOptions.Cpu with { NFeat = 12 }, TrainingOptions.Cpu with { Epochs = 0 }, TrainingOptions.Cpu with { BatchSize = 0 },
-            TrainingOptions.Cpu with { LearningRate = 2 }, TrainingOptions.Cpu with { ValidationFraction = 0 }, TrainingOptions.Cpu with { Timesteps = 1 },
-            TrainingOptions.Cpu with { Schedule = "x" }, TrainingOptions.Cpu with { TimeInput = "x" }, TrainingOptions.Cpu with { Limit = 1 },
-            TrainingOptions.Cpu with { Samples = -1 }, TrainingOptions.Cpu with { DdimSteps = 0 }, TrainingOptions.Cpu with { ContextDropout = 2 },
-            TrainingOptions.Cpu with { EmaDecay = 1 }, TrainingOptions.Cpu with { Threads = 0 },
+            new TrainingOptions { NFeat = 12 }, new TrainingOptions { Epochs = 0 }, new TrainingOptions { BatchSize = 0 },
+            new TrainingOptions { LearningRate = 2 }, new TrainingOptions { ValidationFraction = 0 }, new TrainingOptions { Timesteps = 1 },
+            new TrainingOptions { Schedule = "x" }, new TrainingOptions { TimeInput = "x" }, new TrainingOptions { Limit = 1 },
+            new TrainingOptions { Samples = -1 }, new TrainingOptions { DdimSteps = 0 }, new TrainingOptions { ContextDropout = 2 },
+            new TrainingOptions { EmaDecay = 1 }, new TrainingOptions { Threads = 0 },
         })
         {
             var e = Assert.Throws<ArgumentOutOfRangeException>(bad.Validate);

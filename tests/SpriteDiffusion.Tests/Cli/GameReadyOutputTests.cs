@@ -78,7 +78,7 @@ public class GameReadyOutputTests
     {
         using var dir = new TempDir();
         string run = dir.File("run");
-        var options = TrainingOptions.Cpu with { Data = Bundled("twemoji16-rgba"), NFeat = 8, Epochs = 1, BatchSize = 16, Limit = 80, Output = run, Samples = 0 };
+        var options = new TrainingOptions { Data = Bundled("twemoji16-rgba"), NFeat = 8, Epochs = 1, BatchSize = 16, Limit = 80, Output = run, Samples = 0 };
         var result = new Trainer(options, new NoObserver()).Run(CancellationToken.None);
         var (model, info) = Checkpoint.Load(result.BestCheckpoint);
         Assert.Equal(4, model.Config.InChannels);

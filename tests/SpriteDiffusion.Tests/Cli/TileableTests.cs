@@ -64,7 +64,7 @@ public class TileableTests
     {
         using var dir = new TempDir();
         string run = dir.File("run");
-        var options = TrainingOptions.Cpu with
+        var options = new TrainingOptions
         {
             Data = BundledData.DefaultDirectory, NFeat = 8, Epochs = 1, BatchSize = 16, Limit = 48, Output = run, Seed = 2, Samples = 0, Tileable = true,
         };

@@ -13,16 +13,16 @@ public class TrainRecipeCommandTests
     {
         foreach (var bad in new[]
         {
-            TrainingOptions.Cpu with { Prediction = "x" }, TrainingOptions.Cpu with { Loss = "x" }, TrainingOptions.Cpu with { MinSnrGamma = -1 },
-            TrainingOptions.Cpu with { LrSchedule = "x" }, TrainingOptions.Cpu with { WarmupSteps = -1 }, TrainingOptions.Cpu with { LrFloor = 1 },
-            TrainingOptions.Cpu with { TimeBudgetMinutes = -1 }, TrainingOptions.Cpu with { EmaHalflife = 100 }, TrainingOptions.Cpu with { NoFlipClasses = [""] },
+            new TrainingOptions { Prediction = "x" }, new TrainingOptions { Loss = "x" }, new TrainingOptions { MinSnrGamma = -1 },
+            new TrainingOptions { LrSchedule = "x" }, new TrainingOptions { WarmupSteps = -1 }, new TrainingOptions { LrFloor = 1 },
+            new TrainingOptions { TimeBudgetMinutes = -1 }, new TrainingOptions { EmaHalflife = 100 }, new TrainingOptions { NoFlipClasses = [""] },
         })
         {
             var e = Assert.Throws<ArgumentOutOfRangeException>(bad.Validate);
             Assert.Matches("^--[a-z-]+: ", ErrorMessages.ForUser(e, "train"));
             Assert.DoesNotContain("--", e.Message);
         }
-        var both = Assert.Throws<ArgumentOutOfRangeException>((TrainingOptions.Cpu with { EmaHalflife = 100 }).Validate);
+        var both = Assert.Throws<ArgumentOutOfRangeException>((new TrainingOptions { EmaHalflife = 100 }).Validate);
         Assert.StartsWith("--ema-halflife: the weight average takes either a decay per step or a half-life in images, not both", ErrorMessages.ForUser(both, "train"));
     }
 

@@ -156,7 +156,7 @@ public class EvaluateCommandTests
     {
         using var temp = new TempDir();
         string data = EvaluationTestData.WriteDataSet(temp, "data", [20, 20, 20, 10, 10], EvaluationTestData.FiveClasses, seed: 23);
-        var options = TrainingOptions.Cpu with
+        var options = new TrainingOptions
         {
             Data = data, NFeat = 8, Epochs = 1, BatchSize = 16, Limit = 64, SplitSeed = 5, ValidationFraction = 0.2, Samples = 0,
             Output = temp.File("run"), Seed = 1,

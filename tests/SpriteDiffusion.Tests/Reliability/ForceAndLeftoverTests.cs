@@ -57,7 +57,7 @@ public class ForceAndLeftoverTests
     {
         using var dir = new TempDir();
         string output = dir.File("run");
-        var options = TrainingOptions.Cpu with
+        var options = new TrainingOptions
         {
             Data = BundledData.DefaultDirectory, NFeat = 8, Epochs = 1, BatchSize = 16, Limit = 60, Output = output, Seed = 3, Samples = 0,
         };
@@ -140,7 +140,7 @@ public class ForceAndLeftoverTests
         using var dir = new TempDir();
         Directory.CreateDirectory(dir.File("run", Trainer.ReplacedFolder));
         File.WriteAllText(dir.File("run", Trainer.ReplacedFolder, Trainer.BestFile), "old");
-        var options = TrainingOptions.Cpu with
+        var options = new TrainingOptions
         {
             Data = BundledData.DefaultDirectory, NFeat = 8, Epochs = 1, BatchSize = 16, Limit = 40, Output = dir.File("run"), Seed = 3, Samples = 0,
         };

@@ -129,7 +129,7 @@ public class FormatAndBoundsTests
         var random = new Random(12);
         string[] damage = ["zzz", "", "NaN", "1e999", "-", "1;2", "\"0.5\""];
         using var dir = new TempDir();
-        var options = TrainingOptions.Cpu with { Data = BundledData.DefaultDirectory, NFeat = 8, Epochs = 1, BatchSize = 8, Limit = 24, Samples = 0, Output = dir.File("base") };
+        var options = new TrainingOptions { Data = BundledData.DefaultDirectory, NFeat = 8, Epochs = 1, BatchSize = 8, Limit = 24, Samples = 0, Output = dir.File("base") };
         new Trainer(options, new Quiet()).Run(CancellationToken.None);
         for (int i = 0; i < 25; i++)
         {

@@ -22,7 +22,7 @@ public class RecipeTrainingTests
         public void OnPlanned(TrainingPlan plan) => Plans.Add(plan);
     }
 
-    private static TrainingOptions Tiny(string output, int epochs = 2) => TrainingOptions.Cpu with
+    private static TrainingOptions Tiny(string output, int epochs = 2) => new TrainingOptions
     {
         Data = BundledData.DefaultDirectory, NFeat = 8, Epochs = epochs, BatchSize = 16, Limit = 120, Output = output, Seed = 11, Samples = 0,
     };
@@ -112,22 +112,22 @@ public class RecipeTrainingTests
     [Fact]
     public void BadRecipeOptionsAreRefusedInTheLibrarysTerms()
     {
-        var both = Assert.Throws<ArgumentOutOfRangeException>(() => (TrainingOptions.Cpu with { EmaHalflife = 5000 }).Validate());
+        var both = Assert.Throws<ArgumentOutOfRangeException>(() => (new TrainingOptions { EmaHalflife = 5000 }).Validate());
         Assert.Equal(nameof(TrainingOptions.EmaHalflife), both.ParamName);
         Assert.Contains("not both", both.Message);
-        (TrainingOptions.Cpu with { EmaHalflife = 5000, EmaDecay = 0 }).Validate();
+        (new TrainingOptions { EmaHalflife = 5000, EmaDecay = 0 }).Validate();
 
         foreach (var (bad, param) in new (TrainingOptions, string)[]
         {
-            (TrainingOptions.Cpu with { Prediction = "x0" }, nameof(TrainingOptions.Prediction)),
-            (TrainingOptions.Cpu with { Loss = "l1" }, nameof(TrainingOptions.Loss)),
-            (TrainingOptions.Cpu with { MinSnrGamma = 0 }, nameof(TrainingOptions.MinSnrGamma)),
-            (TrainingOptions.Cpu with { LrSchedule = "step" }, nameof(TrainingOptions.LrSchedule)),
-            (TrainingOptions.Cpu with { WarmupSteps = -1 }, nameof(TrainingOptions.WarmupSteps)),
-            (TrainingOptions.Cpu with { LrFloor = 0.01 }, nameof(TrainingOptions.LrFloor)),
-            (TrainingOptions.Cpu with { TimeBudgetMinutes = 0 }, nameof(TrainingOptions.TimeBudgetMinutes)),
-            (TrainingOptions.Cpu with { EmaDecay = 0, EmaHalflife = 0.5 }, nameof(TrainingOptions.EmaHalflife)),
-            (TrainingOptions.Cpu with { NoFlipClasses = [" "] }, nameof(TrainingOptions.NoFlipClasses)),
+            (new TrainingOptions { Prediction = "x0" }, nameof(TrainingOptions.Prediction)),
+            (new TrainingOptions { Loss = "l1" }, nameof(TrainingOptions.Loss)),
+            (new TrainingOptions { MinSnrGamma = 0 }, nameof(TrainingOptions.MinSnrGamma)),
+            (new TrainingOptions { LrSchedule = "step" }, nameof(TrainingOptions.LrSchedule)),
+            (new TrainingOptions { WarmupSteps = -1 }, nameof(TrainingOptions.WarmupSteps)),
+            (new TrainingOptions { LrFloor = 0.01 }, nameof(TrainingOptions.LrFloor)),
+            (new TrainingOptions { TimeBudgetMinutes = 0 }, nameof(TrainingOptions.TimeBudgetMinutes)),
+            (new TrainingOptions { EmaDecay = 0, EmaHalflife = 0.5 }, nameof(TrainingOptions.EmaHalflife)),
+            (new TrainingOptions { NoFlipClasses = [" "] }, nameof(TrainingOptions.NoFlipClasses)),
         })
         {
             var e = Assert.Throws<ArgumentOutOfRangeException>(bad.Validate);
@@ -165,5 +165,16 @@ public class RecipeTrainingTests
         Assert.Equal(("eps", "mse", "constant", 0, 0.0), (old.Prediction, old.Loss, old.LrSchedule, old.WarmupSteps, old.LrFloor));
         Assert.Null(old.EmaHalflife);
         Assert.Empty(old.NoFlipClasses);
+        Assert.Equal(("linear", 64), (old.Schedule, old.BatchSize));
+    }
+
+    [Fact]
+    public void TheCpuPresetIsTheMeasuredRecipeAndTheSeedPresetKeepsTheSeeds()
+    {
+        var cpu = TrainingOptions.Cpu;
+        Assert.Equal(("v", "min-snr", "cosine", "cosine", 100, 1e-5), (cpu.Prediction, cpu.Loss, cpu.Schedule, cpu.LrSchedule, cpu.WarmupSteps, cpu.LrFloor));
+        Assert.Equal((32, 32, 27, 0.995), (cpu.NFeat, cpu.BatchSize, cpu.Epochs, cpu.EmaDecay));
+        var seed = TrainingOptions.SeedPreset;
+        Assert.Equal(("eps", "mse", "linear", "constant", 0), (seed.Prediction, seed.Loss, seed.Schedule, seed.LrSchedule, seed.WarmupSteps));
     }
 }
