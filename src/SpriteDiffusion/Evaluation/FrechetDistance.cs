@@ -56,8 +56,8 @@ public static class FrechetDistance
         return meanTerm + traces - 2 * singular.Sum();
     }
 
-    /// <summary>The features minus their mean, divided by sqrt(n - 1), row by row; and the mean.</summary>
-    private static (double[] Scaled, double[] Mean) Scaled(FeatureMatrix features)
+    /// <summary>The features' mean; throws <see cref="ArgumentException"/> for fewer than 2 images (no covariance).</summary>
+    private static double[] Mean(FeatureMatrix features)
     {
         if (features.Count < 2)
             throw new ArgumentException($"a covariance needs at least 2 images; got {features.Count}.", nameof(features));
@@ -69,6 +69,14 @@ public static class FrechetDistance
             for (int k = 0; k < d; k++) mean[k] += row[k];
         }
         for (int k = 0; k < d; k++) mean[k] /= n;
+        return mean;
+    }
+
+    /// <summary>The features minus their mean, divided by sqrt(n - 1), row by row; and the mean.</summary>
+    private static (double[] Scaled, double[] Mean) Scaled(FeatureMatrix features)
+    {
+        var mean = Mean(features);
+        int n = features.Count, d = features.Dimension;
         double scale = 1.0 / Math.Sqrt(n - 1);
         var scaled = new double[(long)n * d];
         for (int i = 0; i < n; i++)
@@ -82,16 +90,8 @@ public static class FrechetDistance
     /// <summary>The mean and sample covariance of the features; throws <see cref="ArgumentException"/> for fewer than 2 images.</summary>
     public static GaussianStatistics Statistics(FeatureMatrix features)
     {
-        if (features.Count < 2)
-            throw new ArgumentException($"a covariance needs at least 2 images; got {features.Count}.", nameof(features));
+        var mean = Mean(features);
         int n = features.Count, d = features.Dimension;
-        var mean = new double[d];
-        for (int i = 0; i < n; i++)
-        {
-            var row = features.Row(i);
-            for (int k = 0; k < d; k++) mean[k] += row[k];
-        }
-        for (int k = 0; k < d; k++) mean[k] /= n;
         // One row per feature, so that every covariance entry is a dot product of two rows.
         var centred = new double[(long)d * n];
         for (int i = 0; i < n; i++)
