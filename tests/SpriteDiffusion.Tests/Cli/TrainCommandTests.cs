@@ -29,7 +29,14 @@ public partial class TrainCommandTests
         while (!File.Exists(Path.Combine(run, "losses.csv")) && DateTime.UtcNow < deadline) Thread.Sleep(100);
         Assert.True(File.Exists(Path.Combine(run, "losses.csv")), "the run never finished an epoch");
         Assert.Equal(0, SendSignal(process.Id, SigInt)); // what Ctrl-C in a terminal delivers
-        Assert.True(process.WaitForExit(60_000), "sprites did not stop after SIGINT");
+        if (!process.WaitForExit(60_000))
+        {
+            // Say where it was: what it printed, and its threads' state from /proc, before killing it.
+            string threads = string.Join("; ", Directory.EnumerateDirectories($"/proc/{process.Id}/task")
+                .Select(t => { try { return File.ReadAllText(Path.Combine(t, "comm")).Trim() + ":" + File.ReadAllText(Path.Combine(t, "wchan")).Trim(); } catch (IOException) { return "?"; } }));
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"sprites did not stop within 60 s of SIGINT. Threads: {threads}. Output: {await stdout} {await stderr}");
+        }
         string output = await stdout, errors = await stderr;
         Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}: {output} {errors}");
         Assert.Contains("--resume", output);
