@@ -223,6 +223,7 @@ public static class Checkpoint
         // Our files say what they are; anything else is a state dict as the seed's training writes it.
         bool ours = m.ContainsKey("format");
         string Get(string key, string fallback) => m.TryGetValue(key, out var v) ? v : fallback;
+        bool GetBool(string key, bool fallback) => ParseBool(file.Path, m, key, fallback);
         long GetLong(string key, long fallback)
         {
             if (!m.TryGetValue(key, out var v)) return fallback;
@@ -288,7 +289,7 @@ public static class Checkpoint
             TimeInput = timeInput,
             ClassNames = classes,
             Alpha = m.TryGetValue("alpha", out var alpha) ? alpha : config.InChannels == 4 ? CheckpointInfo.StraightAlpha : null,
-            Conditional = Get("conditional", "false") == "true",
+            Conditional = GetBool("conditional", false),
             ContextDropout = GetDouble("context_dropout") ?? 0,
             EmaDecay = HasAverage(file) ? GetDouble("ema_decay") : null,
             Epoch = GetInt("epoch", 0),
@@ -300,6 +301,15 @@ public static class Checkpoint
             Recipe = m.ContainsKey("lr_schedule") ? ReadRecipe(file.Path, m, GetDouble, GetLong) : null,
         };
     }
+
+    // What the writer writes is "true" or "false"; anything else is damage, not a silent false.
+    private static bool ParseBool(string path, IReadOnlyDictionary<string, string> m, string key, bool fallback) =>
+        !m.TryGetValue(key, out var v) ? fallback : v switch
+        {
+            "true" => true,
+            "false" => false,
+            _ => throw new InvalidDataException($"{path}: metadata '{key}' is '{v}', not true or false; the file is damaged or was written by another program."),
+        };
 
     private static TrainingRecipe ReadRecipe(string path, IReadOnlyDictionary<string, string> m, Func<string, double?> getDouble, Func<string, long, long> getLong)
     {
@@ -328,7 +338,7 @@ public static class Checkpoint
                 PlannedEpochs = checked((int)getLong("planned_epochs", 0)),
                 TimeBudgetMinutes = getDouble("time_budget_minutes"),
                 EmaHalflife = getDouble("ema_halflife"),
-                Flip = m.TryGetValue("flip", out var flip) && flip == "true",
+                Flip = ParseBool(path, m, "flip", false),
                 NoFlipClasses = noFlip,
             };
         }

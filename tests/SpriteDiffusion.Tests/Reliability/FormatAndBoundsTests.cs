@@ -65,6 +65,29 @@ public class FormatAndBoundsTests
         Assert.Equal(["cats"], SpriteDataset.LoadDirectory(dir.File("set")).ClassNames);
     }
 
+    [Theory]
+    [InlineData("conditional", "yes")]
+    [InlineData("conditional", "True")]
+    [InlineData("conditional", "")]
+    [InlineData("flip", "1")]
+    public void AYesNoMetadataValueOtherThanTrueOrFalseIsRefusedNotReadAsFalse(string key, string value)
+    {
+        using var dir = new TempDir();
+        string good = TestCheckpoints.Tiny(dir, "good.safetensors");
+        var file = SafetensorsFile.Read(good);
+        var writer = new SafetensorsWriter();
+        foreach (string name in file.Names) writer.Add(name, file[name].DType == "I64" ? file[name].ToInt64().Select(v => (float)v).ToArray() : file[name].ToFloat32(), file[name].Shape);
+        foreach (var (k, v) in file.Metadata) writer.Metadata[k] = v;
+        writer.Metadata[key] = value;
+        // flip is read with the training recipe, which needs its schedule key beside it.
+        if (!writer.Metadata.ContainsKey("lr_schedule")) { writer.Metadata["lr_schedule"] = "constant"; writer.Metadata["lr_peak"] = "0.001"; }
+        string path = dir.File("damaged.safetensors");
+        writer.Save(path);
+        var error = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path));
+        Assert.Contains($"'{key}'", error.Message);
+        Assert.Contains(path, error.Message);
+    }
+
     [Fact]
     public void DamagedCheckpointMetadataIsRefusedBeforeAnythingIsAllocated()
     {
