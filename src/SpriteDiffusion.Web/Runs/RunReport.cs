@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using SpriteDiffusion.IO;
 using SpriteDiffusion.Runs;
 
 namespace SpriteDiffusion.Web.Runs;
@@ -59,7 +60,7 @@ internal sealed class RunReport
     {
         try
         {
-            return Folder.EnumerateFiles("*.png").OrderBy(f => f.Name == Trainer.PlotFile).ThenByDescending(f => f.LastWriteTimeUtc).ToList();
+            return Folder.EnumerateFiles("*.png").Where(IsReadable).OrderBy(f => f.Name == Trainer.PlotFile).ThenByDescending(f => f.LastWriteTimeUtc).ToList();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -96,9 +97,15 @@ internal sealed class RunReport
     private static double Fraction(int done, int? total, double partial) =>
         total is int t && t > 0 ? Math.Clamp((done + partial) / t, 0, 1) : 0;
 
+    // A run folder is anyone's folder: a FIFO or device named like a run file would block the
+    // reader forever, and a huge file would fill the memory, so only regular files of a run
+    // file's size are read.
+    private static bool IsReadable(FileInfo file) =>
+        FileSystemPaths.KindOf(file.FullName) == PathKind.File && file.Length <= InputFile.TextLimit;
+
     private static IReadOnlyDictionary<string, object?> ReadConfig(FileInfo file)
     {
-        if (!file.Exists) return new Dictionary<string, object?>();
+        if (!IsReadable(file)) return new Dictionary<string, object?>();
         try
         {
             using var stream = file.OpenRead();
@@ -116,7 +123,7 @@ internal sealed class RunReport
     private static IReadOnlyList<LossRow> ReadLosses(FileInfo file)
     {
         var rows = new List<LossRow>();
-        if (!file.Exists) return rows;
+        if (!IsReadable(file)) return rows;
         try
         {
             foreach (string line in System.IO.File.ReadLines(file.FullName).Skip(1))
@@ -143,7 +150,8 @@ internal sealed class RunReport
     /// <summary>The last lines of the log, reading only its end: a long run's log can be large.</summary>
     private static IReadOnlyList<string> ReadTail(FileInfo file, int lines)
     {
-        if (!file.Exists) return [];
+        // Only the end is read, so a long log of any size is fine; a special file is not.
+        if (!file.Exists || FileSystemPaths.KindOf(file.FullName) != PathKind.File) return [];
         try
         {
             using var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);

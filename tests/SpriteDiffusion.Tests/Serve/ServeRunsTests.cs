@@ -108,3 +108,35 @@ public class ServeRunsTests
         Assert.Equal("bundled", Assert.Single(models).GetProperty("id").GetString());
     }
 }
+
+/// <summary>The playground reads run folders it did not write: special files there must not hang it.</summary>
+public class RunReportSpecialFileTests
+{
+    [Fact]
+    public async Task FifosNamedLikeRunFilesAreSkippedNotOpened()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        using var dir = new SpriteDiffusion.Tests.Data.TempDir();
+        string run = ServeRunsTests.WriteRun(dir.Path, "run", done: 2, total: 4, epochSeconds: 5, ago: TimeSpan.FromSeconds(1));
+        foreach (string name in new[] { Trainer.ConfigFile, Trainer.LossesFile, Trainer.LogFile, "samples_fifo.png" })
+        {
+            string path = Path.Combine(run, name);
+            File.Delete(path);
+            using var mkfifo = System.Diagnostics.Process.Start("mkfifo", path);
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+        // Opening a FIFO for reading blocks until a writer comes: a reader that opened one would never return.
+        var read = Task.Run(() =>
+        {
+            var report = SpriteDiffusion.Web.Runs.RunReport.Read(new DirectoryInfo(run));
+            return (report.Losses.Count, report.LogTail.Count, report.Images().Select(f => f.Name).ToList());
+        });
+        Assert.Same(read, await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(20))));
+        var (losses, log, images) = await read;
+        Assert.Equal(0, losses);
+        Assert.Equal(0, log);
+        Assert.DoesNotContain("samples_fifo.png", images);
+        Assert.Contains("samples_ddim50.png", images);
+    }
+}
