@@ -126,7 +126,8 @@ internal static class SampleCommand
         float[]? start = null;
         if (q.Noise is not null)
         {
-            start = Npy.ReadFloat32(q.Noise, out var shape);
+            // The shape and count come from the header, checked before the data is read.
+            int[] shape = Npy.ReadHeader(q.Noise).Shape;
             int h = model.Config.Height;
             if (shape.Length != 4 || shape[1] != model.Config.InChannels || shape[2] != h || shape[3] != h)
                 throw new UserError($"{q.Noise}: noise of shape [{string.Join(", ", shape)}] does not fit this model; it needs N x {model.Config.InChannels} x {h} x {h}.");
@@ -134,6 +135,7 @@ internal static class SampleCommand
                 throw new UserError($"{q.Noise} holds {shape[0]} starting images but {(q.PerClass is null ? "--n" : "--per-class")} asks for {c}; make them agree.");
             if (shape[0] is < 1 or > 4096)
                 throw new UserError($"{q.Noise} holds {shape[0]} starting images; --noise takes 1 to 4096, as --n does.");
+            start = Npy.ReadFloat32(q.Noise, out _);
             if (start.Any(v => !float.IsFinite(v)))
                 throw new UserError($"{q.Noise} holds NaN or infinite values; starting noise must be finite numbers.");
             count = shape[0];
