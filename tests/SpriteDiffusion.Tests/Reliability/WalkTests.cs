@@ -83,3 +83,29 @@ public class WalkTests
         Assert.Contains("FIFO", Assert.ThrowsAny<Exception>(() => SafetensorsFile.Read(dir.File("in", "cats", "pipe.png"))).Message);
     }
 }
+
+/// <summary>evaluate's PNG folders are read by the same rules as every input: a FIFO among the pictures is named, not opened.</summary>
+public class EvaluateFolderSpecialFileTests
+{
+    [Fact]
+    public void AFifoAmongTheRealPicturesIsOneErrorLineNotAHang()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        using var dir = new TempDir();
+        var random = new Random(5);
+        foreach (string side in new[] { "real", "fake" })
+        {
+            Directory.CreateDirectory(dir.File(side));
+            for (int i = 0; i < 5; i++)
+            {
+                var pixels = new byte[16 * 16 * 4];
+                random.NextBytes(pixels);
+                for (int p = 3; p < pixels.Length; p += 4) pixels[p] = 255;
+                SpriteDiffusion.IO.Png.Write(Path.Combine(dir.File(side), $"s{i}.png"), new SpriteDiffusion.IO.RgbaImage(16, 16, pixels));
+            }
+        }
+        Cases.MakeFifo(Path.Combine(dir.File("real"), "z.png"));
+        var result = Cli.SpritesProcess.Run(dir.Path, "evaluate", "--real-dir", "real", "--fake-dir", "fake", "--out", "out", "--feature-cache", "none");
+        Cli.SpritesProcess.AssertCleanFailure(result, "z.png");
+    }
+}
