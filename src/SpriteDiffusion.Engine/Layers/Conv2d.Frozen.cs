@@ -108,11 +108,7 @@ public sealed unsafe partial class Conv2d
                 int blocks = (Out + 7) / 8;
                 var (b0, b1) = Partition.Range(blocks, Groups, group);
                 int o0 = b0 * 8, o1 = Math.Min(Out, b1 * 8);
-                int tiles = images * Winograd.TilesAlong(H) * Winograd.TilesAlong(W);
-                long vStride = Winograd.PositionStride(In, tiles), mStride = Winograd.PositionStride(Out, tiles);
-                float* v = Scratch.Get(ScratchSlot.Columns, Winograd.Positions * vStride);
-                float* m = Scratch.Get(ScratchSlot.Products, Winograd.Positions * mStride);
-                float* plane = Scratch.Get(ScratchSlot.Plane, Winograd.PlaneLength(H, W));
+                int tiles = ChunkBuffers(images, In, Out, H, W, out long vStride, out long mStride, out float* v, out float* m, out float* plane);
                 long hw = (long)H * W;
                 Winograd.TransformInput(X + first * In * hw, images, In, H, W, v, tiles, plane, Circular);
                 for (int e = 0; e < Winograd.Positions; e++)

@@ -70,6 +70,22 @@ public sealed unsafe partial class Conv2d
         TensorPrimitives.Add(gb, new ReadOnlySpan<float>(partial + uLen, Out), gb);
     }
 
+    /// <summary>
+    /// The tile count of a chunk of <paramref name="images"/> and this thread's scratch for it: the
+    /// transformed input tiles v, the 16 products m (with their per-position strides) and a padded plane.
+    /// </summary>
+    private static int ChunkBuffers(int images, int inChannels, int outChannels, int h, int w,
+        out long vStride, out long mStride, out float* v, out float* m, out float* plane)
+    {
+        int tiles = images * Winograd.TilesAlong(h) * Winograd.TilesAlong(w);
+        vStride = Winograd.PositionStride(inChannels, tiles);
+        mStride = Winograd.PositionStride(outChannels, tiles);
+        v = Scratch.Get(ScratchSlot.Columns, Winograd.Positions * vStride);
+        m = Scratch.Get(ScratchSlot.Products, Winograd.Positions * mStride);
+        plane = Scratch.Get(ScratchSlot.Plane, Winograd.PlaneLength(h, w));
+        return tiles;
+    }
+
     /// <summary>One chunk of the forward algorithm: y (+)= conv(x) with transformed weights U (+ bias).</summary>
     private struct WinogradProduct : IParallelBody
     {
@@ -80,11 +96,7 @@ public sealed unsafe partial class Conv2d
         public void Run(int chunk)
         {
             int first = chunk * PerChunk, images = Math.Min(PerChunk, Batch - first);
-            int tiles = images * Winograd.TilesAlong(H) * Winograd.TilesAlong(W);
-            long vStride = Winograd.PositionStride(In, tiles), mStride = Winograd.PositionStride(Out, tiles);
-            float* v = Scratch.Get(ScratchSlot.Columns, Winograd.Positions * vStride);
-            float* m = Scratch.Get(ScratchSlot.Products, Winograd.Positions * mStride);
-            float* plane = Scratch.Get(ScratchSlot.Plane, Winograd.PlaneLength(H, W));
+            int tiles = ChunkBuffers(images, In, Out, H, W, out long vStride, out long mStride, out float* v, out float* m, out float* plane);
             long hw = (long)H * W;
             Winograd.TransformInput(X + first * In * hw, images, In, H, W, v, tiles, plane, Circular);
             for (int e = 0; e < Winograd.Positions; e++)
