@@ -26,9 +26,10 @@ set -euo pipefail
 root="${STUDY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}"  # STUDY_ROOT: run a copy of this script (bash reads a script as it runs, so editing it would break a running study)
 sprites="${SPRITES:-$root/src/SpriteDiffusion.Cli/bin/Release/net10.0/sprites}"
 results="$root/tools/experiments/results"
-runs="$root/runs/study"
+runs="runs/study"   # relative, so that the configs and reports it keeps name no machine's folders
 budget="${BUDGET_MINUTES:-20}"
 eval_n="${EVAL_N:-3000}"
+cd "$root"
 mkdir -p "$results" "$runs"
 [ -x "$sprites" ] || dotnet build -c Release "$root" > /dev/null
 
