@@ -12,30 +12,8 @@ internal static unsafe partial class Winograd
     /// BatchNorm is folded into its weights, instead of another pass over the whole activation.
     /// </summary>
     public static void TransformOutputChannels(float* m, long eStride, int ld, float* y, int images, int channels,
-        int first, int count, int h, int w, float* bias, bool gelu, float* plane)
-    {
-        int tilesDown = TilesAlong(h), tilesAcross = TilesAlong(w), tilesPerImage = tilesDown * tilesAcross;
-        bool direct = h % 2 == 0 && w % 2 == 0;
-        int pw = direct ? w : 2 * tilesAcross;
-        for (int image = 0; image < images; image++)
-        for (int o = first; o < first + count; o++)
-        {
-            float* dst = y + ((long)image * channels + o) * h * w;
-            float* target = direct ? dst : plane;
-            float* mo = m + (long)o * ld + image * tilesPerImage;
-            for (int ty = 0; ty < tilesDown; ty++)
-            {
-                float* rows = target + 2 * ty * pw;
-                float* mt = mo + ty * tilesAcross;
-                int tx = 0;
-                if (Lanes8.Supported) tx = OutputTiles<Lanes8, Vector256<float>>(mt, eStride, rows, pw, bias[o], false, tx, tilesAcross);
-                if (Lanes4.Supported) tx = OutputTiles<Lanes4, Vector128<float>>(mt, eStride, rows, pw, bias[o], false, tx, tilesAcross);
-                OutputTiles<Lanes1, float>(mt, eStride, rows, pw, bias[o], false, tx, tilesAcross);
-            }
-            if (!direct) CopyPlane(plane, pw, dst, w, h, w);
-            if (gelu) GeluInPlace(dst, h * w);
-        }
-    }
+        int first, int count, int h, int w, float* bias, bool gelu, float* plane) =>
+        TransformOutputRange(m, eStride, ld, y, images, channels, first, count, h, w, bias, accumulate: false, gelu, plane);
 
     /// <summary>p[i] = GELU(p[i]) over n floats, as <see cref="Activations.GeluForward"/> computes it.</summary>
     public static void GeluInPlace(float* p, int n)

@@ -181,15 +181,20 @@ internal static unsafe partial class Winograd
     /// (ld elements per row) for images [0, images); plane is a scratch of <see cref="PlaneLength"/> floats.
     /// </summary>
     public static void TransformOutput(float* m, int ld, float* y, int images, int channels, int h, int w,
-        float* bias, bool accumulate, float* plane)
+        float* bias, bool accumulate, float* plane) =>
+        TransformOutputRange(m, PositionStride(channels, ld), ld, y, images, channels, 0, channels, h, w, bias, accumulate, gelu: false, plane);
+
+    // The output transform of channels [first, first + count): the training pass takes them all and
+    // may accumulate; a frozen convolution may take a block of them and apply GELU to each plane.
+    private static void TransformOutputRange(float* m, long eStride, int ld, float* y, int images, int channels,
+        int first, int count, int h, int w, float* bias, bool accumulate, bool gelu, float* plane)
     {
         int tilesDown = TilesAlong(h), tilesAcross = TilesAlong(w), tilesPerImage = tilesDown * tilesAcross;
         // An odd size writes whole tiles into the plane and keeps the part that exists.
         bool direct = h % 2 == 0 && w % 2 == 0;
         int pw = direct ? w : 2 * tilesAcross;
-        long eStride = PositionStride(channels, ld);
         for (int image = 0; image < images; image++)
-        for (int o = 0; o < channels; o++)
+        for (int o = first; o < first + count; o++)
         {
             float* dst = y + ((long)image * channels + o) * h * w;
             float* target = direct ? dst : plane;
@@ -206,6 +211,7 @@ internal static unsafe partial class Winograd
                 OutputTiles<Lanes1, float>(mt, eStride, rows, pw, b, accumulate, tx, tilesAcross);
             }
             if (!direct) CopyPlane(plane, pw, dst, w, h, w);
+            if (gelu) GeluInPlace(dst, h * w);
         }
     }
 
