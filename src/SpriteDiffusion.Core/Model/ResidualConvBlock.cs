@@ -57,12 +57,19 @@ public sealed class ResidualConvBlock
         BatchNormGelu.Forward(_bn1, z1, a1, training);
         _conv2.Forward(a1, z2);
         BatchNormGelu.Forward(_bn2, z2, a2, training);
+        return WithShortcut(x, a2, frozen: false);
+    }
+
+    // The residual average (shortcut + h) / 1.414, through the frozen or the live 1x1 projection.
+    private Tensor WithShortcut(Tensor x, Tensor a2, bool frozen)
+    {
         if (!IsRes) return a2;
-        var y = _y.Get(b, Out, h, w);
+        var y = _y.Get(a2.Dim(0), Out, a2.Dim(2), a2.Dim(3));
         if (_shortcut is null) TensorOps.Residual(x, a2, y);
         else
         {
-            _shortcut.Forward(x, y);
+            if (frozen) _frozenShortcut!.Forward(x, y);
+            else _shortcut.Forward(x, y);
             TensorOps.Residual(y, a2, y);
         }
         return y;
@@ -87,15 +94,7 @@ public sealed class ResidualConvBlock
         var a1 = _a1.Get(b, Out, h, w); var a2 = _a2.Get(b, Out, h, w);
         _frozen1!.Forward(x, a1);
         _frozen2!.Forward(a1, a2);
-        if (!IsRes) return a2;
-        var y = _y.Get(b, Out, h, w);
-        if (_frozenShortcut is null) TensorOps.Residual(x, a2, y);
-        else
-        {
-            _frozenShortcut.Forward(x, y);
-            TensorOps.Residual(y, a2, y);
-        }
-        return y;
+        return WithShortcut(x, a2, frozen: true);
     }
 
     /// <summary>
