@@ -16,11 +16,5 @@ internal static unsafe partial class Winograd
         TransformOutputRange(m, eStride, ld, y, images, channels, first, count, h, w, bias, accumulate: false, gelu, plane);
 
     /// <summary>p[i] = GELU(p[i]) over n floats, as <see cref="Activations.GeluForward"/> computes it.</summary>
-    public static void GeluInPlace(float* p, int n)
-    {
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-            for (; i + 8 <= n; i += 8) Activations.Gelu(Vector256.Load(p + i)).Store(p + i);
-        for (; i < n; i++) p[i] = Activations.Gelu(p[i]);
-    }
+    public static void GeluInPlace(float* p, int n) => Activations.GeluSpan(p, p, n);
 }

@@ -50,6 +50,35 @@ public static unsafe class Activations
         return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), -r, r);
     }
 
+    /// <summary>The same erf, sixteen lanes at a time, lane for lane the operations of the eight-lane one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Erf(Vector512<float> x)
+    {
+        var z = Vector512.Abs(x);
+        var one = Vector512<float>.One;
+        var t = one / (one + Vector512.Create(0.5f) * z);
+        var poly = Vector512.Create(0.17087277f);
+        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(-0.82215223f));
+        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(1.48851587f));
+        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(-1.13520398f));
+        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(0.27886807f));
+        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(-0.18628806f));
+        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(0.09678418f));
+        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(0.37409196f));
+        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(1.00002368f));
+        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(-1.26551223f));
+        var erfc = t * VectorMath.Exp(poly - z * z);
+        var r = one - erfc;
+        return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), -r, r);
+    }
+
+    /// <summary>
+    /// Whether the activations take sixteen lanes at a time. The chains of erf are long and
+    /// dependent, so twice the lanes per instruction nearly halves their time even where the
+    /// core splits 512-bit operations in two; results are the same bits at either width.
+    /// </summary>
+    internal static bool Wide => Sgemm.HasAvx512;
+
     /// <summary>GELU(x) = x Phi(x), the exact (erf) form.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static float Gelu(float x) => 0.5f * x * (1f + Erf(x * InvSqrt2));
@@ -74,6 +103,37 @@ public static unsafe class Activations
         var cdf = Vector256.Create(0.5f) * (Vector256<float>.One + Erf(x * Vector256.Create(InvSqrt2)));
         var pdf = Vector256.Create(InvSqrt2Pi) * VectorMath.Exp(Vector256.Create(-0.5f) * x * x);
         return Vector256.FusedMultiplyAdd(x, pdf, cdf);
+    }
+
+    /// <summary>GELU for sixteen lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Gelu(Vector512<float> x)
+    {
+        var cdf = Vector512.Create(0.5f) * (Vector512<float>.One + Erf(x * Vector512.Create(InvSqrt2)));
+        return x * cdf;
+    }
+
+    /// <summary>GELU' for sixteen lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> GeluDerivative(Vector512<float> x)
+    {
+        var cdf = Vector512.Create(0.5f) * (Vector512<float>.One + Erf(x * Vector512.Create(InvSqrt2)));
+        var pdf = Vector512.Create(InvSqrt2Pi) * VectorMath.Exp(Vector512.Create(-0.5f) * x * x);
+        return Vector512.FusedMultiplyAdd(x, pdf, cdf);
+    }
+
+    /// <summary>
+    /// y[i] = GELU(x[i]) for i &lt; n, y may be x: sixteen lanes, then eight, then one at a time, so
+    /// every element is computed the same way on machines with and without 512-bit vectors.
+    /// </summary>
+    internal static void GeluSpan(float* x, float* y, int n)
+    {
+        int i = 0;
+        if (Wide)
+            for (; i + 16 <= n; i += 16) Gelu(Vector512.Load(x + i)).Store(y + i);
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= n; i += 8) Gelu(Vector256.Load(x + i)).Store(y + i);
+        for (; i < n; i++) y[i] = Gelu(x[i]);
     }
 
     /// <summary>y = GELU(x), the exact (erf) form, element by element in parallel chunks; y may be x.</summary>
@@ -123,10 +183,8 @@ public static unsafe class Activations
 
         public void Run(int chunk)
         {
-            int end = Math.Min(N, (chunk + 1) * Chunk), i = chunk * Chunk;
-            if (Vector256.IsHardwareAccelerated)
-                for (; i + 8 <= end; i += 8) Gelu(Vector256.Load(X + i)).Store(Y + i);
-            for (; i < end; i++) Y[i] = Gelu(X[i]);
+            int start = chunk * Chunk;
+            GeluSpan(X + start, Y + start, Math.Min(N, start + Chunk) - start);
         }
     }
 
@@ -138,6 +196,8 @@ public static unsafe class Activations
         public void Run(int chunk)
         {
             int end = Math.Min(N, (chunk + 1) * Chunk), i = chunk * Chunk;
+            if (Wide)
+                for (; i + 16 <= end; i += 16) (Vector512.Load(GY + i) * GeluDerivative(Vector512.Load(X + i))).Store(GX + i);
             if (Vector256.IsHardwareAccelerated)
                 for (; i + 8 <= end; i += 8) (Vector256.Load(GY + i) * GeluDerivative(Vector256.Load(X + i))).Store(GX + i);
             for (; i < end; i++) GX[i] = GY[i] * GeluDerivative(X[i]);

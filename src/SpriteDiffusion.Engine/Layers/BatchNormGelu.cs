@@ -101,6 +101,11 @@ public static unsafe class BatchNormGelu
                 float* z = Z + (long)plane * HW;
                 float* a = A + (long)plane * HW;
                 int i = 0;
+                if (Activations.Wide)
+                {
+                    var ws = Vector512.Create(scale); var wt = Vector512.Create(shift);
+                    for (; i + 16 <= HW; i += 16) Activations.Gelu(Vector512.FusedMultiplyAdd(Vector512.Load(z + i), ws, wt)).Store(a + i);
+                }
                 if (Vector256.IsHardwareAccelerated)
                 {
                     var vs = Vector256.Create(scale); var vt = Vector256.Create(shift);

@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics;
 using SpriteDiffusion.Engine;
+using SpriteDiffusion.Layers;
 
 namespace SpriteDiffusion.Tests.Engine;
 
@@ -24,5 +25,54 @@ public class VectorMathTests
         Assert.True(worst < 3e-7, $"worst relative error {worst:E2}");
         Assert.Equal(1f, VectorMath.Exp(Vector256<float>.Zero)[0]);
         Assert.True(VectorMath.Exp(Vector256.Create(-1000f))[0] < 1e-37f);
+    }
+
+    // The activations take sixteen lanes where the machine has them and eight elsewhere; a model
+    // must give the same bits on both kinds of machine, so the widths must agree lane for lane.
+    [Fact]
+    public void SixteenLanesGiveTheBitsOfEight()
+    {
+        if (!Vector512.IsHardwareAccelerated) return; // nothing to compare on an AVX2 machine: only the eight-lane path runs there
+        var rng = new Rng(11);
+        var lanes = new float[16];
+        for (int i = 0; i < 4000; i++)
+        {
+            double scale = i % 4 == 0 ? 100 : 6; // also far tails, where erf saturates and exp underflows
+            for (int j = 0; j < 16; j++) lanes[j] = (float)((rng.NextDouble() * 2 - 1) * scale);
+            var wide = Vector512.Create(lanes);
+            var lo = Vector256.Create(lanes, 0);
+            var hi = Vector256.Create(lanes, 8);
+            AssertSameBits(VectorMath.Exp(wide), VectorMath.Exp(lo), VectorMath.Exp(hi));
+            AssertSameBits(Activations.Gelu(wide), Activations.Gelu(lo), Activations.Gelu(hi));
+            AssertSameBits(Activations.GeluDerivative(wide), Activations.GeluDerivative(lo), Activations.GeluDerivative(hi));
+        }
+    }
+
+    [Fact]
+    public unsafe void GeluSpanMatchesTheEightLaneGeluForEveryLengthAndTail()
+    {
+        var rng = new Rng(5);
+        for (int n = 0; n < 70; n++)
+        {
+            var x = new float[n];
+            for (int i = 0; i < n; i++) x[i] = (float)(rng.NextDouble() * 10 - 5);
+            var y = new float[n];
+            fixed (float* px = x, py = y) Activations.GeluSpan(px, py, n);
+            for (int i = 0; i < n; i++)
+            {
+                // Elements past the last whole eight are computed one at a time, as the eight-lane loops leave them.
+                float expected = i < n / 8 * 8 ? Activations.Gelu(Vector256.Create(x, i / 8 * 8))[i % 8] : Activations.Gelu(x[i]);
+                Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(y[i]));
+            }
+        }
+    }
+
+    private static void AssertSameBits(Vector512<float> wide, Vector256<float> lo, Vector256<float> hi)
+    {
+        for (int j = 0; j < 16; j++)
+        {
+            float narrow = j < 8 ? lo[j] : hi[j - 8];
+            Assert.Equal(BitConverter.SingleToInt32Bits(narrow), BitConverter.SingleToInt32Bits(wide[j]));
+        }
     }
 }
