@@ -43,8 +43,11 @@ public sealed unsafe class ConvTranspose2d
     {
         using var profile = Profiler.Measure(PForward);
         if (x.Dim(2) * x.Dim(3) == 1) { ForwardOnePixel(x, y); return; }
-        var body = new ForwardBody { X = x.Data, Y = y.Data, W = Weight.Value.Data, B = Bias.Value.Data, In = In, Out = Out, K = Kernel, H = x.Dim(2), Wd = x.Dim(3) };
-        Workers.For(x.Dim(0), ref body);
+        int batch = x.Dim(0);
+        // Fewer images than threads (sampling one sprite): the threads split each image's output channels.
+        int groups = batch >= Workers.Threads ? 1 : Math.Min(Out, Workers.Threads / batch);
+        var body = new ForwardBody { X = x.Data, Y = y.Data, W = Weight.Value.Data, B = Bias.Value.Data, In = In, Out = Out, K = Kernel, H = x.Dim(2), Wd = x.Dim(3), Groups = groups };
+        Workers.For(batch * groups, ref body);
     }
 
     /// <summary>
@@ -74,6 +77,18 @@ public sealed unsafe class ConvTranspose2d
     private void ForwardOnePixel(Tensor x, Tensor y)
     {
         int batch = x.Dim(0);
+        if (batch < SmallBatch && Workers.Threads > 1)
+        {
+            // A few images give the product too few rows to share: the threads split W's columns
+            // instead, each streaming its part of W once for all the images.
+            var columns = new OnePixelColumns
+            {
+                X = x.Data, Y = y.Data, W = Weight.Value.Data, B = Bias.Value.Data,
+                Batch = batch, Parts = Workers.Threads, In = In, Rows = Out * Kernel * Kernel, KK = Kernel * Kernel,
+            };
+            Workers.For(columns.Parts, ref columns);
+            return;
+        }
         var body = new OnePixelForward
         {
             X = x.Data, Y = y.Data, W = Weight.Value.Data, B = Bias.Value.Data,
@@ -100,6 +115,36 @@ public sealed unsafe class ConvTranspose2d
             Batch = batch, Parts = Math.Min(Workers.Threads, batch), In = In, Rows = rows,
         };
         Workers.For(input.Parts, ref input);
+    }
+
+    // Below this many images a 1x1 input's product is a few vector-matrix products (the
+    // sampling of one or a few sprites), which the blocked GEMM would pack W for every call.
+    private const int SmallBatch = 8;
+
+    /// <summary>
+    /// y[b] = x[b] W + bias over a block of W's columns: for each column one fused multiply-add
+    /// chain over the inputs in order from zero, as the GEMM computes it, so both paths give the
+    /// same bits.
+    /// </summary>
+    private struct OnePixelColumns : IParallelBody
+    {
+        public float* X, Y, W, B;
+        public int Batch, Parts, In, Rows, KK;
+
+        public void Run(int part)
+        {
+            var (first, last) = Partition.Range((Rows + 15) / 16, Parts, part);
+            int j0 = first * 16, j1 = Math.Min(Rows, last * 16), n = j1 - j0;
+            if (n <= 0) return;
+            for (int b = 0; b < Batch; b++)
+            {
+                float* y = Y + (long)b * Rows + j0;
+                float* x = X + (long)b * In;
+                new Span<float>(y, n).Clear();
+                for (int c = 0; c < In; c++) VectorMath.MultiplyAdd(x[c], W + (long)c * Rows + j0, y, n);
+                for (int j = j0; j < j1; j++) y[j - j0] += B[j / KK];
+            }
+        }
     }
 
     private struct OnePixelForward : IParallelBody
@@ -156,16 +201,19 @@ public sealed unsafe class ConvTranspose2d
     private struct ForwardBody : IParallelBody
     {
         public float* X, Y, W, B;
-        public int In, Out, K, H, Wd;
+        public int In, Out, K, H, Wd, Groups;
 
-        public void Run(int b)
+        public void Run(int item)
         {
+            int b = item / Groups;
+            var (o0, o1) = Partition.Range(Out, Groups, item % Groups);
             int hw = H * Wd, kk = K * K, rows = Out * kk, ow = Wd * K;
             float* x = X + (long)b * In * hw;
             float* y = Y + (long)b * Out * hw * kk;
-            float* t = Scratch.Get(ScratchSlot.Columns, (long)rows * hw);
-            Sgemm.Multiply(true, false, rows, hw, In, W, rows, x, hw, t, hw, accumulate: false);
-            for (int o = 0; o < Out; o++)
+            // Rows of t are this item's channels' rows of W^T X, from (o0 * kk) on.
+            float* t = Scratch.Get(ScratchSlot.Columns, (long)(o1 - o0) * kk * hw) - (long)o0 * kk * hw;
+            Sgemm.Multiply(true, false, (o1 - o0) * kk, hw, In, W + o0 * kk, rows, x, hw, t + (long)o0 * kk * hw, hw, accumulate: false);
+            for (int o = o0; o < o1; o++)
             {
                 float bias = B[o];
                 float* yo = y + (long)o * hw * kk;

@@ -48,4 +48,27 @@ public unsafe class WorkersTests
             }
         }
     }
+
+    // Workers watch for the next loop for a while, then block: loops that come after they have
+    // gone to sleep, and loops that come just as they do, must wake them or run without them.
+    [Fact]
+    public void LoopsRunWhetherTheWorkersAreWatchingOrAsleep()
+    {
+        if (Workers.Threads < 2) return;
+        var hits = new int[16];
+        fixed (int* h = hits)
+        {
+            for (int loop = 0; loop < 300; loop++)
+            {
+                // 0 to 400 us apart: before, around and after the workers' watching time.
+                var wait = System.Diagnostics.Stopwatch.StartNew();
+                while (wait.Elapsed.TotalMicroseconds < loop * 37 % 400) Thread.SpinWait(10);
+                if (loop % 50 == 0) Thread.Sleep(5);
+                var body = new CountBody { Hits = h, Fail = -1 };
+                Workers.For(16, ref body);
+                Assert.All(hits, x => Assert.Equal(1, x));
+                Array.Clear(hits);
+            }
+        }
+    }
 }
