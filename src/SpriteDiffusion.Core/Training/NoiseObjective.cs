@@ -45,7 +45,27 @@ public sealed class NoiseObjective
     /// <summary>Trains on one batch; returns the loss before the update.</summary>
     public double Step(Tensor x0, Tensor context, Rng rng)
     {
-        var (xt, target, t) = Prepare(x0, rng);
+        Draw(x0, rng);
+        return StepPrepared(x0, context);
+    }
+
+    /// <summary>
+    /// The same step with each image's t and the noise given instead of drawn, so that a test can
+    /// run it on exactly the inputs a PyTorch reference step used.
+    /// </summary>
+    internal double Step(Tensor x0, Tensor context, ReadOnlySpan<int> steps, ReadOnlySpan<float> noise)
+    {
+        Size(x0);
+        if (steps.Length != _steps.Length || noise.Length != x0.Length)
+            throw new ArgumentException($"{steps.Length} timesteps and {noise.Length} noise values for a batch of {_steps.Length} images of {x0.Length} values.");
+        steps.CopyTo(_steps);
+        noise.CopyTo(_eps.Get(x0.Dim(0), x0.Dim(1), x0.Dim(2), x0.Dim(3)).Span);
+        return StepPrepared(x0, context);
+    }
+
+    private double StepPrepared(Tensor x0, Tensor context)
+    {
+        var (xt, target, t) = Prepare(x0);
         var pred = _model.Forward(xt, t, context, training: true);
         var grad = _grad.Get(x0.Dim(0), x0.Dim(1), x0.Dim(2), x0.Dim(3));
         double loss = Loss(pred.Span, target.Span, grad.Span);
@@ -58,7 +78,8 @@ public sealed class NoiseObjective
     /// <summary>The same loss without training (eval-mode statistics), for validation.</summary>
     public double Evaluate(Tensor x0, Tensor context, Rng rng)
     {
-        var (xt, target, t) = Prepare(x0, rng);
+        Draw(x0, rng);
+        var (xt, target, t) = Prepare(x0);
         var pred = _model.Forward(xt, t, context, training: false);
         return Loss(pred.Span, target.Span, default);
     }
@@ -66,19 +87,31 @@ public sealed class NoiseObjective
     private double Loss(ReadOnlySpan<float> pred, ReadOnlySpan<float> target, Span<float> grad) =>
         _minSnrGamma is null ? TensorOps.MseLoss(pred, target, grad) : LossWeights.WeightedMse(pred, target, _weights, grad);
 
-    private (Tensor Xt, Tensor Target, Tensor T) Prepare(Tensor x0, Rng rng)
+    private void Size(Tensor x0)
     {
         int b = x0.Dim(0);
-        var xt = _xt.Get(b, x0.Dim(1), x0.Dim(2), x0.Dim(3));
-        var eps = _eps.Get(b, x0.Dim(1), x0.Dim(2), x0.Dim(3));
-        var t = _t.Get(b, 1);
         if (_steps.Length != b)
         {
             _steps = new int[b];
             _weights = new double[b];
         }
-        for (int i = 0; i < b; i++) _steps[i] = rng.NextInt(_schedule.T);
-        rng.FillGaussian(eps.Span);
+    }
+
+    /// <summary>Each image's t, then the noise, from <paramref name="rng"/>: the order a run's generator sequence depends on.</summary>
+    private void Draw(Tensor x0, Rng rng)
+    {
+        Size(x0);
+        for (int i = 0; i < _steps.Length; i++) _steps[i] = rng.NextInt(_schedule.T);
+        rng.FillGaussian(_eps.Get(x0.Dim(0), x0.Dim(1), x0.Dim(2), x0.Dim(3)).Span);
+    }
+
+    /// <summary>x_t, the target and the time input from x0 and the drawn t and noise.</summary>
+    private (Tensor Xt, Tensor Target, Tensor T) Prepare(Tensor x0)
+    {
+        int b = x0.Dim(0);
+        var xt = _xt.Get(b, x0.Dim(1), x0.Dim(2), x0.Dim(3));
+        var eps = _eps.Get(b, x0.Dim(1), x0.Dim(2), x0.Dim(3));
+        var t = _t.Get(b, 1);
         _schedule.AddNoise(x0.Span, eps.Span, _steps, x0.Length / b, xt.Span);
         TimeInput.Fill(_steps, _schedule.T, _time, t.Span);
         if (_minSnrGamma is double gamma)

@@ -463,10 +463,13 @@ public sealed class Trainer
     };
 
     /// <summary>The weight average's decay per step (0: none), from the decay or from the half-life in images.</summary>
-    private double AverageDecay(int batch)
+    private double AverageDecay(int batch) => AverageDecay(_o.EmaDecay, _o.EmaHalflife, batch);
+
+    /// <summary>The decay per step of an average given by <paramref name="decay"/> or by a half-life in images at <paramref name="batch"/> images per step.</summary>
+    internal static double AverageDecay(double decay, double? halflifeImages, int batch)
     {
-        if (_o.EmaHalflife is not double halflife) return _o.EmaDecay;
-        double decay = Math.Pow(0.5, batch / halflife);
+        if (halflifeImages is not double halflife) return decay;
+        decay = Math.Pow(0.5, batch / halflife);
         if (!(decay > 0 && decay < 1))
             throw new ArgumentOutOfRangeException(nameof(TrainingOptions.EmaHalflife), $"a half-life of {halflife} images at batch {batch} makes the decay per step {decay}, which averages nothing; give a half-life nearer the batch size times the steps to average over.");
         return decay;
