@@ -97,9 +97,17 @@ public sealed unsafe partial class Conv2d
                     return;
                 }
                 bool f4 = UsesF4(h, w);
+                int perChunk = 0;
+                if (f4)
+                {
+                    perChunk = ImagesPerChunkF4(batch, Math.Max(_in, _out), h, w);
+                    // A chunk of one 16x16 image is 16 tiles: half a 32-wide AVX-512 kernel panel,
+                    // and too small a product to beat F(2x2)'s 64 (measured at batch 1, n_feat 64).
+                    f4 = perChunk >= 2 || Tiles == WinogradTiles.F4x4;
+                }
                 int positions = f4 ? Winograd4.Positions : Winograd.Positions;
                 int tilesPerImage = f4 ? Winograd4.TilesAlong(h) * Winograd4.TilesAlong(w) : Winograd.TilesAlong(h) * Winograd.TilesAlong(w);
-                int perChunk = ImagesPerChunk(batch, Math.Max(_in, _out), positions * tilesPerImage);
+                if (!f4) perChunk = ImagesPerChunk(batch, Math.Max(_in, _out), positions * tilesPerImage);
                 int chunks = (batch + perChunk - 1) / perChunk;
                 // Fewer chunks than threads (batch 1): the threads split a chunk's output channels,
                 // in blocks of 8 rows (a micro-kernel's height); each transforms the input itself.
@@ -113,6 +121,21 @@ public sealed unsafe partial class Conv2d
                 };
                 Workers.For(chunks * groups, ref body);
             }
+        }
+
+        // F(4x4) chunks hold an even number of images where they can: a 16x16 image is 16 tiles,
+        // and the products' AVX-512 kernel computes 32 columns at a time, so an odd count (48 tiles
+        // at n_feat 32) would waste part of a panel. The budget is twice F(2x2)'s, so that n_feat 64
+        // still gets 2 images (the products then stay within L2 together with the tiles).
+        private static int ImagesPerChunkF4(int batch, int channels, int h, int w)
+        {
+            int perThread = (batch + Workers.Threads - 1) / Workers.Threads;
+            long perImage = (long)channels * Winograd4.Positions * Winograd4.TilesAlong(h) * Winograd4.TilesAlong(w);
+            int most = (int)Math.Clamp(2 * ChunkFloats / perImage, 1, Math.Max(1, perThread));
+            // Equal chunks per thread (16 images at n_feat 32: 4 chunks of 4, not 6 + 6 + 4).
+            int chunksPerThread = (perThread + most - 1) / most;
+            int images = (perThread + chunksPerThread - 1) / chunksPerThread;
+            return images > 1 ? images & ~1 : images;
         }
 
         private struct Product : IParallelBody

@@ -127,6 +127,34 @@ public class Winograd4Tests(ITestOutputHelper output)
         Assert.True(f2 <= 1e-6, $"F(2x2): max |diff| / max |ref| = {f2:E3}");
     }
 
+    /// <summary>Auto takes F(4x4) on maps of 16x16 and more when a chunk holds 2 images or more, else F(2x2).</summary>
+    [Theory]
+    [InlineData(4, 16, 16, true)]
+    [InlineData(16, 20, 17, true)]
+    [InlineData(1, 16, 16, false)]
+    [InlineData(4, 8, 8, false)]
+    [InlineData(4, 15, 16, false)]
+    public void AutoPicksF4ForLargeMapsAndBatches(int batch, int h, int w, bool f4)
+    {
+        float[] Run(WinogradTiles tiles)
+        {
+            var rng = Rng.Derive(9, (ulong)(h * 1000 + w));
+            var store = new ParameterStore();
+            var conv = new Conv2d(store, "conv", 24, 16, 3);
+            store.Allocate(new Rng(9));
+            var y = Poisoned(batch, 16, h, w);
+            var frozen = conv.Freeze(gelu: true);
+            frozen.Tiles = tiles;
+            frozen.Forward(ToTensor(Normal(rng, batch * 24 * h * w), batch, 24, h, w), y);
+            return y.Span.ToArray();
+        }
+        var auto = Run(WinogradTiles.Auto);
+        var f4Output = Run(WinogradTiles.F4x4);
+        var f2Output = Run(WinogradTiles.F2x2);
+        Assert.NotEqual(f4Output, f2Output);
+        Assert.Equal(f4 ? f4Output : f2Output, auto);
+    }
+
     // 16x16: one Vector512 (or two Vector256 rows) per plane; 24x40: 6 tile rows (4 + 2) of 10 tiles
     // (4 + 4 + 2 left to the scalar path); 9x13: 3 x 4 tiles, partly used.
     [Theory]
