@@ -100,10 +100,10 @@ public sealed unsafe partial class Conv2d
                 int perChunk = 0;
                 if (f4)
                 {
-                    perChunk = ImagesPerChunkF4(batch, Math.Max(_in, _out), h, w);
-                    // A chunk of one 16x16 image is 16 tiles: half a 32-wide AVX-512 kernel panel,
-                    // and too small a product to beat F(2x2)'s 64 (measured at batch 1, n_feat 64).
-                    f4 = perChunk >= 2 || Tiles == WinogradTiles.F4x4;
+                    perChunk = ImagesPerChunkF4(batch, _in, _out, h, w);
+                    // With one image per thread (batch 1: the threads split the output channels)
+                    // F(4x4)'s 16-tile products lost to F(2x2)'s 64-tile ones (ab.sh, n_feat 64: 0.88x).
+                    f4 = (batch + Workers.Threads - 1) / Workers.Threads >= 2 || Tiles == WinogradTiles.F4x4;
                 }
                 int positions = f4 ? Winograd4.Positions : Winograd.Positions;
                 int tilesPerImage = f4 ? Winograd4.TilesAlong(h) * Winograd4.TilesAlong(w) : Winograd.TilesAlong(h) * Winograd.TilesAlong(w);
@@ -123,16 +123,17 @@ public sealed unsafe partial class Conv2d
             }
         }
 
-        // F(4x4) chunks hold an even number of images where they can: a 16x16 image is 16 tiles,
-        // and the products' AVX-512 kernel computes 32 columns at a time, so an odd count (48 tiles
-        // at n_feat 32) would waste part of a panel. The budget is twice F(2x2)'s, so that n_feat 64
-        // still gets 2 images (the products then stay within L2 together with the tiles).
-        private static int ImagesPerChunkF4(int batch, int channels, int h, int w)
+        // A chunk's F(4x4) tiles, their products and the layer's transformed weights (read once per
+        // chunk) should share the core's L2 (1 MiB here, 4 x ChunkFloats). Measured with ab.sh: at
+        // n_feat 32 chunks of 4 images beat 3 (48 tiles: part of a 32-wide kernel panel wasted) and 2;
+        // at n_feat 64, whose weights alone take 576 KiB, 1 image beats 2. Chunks are even where
+        // they hold several images, and equal per thread (16 images: 4 chunks of 4, not 6 + 6 + 4).
+        private static int ImagesPerChunkF4(int batch, int inChannels, int outChannels, int h, int w)
         {
             int perThread = (batch + Workers.Threads - 1) / Workers.Threads;
-            long perImage = (long)channels * Winograd4.Positions * Winograd4.TilesAlong(h) * Winograd4.TilesAlong(w);
-            int most = (int)Math.Clamp(2 * ChunkFloats / perImage, 1, Math.Max(1, perThread));
-            // Equal chunks per thread (16 images at n_feat 32: 4 chunks of 4, not 6 + 6 + 4).
+            long perImage = 2L * Math.Max(inChannels, outChannels) * Winograd4.Positions * Winograd4.TilesAlong(h) * Winograd4.TilesAlong(w);
+            long room = 4L * ChunkFloats - (long)Winograd4.Positions * inChannels * outChannels;
+            int most = (int)Math.Clamp(room / perImage, 1, Math.Max(1, perThread));
             int chunksPerThread = (perThread + most - 1) / most;
             int images = (perThread + chunksPerThread - 1) / chunksPerThread;
             return images > 1 ? images & ~1 : images;
