@@ -294,7 +294,7 @@ internal static unsafe partial class Winograd
     /// edges: rows first, then columns over the rows just filled, so the corners wrap both ways. An
     /// odd size's extra row and column stay zero: only outputs that are dropped read them.
     /// </summary>
-    static void WrapBorder(float* plane, int pw, int h, int w)
+    internal static void WrapBorder(float* plane, int pw, int h, int w)
     {
         CopyPlane(plane + (long)h * pw + 1, pw, plane + 1, pw, 1, w);
         CopyPlane(plane + pw + 1, pw, plane + (long)(h + 1) * pw + 1, pw, 1, w);
@@ -306,7 +306,7 @@ internal static unsafe partial class Winograd
         }
     }
 
-    static void CopyPlane(float* src, int srcLd, float* dst, int dstLd, int h, int w)
+    internal static void CopyPlane(float* src, int srcLd, float* dst, int dstLd, int h, int w)
     {
         for (int r = 0; r < h; r++)
             new ReadOnlySpan<float>(src + (long)r * srcLd, w).CopyTo(new Span<float>(dst + (long)r * dstLd, w));

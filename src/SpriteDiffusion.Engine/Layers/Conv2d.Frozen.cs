@@ -20,7 +20,7 @@ public sealed unsafe partial class Conv2d
     {
         // Outside the snapshot's arrays nothing is kept of the layer but its shape, so a stale
         // snapshot cannot mix old and new weights.
-        private readonly float[] _weight, _bias, _transformed;
+        private readonly float[] _weight, _bias, _transformed, _transformed4;
         private readonly bool _gelu, _winograd, _circular;
         private readonly int _in, _out, _k;
         private const long SplitMultiplyAdds = 2_000_000;
@@ -56,9 +56,26 @@ public sealed unsafe partial class Conv2d
                 _ => _in >= 16,
             };
             _transformed = _winograd ? GC.AllocateArray<float>(Winograd.Positions * _out * _in, pinned: true) : [];
-            fixed (float* pw = _weight, pu = _transformed)
-                if (_winograd) Winograd.TransformWeights(pw, pu, _out, _in);
+            _transformed4 = _winograd ? GC.AllocateArray<float>(Winograd4.Positions * _out * _in, pinned: true) : [];
+            fixed (float* pw = _weight, pu = _transformed, pu4 = _transformed4)
+                if (_winograd)
+                {
+                    Winograd.TransformWeights(pw, pu, _out, _in);
+                    Winograd4.TransformWeights(pw, pu4, _out, _in);
+                }
         }
+
+        /// <summary>Which Winograd tiles the forward pass uses; Auto picks by map size (tests force each).</summary>
+        internal WinogradTiles Tiles { get; set; } = WinogradTiles.Auto;
+
+        // F(4x4) where its 2.25 multiplies per output beat F(2x2)'s 4 by more than its dearer
+        // transforms cost: maps of 16x16 and more, whose tile rows fill the transforms' vectors.
+        private bool UsesF4(int h, int w) => Tiles switch
+        {
+            WinogradTiles.F4x4 => true,
+            WinogradTiles.F2x2 => false,
+            _ => h >= 16 && w >= 16,
+        };
 
         /// <summary>y (N x Out x H x W) = the layer (with its folded BatchNorm and GELU) applied to x, overwriting y.</summary>
         public void Forward(Tensor x, Tensor y)
@@ -66,7 +83,7 @@ public sealed unsafe partial class Conv2d
             using var profile = Profiler.Measure(PForward);
             int batch = x.Dim(0), h = x.Dim(2), w = x.Dim(3);
             if (batch == 0) return;
-            fixed (float* pw = _weight, pb = _bias, pu = _transformed)
+            fixed (float* pw = _weight, pb = _bias, pu = _transformed, pu4 = _transformed4)
             {
                 if (!_winograd)
                 {
@@ -79,26 +96,53 @@ public sealed unsafe partial class Conv2d
                     }
                     return;
                 }
-                int perChunk = ImagesPerChunk(batch, Math.Max(_in, _out), h, w);
+                bool f4 = UsesF4(h, w);
+                int perChunk = 0;
+                if (f4)
+                {
+                    perChunk = ImagesPerChunkF4(batch, _in, _out, h, w);
+                    // With one image per thread (batch 1: the threads split the output channels)
+                    // F(4x4)'s 16-tile products lost to F(2x2)'s 64-tile ones (ab.sh, n_feat 64: 0.88x).
+                    f4 = (batch + Workers.Threads - 1) / Workers.Threads >= 2 || Tiles == WinogradTiles.F4x4;
+                }
+                int positions = f4 ? Winograd4.Positions : Winograd.Positions;
+                int tilesPerImage = f4 ? Winograd4.TilesAlong(h) * Winograd4.TilesAlong(w) : Winograd.TilesAlong(h) * Winograd.TilesAlong(w);
+                if (!f4) perChunk = ImagesPerChunk(batch, Math.Max(_in, _out), positions * tilesPerImage);
                 int chunks = (batch + perChunk - 1) / perChunk;
                 // Fewer chunks than threads (batch 1): the threads split a chunk's output channels,
                 // in blocks of 8 rows (a micro-kernel's height); each transforms the input itself.
                 // Only a chunk of some 2 M multiply-adds (about 20 us) pays for waking a thread.
-                long macs = (long)Winograd.Positions * _in * _out * Math.Min(perChunk, batch) * Winograd.TilesAlong(h) * Winograd.TilesAlong(w);
+                long macs = (long)positions * _in * _out * Math.Min(perChunk, batch) * tilesPerImage;
                 int groups = macs < SplitMultiplyAdds ? 1 : Math.Clamp(Workers.Threads / chunks, 1, Math.Max(1, _out / 8));
                 var body = new Product
                 {
-                    X = x.Data, Y = y.Data, U = pu, Bias = pb, Gelu = _gelu, Circular = _circular,
+                    X = x.Data, Y = y.Data, U = f4 ? pu4 : pu, Bias = pb, Gelu = _gelu, Circular = _circular, F4 = f4,
                     Batch = batch, In = _in, Out = _out, H = h, W = w, PerChunk = perChunk, Groups = groups,
                 };
                 Workers.For(chunks * groups, ref body);
             }
         }
 
+        // A chunk's F(4x4) tiles, their products and the layer's transformed weights (read once per
+        // chunk) should share the core's L2 (1 MiB here, 4 x ChunkFloats). Measured with ab.sh: at
+        // n_feat 32 chunks of 4 images beat 3 (48 tiles: part of a 32-wide kernel panel wasted) and 2;
+        // at n_feat 64, whose weights alone take 576 KiB, 1 image beats 2. Chunks are even where
+        // they hold several images, and equal per thread (16 images: 4 chunks of 4, not 6 + 6 + 4).
+        private static int ImagesPerChunkF4(int batch, int inChannels, int outChannels, int h, int w)
+        {
+            int perThread = (batch + Workers.Threads - 1) / Workers.Threads;
+            long perImage = 2L * Math.Max(inChannels, outChannels) * Winograd4.Positions * Winograd4.TilesAlong(h) * Winograd4.TilesAlong(w);
+            long room = 4L * ChunkFloats - (long)Winograd4.Positions * inChannels * outChannels;
+            int most = (int)Math.Clamp(room / perImage, 1, Math.Max(1, perThread));
+            int chunksPerThread = (perThread + most - 1) / most;
+            int images = (perThread + chunksPerThread - 1) / chunksPerThread;
+            return images > 1 ? images & ~1 : images;
+        }
+
         private struct Product : IParallelBody
         {
             public float* X, Y, U, Bias;
-            public bool Gelu, Circular;
+            public bool Gelu, Circular, F4;
             public int Batch, In, Out, H, W, PerChunk, Groups;
 
             public void Run(int part)
@@ -108,6 +152,7 @@ public sealed unsafe partial class Conv2d
                 int blocks = (Out + 7) / 8;
                 var (b0, b1) = Partition.Range(blocks, Groups, group);
                 int o0 = b0 * 8, o1 = Math.Min(Out, b1 * 8);
+                if (F4) { RunF4(first, images, o0, o1); return; }
                 int tiles = ChunkBuffers(images, In, Out, H, W, out long vStride, out long mStride, out float* v, out float* m, out float* plane);
                 long hw = (long)H * W;
                 Winograd.TransformInput(X + first * In * hw, images, In, H, W, v, tiles, plane, Circular);
@@ -115,6 +160,21 @@ public sealed unsafe partial class Conv2d
                     Sgemm.Multiply(false, false, o1 - o0, tiles, In, U + ((long)e * Out + o0) * In, In,
                         v + e * vStride, tiles, m + e * mStride + (long)o0 * tiles, tiles, accumulate: false);
                 Winograd.TransformOutputChannels(m, mStride, tiles, Y + first * Out * hw, images, Out, o0, o1 - o0, H, W, Bias, Gelu, plane);
+            }
+
+            private readonly void RunF4(int first, int images, int o0, int o1)
+            {
+                int tiles = images * Winograd4.TilesAlong(H) * Winograd4.TilesAlong(W);
+                long vStride = Winograd.PositionStride(In, tiles), mStride = Winograd.PositionStride(Out, tiles);
+                float* v = Scratch.Get(ScratchSlot.Columns, Winograd4.Positions * vStride);
+                float* m = Scratch.Get(ScratchSlot.Products, Winograd4.Positions * mStride);
+                float* plane = Scratch.Get(ScratchSlot.Plane, Winograd4.PlaneLength(H, W));
+                long hw = (long)H * W;
+                Winograd4.TransformInput(X + first * In * hw, images, In, H, W, v, tiles, plane, Circular);
+                for (int e = 0; e < Winograd4.Positions; e++)
+                    Sgemm.Multiply(false, false, o1 - o0, tiles, In, U + ((long)e * Out + o0) * In, In,
+                        v + e * vStride, tiles, m + e * mStride + (long)o0 * tiles, tiles, accumulate: false);
+                Winograd4.TransformOutputChannels(m, mStride, tiles, Y + first * Out * hw, images, Out, o0, o1 - o0, H, W, Bias, Gelu, plane);
             }
         }
 
@@ -130,4 +190,12 @@ public sealed unsafe partial class Conv2d
             }
         }
     }
+}
+
+/// <summary>The Winograd tiles of a frozen convolution: Auto picks F(4x4, 3x3) for large maps.</summary>
+internal enum WinogradTiles
+{
+    Auto,
+    F2x2,
+    F4x4,
 }

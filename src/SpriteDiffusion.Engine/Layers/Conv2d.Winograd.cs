@@ -16,11 +16,14 @@ public sealed unsafe partial class Conv2d
     // made from them should stay in the core's L2 between the transform and the 16 products.
     private const int ChunkFloats = 65536;
 
-    private static int ImagesPerChunk(int batch, int channels, int h, int w)
+    private static int ImagesPerChunk(int batch, int channels, int h, int w) =>
+        ImagesPerChunk(batch, channels, Winograd.Positions * Winograd.TilesAlong(h) * Winograd.TilesAlong(w));
+
+    // transformedPerChannel: floats of one image's transformed tiles per channel (positions x tiles).
+    private static int ImagesPerChunk(int batch, int channels, int transformedPerChannel)
     {
-        int perImage = Winograd.TilesAlong(h) * Winograd.TilesAlong(w);
         int perThread = (batch + Workers.Threads - 1) / Workers.Threads;
-        long perImageFloats = (long)Winograd.Positions * channels * perImage;
+        long perImageFloats = (long)channels * transformedPerChannel;
         return (int)Math.Clamp(ChunkFloats / perImageFloats, 1, Math.Max(1, perThread));
     }
 
