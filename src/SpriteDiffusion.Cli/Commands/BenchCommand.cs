@@ -100,9 +100,11 @@ internal static class BenchCommand
             Console.WriteLine($"profile {op,-22} {opSeconds / steps * 1000,9:F1} ms/step {100 * opSeconds / seconds,5:F1}%  ({calls / steps} calls/step)");
         Console.WriteLine($"workload={(training ? "train-step" : "sample-step")} n_feat={config.NFeat} batch={batch} steps={steps} threads={Workers.Threads}");
         Console.WriteLine($"seconds={seconds:F3} step_ms_median={times[times.Length / 2]:F2} step_ms_min={times[0]:F2}");
-        double executedPerImage = 2 * UNetCost.ExecutedMultiplyAdds(config) * (training ? 3 : 1);
+        double executedMacs = training ? UNetCost.ExecutedMultiplyAdds(config) : UNetCost.SampledMultiplyAdds(config, batch);
+        double executedPerImage = 2 * executedMacs * (training ? 3 : 1);
         Console.WriteLine($"gflops={perSecond * flopsPerImage / 1e9:F1} (effective: counting {(training ? "3x " : "")}{UNetCost.ForwardMultiplyAdds(config) / 1e6:F1} M multiply-adds per image, as direct convolutions)");
-        Console.WriteLine($"executed_gflops={perSecond * executedPerImage / 1e9:F1} (the {(training ? "3x " : "")}{UNetCost.ExecutedMultiplyAdds(config) / 1e6:F1} M multiply-adds per image the engine performs, 3x3 layers through Winograd F(2x2,3x3))");
+        string algorithm = training ? "3x3 layers through Winograd F(2x2,3x3)" : UNetCost.SampledAlgorithm(config, batch);
+        Console.WriteLine($"executed_gflops={perSecond * executedPerImage / 1e9:F1} (the {(training ? "3x " : "")}{executedMacs / 1e6:F1} M multiply-adds per image the engine performs, {algorithm})");
         Console.WriteLine($"gc_collections gen0={GC.CollectionCount(0) - gen0} gen1={GC.CollectionCount(1) - gen1} gen2={GC.CollectionCount(2) - gen2} allocated_bytes={allocatedAfter - allocated} over {steps} steps");
         Console.WriteLine($"peak_rss_mb={Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024):F0}");
         Console.WriteLine($"img/s={perSecond:F2}");

@@ -51,6 +51,20 @@ public static class UNetCost
     /// <summary>The multiply-adds our engine performs for the same pass (3x3 layers through Winograd do fewer).</summary>
     public static double ExecutedMultiplyAdds(UNetConfig c) => Sum(c, (i, o, k, size) => Conv2d.MultiplyAdds(i, o, k, size, size));
 
+    /// <summary>
+    /// The multiply-adds per image of the frozen eval pass that sampling runs at this batch (see
+    /// UNet.Freeze): 3x3 layers through Winograd F(4x4) on large maps when each thread has two
+    /// images or more, F(2x2) elsewhere.
+    /// </summary>
+    public static double SampledMultiplyAdds(UNetConfig c, int batch) =>
+        Sum(c, (i, o, k, size) => Conv2d.Frozen.MultiplyAdds(i, o, k, size, size, batch));
+
+    /// <summary>How the frozen pass at this batch runs its 3x3 layers, in words for the benchmark reports.</summary>
+    public static string SampledAlgorithm(UNetConfig c, int batch) =>
+        Conv2d.Frozen.AutoPicksF4(batch, c.Height, c.Height)
+            ? $"3x3 layers on {c.Height}x{c.Height} maps through Winograd F(4x4,3x3), the smaller maps through F(2x2,3x3)"
+            : "3x3 layers through Winograd F(2x2,3x3)";
+
     private static double Sum(UNetConfig c, Func<int, int, int, int, double> conv)
     {
         int nf = c.NFeat, s = c.Height, h = s / 2, q = s / 4, inC = c.InChannels;

@@ -70,12 +70,29 @@ public sealed unsafe partial class Conv2d
 
         // F(4x4) where its 2.25 multiplies per output beat F(2x2)'s 4 by more than its dearer
         // transforms cost: maps of 16x16 and more, whose tile rows fill the transforms' vectors.
-        private bool UsesF4(int h, int w) => Tiles switch
+        // With one image per thread (batch 1: the threads split the output channels) F(4x4)'s
+        // 16-tile products lost to F(2x2)'s 64-tile ones (ab.sh, n_feat 64: 0.88x).
+        internal static bool AutoPicksF4(int batch, int h, int w) =>
+            h >= 16 && w >= 16 && (batch + Workers.Threads - 1) / Workers.Threads >= 2;
+
+        private bool UsesF4(int batch, int h, int w) => Tiles switch
         {
             WinogradTiles.F4x4 => true,
             WinogradTiles.F2x2 => false,
-            _ => h >= 16 && w >= 16,
+            _ => AutoPicksF4(batch, h, w),
         };
+
+        /// <summary>
+        /// Multiply-adds one image of a batch costs a frozen 3x3 (or other) layer with the Auto
+        /// choices: direct below 16 input channels, else Winograd F(4x4) or F(2x2) as Forward picks.
+        /// </summary>
+        internal static double MultiplyAdds(int inChannels, int outChannels, int kernel, int h, int w, int batch)
+        {
+            if (kernel != 3 || inChannels < 16) return (double)inChannels * outChannels * kernel * kernel * h * w;
+            return AutoPicksF4(batch, h, w)
+                ? (double)Winograd4.Positions * inChannels * outChannels * Winograd4.TilesAlong(h) * Winograd4.TilesAlong(w)
+                : (double)Winograd.Positions * inChannels * outChannels * Winograd.TilesAlong(h) * Winograd.TilesAlong(w);
+        }
 
         /// <summary>y (N x Out x H x W) = the layer (with its folded BatchNorm and GELU) applied to x, overwriting y.</summary>
         public void Forward(Tensor x, Tensor y)
@@ -96,15 +113,8 @@ public sealed unsafe partial class Conv2d
                     }
                     return;
                 }
-                bool f4 = UsesF4(h, w);
-                int perChunk = 0;
-                if (f4)
-                {
-                    perChunk = ImagesPerChunkF4(batch, _in, _out, h, w);
-                    // With one image per thread (batch 1: the threads split the output channels)
-                    // F(4x4)'s 16-tile products lost to F(2x2)'s 64-tile ones (ab.sh, n_feat 64: 0.88x).
-                    f4 = (batch + Workers.Threads - 1) / Workers.Threads >= 2 || Tiles == WinogradTiles.F4x4;
-                }
+                bool f4 = UsesF4(batch, h, w);
+                int perChunk = f4 ? ImagesPerChunkF4(batch, _in, _out, h, w) : 0;
                 int positions = f4 ? Winograd4.Positions : Winograd.Positions;
                 int tilesPerImage = f4 ? Winograd4.TilesAlong(h) * Winograd4.TilesAlong(w) : Winograd.TilesAlong(h) * Winograd.TilesAlong(w);
                 if (!f4) perChunk = ImagesPerChunk(batch, Math.Max(_in, _out), positions * tilesPerImage);
