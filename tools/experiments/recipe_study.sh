@@ -89,6 +89,8 @@ eval_one() {
     --clip-denoised --seed 0 "${guidance[@]}" --out "$dir/eval" > "$dir.eval.out" 2>&1
   mkdir -p "$results/$name"
   cp "$dir/config.json" "$dir/losses.csv" "$dir/train.log" "$dir/eval/report.json" "$results/$name/"
+  # The logs and the report name the repository's folder on this machine; the committed copies name paths from the root.
+  sed -i "s#$root/##g" "$results/$name/"*
 }
 
 table() {
