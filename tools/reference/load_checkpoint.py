@@ -140,10 +140,12 @@ def _tensor(value, dtype):
 
 
 @torch.no_grad()
-def ddim_sample(model, x_T, config, steps, context=None, clip=False):
+def ddim_sample(model, x_T, config, steps, context=None, clip=False, guidance=1.0):
     """DDIM at eta 0 from x_T, SPEC section 3 as written (x0_hat first), in the model's dtype.
     clip: clamp x0_hat to [-1, 1] and continue with the noise consistent with it, as
-    `sprites sample` does by default (--clip-denoised)."""
+    `sprites sample` does by default (--clip-denoised). guidance w (with a context):
+    classifier-free guidance on the network's outputs, uncond + w (cond - uncond), before the
+    conversion to eps, as SpriteGenerator runs it."""
     dtype = next(model.parameters()).dtype
     ab = alpha_bar(config).to(dtype)
     x = _tensor(x_T, dtype)
@@ -154,7 +156,11 @@ def ddim_sample(model, x_T, config, steps, context=None, clip=False):
         s = ts[k + 1] if k + 1 < len(ts) else -1
         ab_t = ab[t]
         ab_s = ab[s] if s >= 0 else torch.tensor(1.0, dtype=dtype)
-        eps = model(x, torch.full((n, 1), time_value(t, config), dtype=dtype), c)
+        tin = torch.full((n, 1), time_value(t, config), dtype=dtype)
+        eps = model(x, tin, c)
+        if context is not None and guidance != 1:
+            unconditional = model(x, tin, torch.zeros(n, config["n_cfeat"], dtype=dtype))
+            eps = unconditional + guidance * (eps - unconditional)
         if config["prediction"] == "v":
             # v = sqrt(ab) eps - sqrt(1 - ab) x0 and x_t = sqrt(ab) x0 + sqrt(1 - ab) eps give
             # eps = sqrt(ab) v + sqrt(1 - ab) x_t (Salimans and Ho 2022).

@@ -155,38 +155,19 @@ def step_case(name, c):
     print(f"{path}: loss {float(loss):.6f}, lr {rate:.6g}, EMA decay {average.decay_at(c['step']):.6f}, {os.path.getsize(path)} bytes")
 
 
-@torch.no_grad()
-def ddim(model, config, noise, steps, context, guidance, clip, dtype=torch.float64):
-    """DDIM at eta 0 as SpriteGenerator runs it: guidance on the network's outputs, then the
-    conversion to eps (v models), clipping x0 where asked, then the step (SPEC section 3); in
-    the model's dtype."""
-    ab = load_checkpoint.alpha_bar(config).to(dtype)
-    x = noise.to(dtype)
-    n = x.shape[0]
-    null = torch.zeros(n, config["n_cfeat"], dtype=dtype)
-    context = None if context is None else context.to(dtype)
-    ts = load_checkpoint.ddim_timesteps(config["timesteps"], steps)
-    for k, t in enumerate(ts):
-        s = ts[k + 1] if k + 1 < len(ts) else -1
-        a_t, a_s = ab[t], (ab[s] if s >= 0 else torch.tensor(1.0, dtype=dtype))
-        tin = torch.full((n, 1), load_checkpoint.time_value(t, config), dtype=dtype)
-        out = model(x, tin, null if context is None else context)
-        if context is not None and guidance != 1:
-            unconditional = model(x, tin, null)
-            out = unconditional + guidance * (out - unconditional)
-        eps = torch.sqrt(a_t) * out + torch.sqrt(1 - a_t) * x if config["prediction"] == "v" else out
-        x0 = (x - torch.sqrt(1 - a_t) * eps) / torch.sqrt(a_t)
-        if clip:
-            x0 = x0.clamp(-1, 1)
-            eps = (x - torch.sqrt(a_t) * x0) / torch.sqrt(1 - a_t)
-        x = torch.sqrt(a_s) * x0 + torch.sqrt(1 - a_s) * eps
-    return x
+def ddim(model, config, noise, steps, context, guidance, clip):
+    """DDIM at eta 0 as SpriteGenerator runs it (guidance on the network's outputs, then the
+    conversion to eps for v models, clipping x0 where asked), in the model's dtype."""
+    return load_checkpoint.ddim_sample(model, noise, config, steps, context, clip, guidance)
 
 
 def checkpoint_case():
     folder = tempfile.mkdtemp(prefix="torch-trained-")
     try:
-        train.main(["--data", os.path.join(ROOT, "data", "twemoji16"), "--limit", "64", "--n-feat", "8", "--batch", "16",
+        # From the repository root with a relative data path: the checkpoint records it, and a
+        # committed fixture should name no machine's folders.
+        os.chdir(ROOT)
+        train.main(["--data", os.path.join("data", "twemoji16"), "--limit", "64", "--n-feat", "8", "--batch", "16",
                     "--epochs", "2", "--warmup-steps", "2", "--seed", "3", "--threads", "1", "--out", folder, "--force"])
         path = os.path.join(OUT, "torch_trained_nf8.safetensors")
         shutil.copyfile(os.path.join(folder, "last.safetensors"), path)
@@ -204,7 +185,7 @@ def checkpoint_case():
     # schedule's first DDIM step divides by sqrt(alpha_bar[999]) = 4.9e-5.
     own = {}
     for name, c, w, clip in (("ddim10_x0", None, 1.0, False), ("ddim10_guided_x0", context, 3.0, True)):
-        own[name] = ddim(model, config, noise, steps, c, w, clip, torch.float32).double()
+        own[name] = ddim(model, config, noise, steps, c, w, clip).double()  # the model is float32 here
     model.double()
     y = model(x.double(), t.double(), context.double()).detach()
     plain = ddim(model, config, noise, steps, None, 1.0, False)
