@@ -166,10 +166,16 @@ public sealed unsafe partial class Conv2d
                 int tiles = ChunkBuffers(images, In, Out, H, W, out long vStride, out long mStride, out float* v, out float* m, out float* plane);
                 long hw = (long)H * W;
                 Winograd.TransformInput(X + first * In * hw, images, In, H, W, v, tiles, plane, Circular);
-                for (int e = 0; e < Winograd.Positions; e++)
+                Products(Winograd.Positions, v, vStride, m, mStride, tiles, o0, o1);
+                Winograd.TransformOutputChannels(m, mStride, tiles, Y + first * Out * hw, images, Out, o0, o1 - o0, H, W, Bias, Gelu, plane);
+            }
+
+            // m[e][o][t] = U[e][o] . v[e][t] for every tile position e, output channels [o0, o1).
+            private readonly void Products(int positions, float* v, long vStride, float* m, long mStride, int tiles, int o0, int o1)
+            {
+                for (int e = 0; e < positions; e++)
                     Sgemm.Multiply(false, false, o1 - o0, tiles, In, U + ((long)e * Out + o0) * In, In,
                         v + e * vStride, tiles, m + e * mStride + (long)o0 * tiles, tiles, accumulate: false);
-                Winograd.TransformOutputChannels(m, mStride, tiles, Y + first * Out * hw, images, Out, o0, o1 - o0, H, W, Bias, Gelu, plane);
             }
 
             private readonly void RunF4(int first, int images, int o0, int o1)
@@ -181,9 +187,7 @@ public sealed unsafe partial class Conv2d
                 float* plane = Scratch.Get(ScratchSlot.Plane, Winograd4.PlaneLength(H, W));
                 long hw = (long)H * W;
                 Winograd4.TransformInput(X + first * In * hw, images, In, H, W, v, tiles, plane, Circular);
-                for (int e = 0; e < Winograd4.Positions; e++)
-                    Sgemm.Multiply(false, false, o1 - o0, tiles, In, U + ((long)e * Out + o0) * In, In,
-                        v + e * vStride, tiles, m + e * mStride + (long)o0 * tiles, tiles, accumulate: false);
+                Products(Winograd4.Positions, v, vStride, m, mStride, tiles, o0, o1);
                 Winograd4.TransformOutputChannels(m, mStride, tiles, Y + first * Out * hw, images, Out, o0, o1 - o0, H, W, Bias, Gelu, plane);
             }
         }
