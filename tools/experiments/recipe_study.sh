@@ -90,7 +90,7 @@ eval_one() {
   mkdir -p "$results/$name"
   cp "$dir/config.json" "$dir/losses.csv" "$dir/train.log" "$dir/eval/report.json" "$results/$name/"
   # The logs and the report name the repository's folder on this machine; the committed copies name paths from the root.
-  sed -i "s#$root/##g" "$results/$name/"*
+  sed -i -e "s#$root/##g" -e "s#$HOME/#~/#g" "$results/$name/"*
 }
 
 table() {
