@@ -53,21 +53,4 @@ public static class VectorMath
         var scale = (Vector512.ConvertToInt32(n) + Vector512.Create(127)) << 23;
         return p * scale.AsSingle();
     }
-
-    /// <summary>y[i] = fma(a, x[i], y[i]) for i &lt; n: one step of a dot-product chain per element, the same bits at every width.</summary>
-    internal static unsafe void MultiplyAdd(float a, float* x, float* y, int n)
-    {
-        int i = 0;
-        if (Sgemm.HasAvx512)
-        {
-            var va = Vector512.Create(a);
-            for (; i + 16 <= n; i += 16) Vector512.FusedMultiplyAdd(va, Vector512.Load(x + i), Vector512.Load(y + i)).Store(y + i);
-        }
-        if (Vector256.IsHardwareAccelerated && !Sgemm.ScalarOnly)
-        {
-            var va = Vector256.Create(a);
-            for (; i + 8 <= n; i += 8) Vector256.FusedMultiplyAdd(va, Vector256.Load(x + i), Vector256.Load(y + i)).Store(y + i);
-        }
-        for (; i < n; i++) y[i] = MathF.FusedMultiplyAdd(a, x[i], y[i]);
-    }
 }

@@ -1,6 +1,3 @@
-using System.Runtime.Intrinsics;
-using SpriteDiffusion.Layers;
-
 namespace SpriteDiffusion.Engine;
 
 internal static unsafe partial class Winograd
@@ -14,7 +11,4 @@ internal static unsafe partial class Winograd
     public static void TransformOutputChannels(float* m, long eStride, int ld, float* y, int images, int channels,
         int first, int count, int h, int w, float* bias, bool gelu, float* plane) =>
         TransformOutputRange(m, eStride, ld, y, images, channels, first, count, h, w, bias, accumulate: false, gelu, plane);
-
-    /// <summary>p[i] = GELU(p[i]) over n floats, as <see cref="Activations.GeluForward"/> computes it.</summary>
-    public static void GeluInPlace(float* p, int n) => Activations.GeluSpan(p, p, n);
 }

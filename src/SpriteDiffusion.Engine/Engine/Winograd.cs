@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using SpriteDiffusion.Layers;
 
 namespace SpriteDiffusion.Engine;
 
@@ -211,7 +212,7 @@ internal static unsafe partial class Winograd
                 OutputTiles<Lanes1, float>(mt, eStride, rows, pw, b, accumulate, tx, tilesAcross);
             }
             if (!direct) CopyPlane(plane, pw, dst, w, h, w);
-            if (gelu) GeluInPlace(dst, h * w);
+            if (gelu) Activations.GeluSpan(dst, dst, h * w);
         }
     }
 

@@ -200,7 +200,7 @@ public sealed unsafe partial class Conv2d
             public void Run(int chunk)
             {
                 long start = (long)chunk * Activations.Chunk;
-                Winograd.GeluInPlace(Y + start, (int)Math.Min(Activations.Chunk, N - start));
+                Activations.GeluSpan(Y + start, Y + start, (int)Math.Min(Activations.Chunk, N - start));
             }
         }
     }

@@ -140,8 +140,9 @@ public sealed unsafe class ConvTranspose2d
             {
                 float* y = Y + (long)b * Rows + j0;
                 float* x = X + (long)b * In;
-                new Span<float>(y, n).Clear();
-                for (int c = 0; c < In; c++) VectorMath.MultiplyAdd(x[c], W + (long)c * Rows + j0, y, n);
+                var acc = new Span<float>(y, n);
+                acc.Clear();
+                for (int c = 0; c < In; c++) TensorPrimitives.FusedMultiplyAdd(new ReadOnlySpan<float>(W + (long)c * Rows + j0, n), x[c], acc, acc);
                 for (int j = j0; j < j1; j++) y[j - j0] += B[j / KK];
             }
         }
