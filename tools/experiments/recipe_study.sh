@@ -46,8 +46,10 @@ declare -A flags=(
   [new-nf32-b32]="$new --batch 32"
   [new-nf48-b64]="$new --n-feat 48 --batch 64"
   [new-nf64-b128]="$new --n-feat 64 --batch 128"
+  # Added after the first seven: v-minsnr (102.0) and new-nf48-b64 (111.6) led, so their two changes together.
+  [v-minsnr-nf48]="--n-feat 48 --batch 64 --schedule linear --lr-schedule constant --warmup-steps 0 --lr-floor 0 --prediction v --loss min-snr"
 )
-order=(default new-nf32-b64 new-nf64-b128 new-nf48-b64 v-minsnr seed new-nf32-b32)
+order=(default new-nf32-b64 new-nf64-b128 new-nf48-b64 v-minsnr seed new-nf32-b32 v-minsnr-nf48)
 # Second seeds of the two best first-seed candidates (chosen after their FIDs were in).
 seconds_seed=(${SECOND:-new-nf32-b64 new-nf48-b64})
 
