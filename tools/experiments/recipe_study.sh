@@ -51,7 +51,7 @@ declare -A flags=(
 )
 order=(default new-nf32-b64 new-nf64-b128 new-nf48-b64 v-minsnr seed new-nf32-b32 v-minsnr-nf48)
 # Second seeds of the two best first-seed candidates (chosen after their FIDs were in).
-seconds_seed=(${SECOND:-new-nf32-b64 new-nf48-b64})
+seconds_seed=(${SECOND:-v-minsnr-nf48 v-minsnr})
 
 flags_of() { local base="${1%-s1}"; local f="${flags[$base]}"; [[ "$1" == *-s1 ]] && f="$f --seed 1"; echo "$f"; }
 
