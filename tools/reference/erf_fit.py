@@ -1,10 +1,10 @@
-"""The rational erf of the engine's GELU (src/SpriteDiffusion.Engine/Layers/Activations.cs).
+"""The rational erf of the frozen convolutions' GELU (src/SpriteDiffusion.Engine/Layers/InferenceGelu.cs).
 
 erf(z) ~ z P(z^2) / Q(z^2) with P of degree 6 and Q of degree 4 in z^2 (Q(0) = 1), fitted on
 [0, ZMAX] in float64 by Loeb's iteration (linearised least squares, each pass weighted by 1 / Q of
 the last) with Lawson's reweighting towards the minimax error; beyond ZMAX the engine returns +-1
 (erf(3.92) = 1 - 3.5e-8, under half a float32 ulp of 1). No division by a polynomial in t = 1/(1+z/2)
-and no exp, as the Numerical Recipes erfc the engine used before needed: about half the vector
+and no exp, as the Numerical Recipes erfc of the training layers needs: about half the vector
 operations, and the scalar path gives the same bits as the vector lanes.
 
 Prints the coefficients rounded to float32 (as the C# constants) and the error of the engine's own

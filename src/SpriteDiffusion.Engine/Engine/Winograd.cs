@@ -212,7 +212,7 @@ internal static unsafe partial class Winograd
                 OutputTiles<Lanes1, float>(mt, eStride, rows, pw, b, accumulate, tx, tilesAcross);
             }
             if (!direct) CopyPlane(plane, pw, dst, w, h, w);
-            if (gelu) Activations.GeluSpan(dst, dst, h * w);
+            if (gelu) InferenceGelu.Span(dst, dst, h * w);
         }
     }
 

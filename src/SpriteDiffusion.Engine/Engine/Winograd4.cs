@@ -127,7 +127,7 @@ internal static unsafe class Winograd4
             if (maxLanes >= 4 && Quad4.Supported) ty = rows.Output<Quad4, Vector128<float>>(ty);
             rows.Output<Quad1, float>(ty);
             if (!direct) Winograd.CopyPlane(plane, pw, dst, w, h, w);
-            if (gelu) Activations.GeluSpan(dst, dst, h * w);
+            if (gelu) InferenceGelu.Span(dst, dst, h * w);
         }
     }
 

@@ -16,76 +16,60 @@ public static unsafe class Activations
     private const float InvSqrt2 = 0.70710678118654752f;
     private const float InvSqrt2Pi = 0.39894228040143268f;
 
-    // erf(x) = x P(x^2) / Q(x^2) below ErfOne and +-1 from there (erf(3.92) = 1 - 3.5e-8); the
-    // coefficients and their error come from tools/reference/erf_fit.py. Every width, the scalar one
-    // included, does the same operations in the same order, so all give the same bits.
-    private const float ErfOne = 3.92f;
-
-    /// <summary>
-    /// erf with absolute error below 4e-7 (a few float32 ulps of 1): a rational function fitted
-    /// for this engine, with no exp and one division.
-    /// </summary>
+    /// <summary>erf with relative error below 1.2e-7 (the Chebyshev-fitted erfc of Numerical Recipes).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Erf(float x)
     {
-        float z2 = x * x;
-        float p = 1.9918479310376824e-08f;
-        p = MathF.FusedMultiplyAdd(p, z2, -1.9943197457905626e-06f);
-        p = MathF.FusedMultiplyAdd(p, z2, 0.00014902366092428565f);
-        p = MathF.FusedMultiplyAdd(p, z2, 0.0039746761322021484f);
-        p = MathF.FusedMultiplyAdd(p, z2, 0.051403261721134186f);
-        p = MathF.FusedMultiplyAdd(p, z2, 0.20615753531455994f);
-        p = MathF.FusedMultiplyAdd(p, z2, 1.1283787488937378f);
-        float q = 0.001024533761665225f;
-        q = MathF.FusedMultiplyAdd(q, z2, 0.01489297952502966f);
-        q = MathF.FusedMultiplyAdd(q, z2, 0.11758265644311905f);
-        q = MathF.FusedMultiplyAdd(q, z2, 0.5160311460494995f);
-        q = MathF.FusedMultiplyAdd(q, z2, 1f);
-        return MathF.Abs(x) >= ErfOne ? MathF.CopySign(1f, x) : x * p / q;
+        float z = MathF.Abs(x);
+        float t = 1f / (1f + 0.5f * z);
+        float poly = -1.26551223f + t * (1.00002368f + t * (0.37409196f + t * (0.09678418f + t * (-0.18628806f +
+                     t * (0.27886807f + t * (-1.13520398f + t * (1.48851587f + t * (-0.82215223f + t * 0.17087277f))))))));
+        float erfc = t * MathF.Exp(-z * z + poly);
+        return x >= 0 ? 1f - erfc : erfc - 1f;
     }
 
-    /// <summary>The same erf, eight lanes at a time, lane for lane the scalar one's operations.</summary>
+    /// <summary>The same erf, eight lanes at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Erf(Vector256<float> x)
     {
-        var z2 = x * x;
-        var p = Vector256.Create(1.9918479310376824e-08f);
-        p = Vector256.FusedMultiplyAdd(p, z2, Vector256.Create(-1.9943197457905626e-06f));
-        p = Vector256.FusedMultiplyAdd(p, z2, Vector256.Create(0.00014902366092428565f));
-        p = Vector256.FusedMultiplyAdd(p, z2, Vector256.Create(0.0039746761322021484f));
-        p = Vector256.FusedMultiplyAdd(p, z2, Vector256.Create(0.051403261721134186f));
-        p = Vector256.FusedMultiplyAdd(p, z2, Vector256.Create(0.20615753531455994f));
-        p = Vector256.FusedMultiplyAdd(p, z2, Vector256.Create(1.1283787488937378f));
-        var q = Vector256.Create(0.001024533761665225f);
-        q = Vector256.FusedMultiplyAdd(q, z2, Vector256.Create(0.01489297952502966f));
-        q = Vector256.FusedMultiplyAdd(q, z2, Vector256.Create(0.11758265644311905f));
-        q = Vector256.FusedMultiplyAdd(q, z2, Vector256.Create(0.5160311460494995f));
-        q = Vector256.FusedMultiplyAdd(q, z2, Vector256<float>.One);
-        // NaN compares false and stays NaN; beyond ErfOne the quotient may be inf / inf.
-        var one = Vector256.ConditionalSelect(Vector256.Create(-0f), x, Vector256<float>.One);
-        return Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(Vector256.Abs(x), Vector256.Create(ErfOne)), one, x * p / q);
+        var z = Vector256.Abs(x);
+        var one = Vector256<float>.One;
+        var t = one / (one + Vector256.Create(0.5f) * z);
+        var poly = Vector256.Create(0.17087277f);
+        poly = Vector256.FusedMultiplyAdd(poly, t, Vector256.Create(-0.82215223f));
+        poly = Vector256.FusedMultiplyAdd(poly, t, Vector256.Create(1.48851587f));
+        poly = Vector256.FusedMultiplyAdd(poly, t, Vector256.Create(-1.13520398f));
+        poly = Vector256.FusedMultiplyAdd(poly, t, Vector256.Create(0.27886807f));
+        poly = Vector256.FusedMultiplyAdd(poly, t, Vector256.Create(-0.18628806f));
+        poly = Vector256.FusedMultiplyAdd(poly, t, Vector256.Create(0.09678418f));
+        poly = Vector256.FusedMultiplyAdd(poly, t, Vector256.Create(0.37409196f));
+        poly = Vector256.FusedMultiplyAdd(poly, t, Vector256.Create(1.00002368f));
+        poly = Vector256.FusedMultiplyAdd(poly, t, Vector256.Create(-1.26551223f));
+        var erfc = t * VectorMath.Exp(poly - z * z);
+        var r = one - erfc;
+        return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), -r, r);
     }
 
-    /// <summary>The same erf, sixteen lanes at a time.</summary>
+    /// <summary>The same erf, sixteen lanes at a time, lane for lane the operations of the eight-lane one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Erf(Vector512<float> x)
     {
-        var z2 = x * x;
-        var p = Vector512.Create(1.9918479310376824e-08f);
-        p = Vector512.FusedMultiplyAdd(p, z2, Vector512.Create(-1.9943197457905626e-06f));
-        p = Vector512.FusedMultiplyAdd(p, z2, Vector512.Create(0.00014902366092428565f));
-        p = Vector512.FusedMultiplyAdd(p, z2, Vector512.Create(0.0039746761322021484f));
-        p = Vector512.FusedMultiplyAdd(p, z2, Vector512.Create(0.051403261721134186f));
-        p = Vector512.FusedMultiplyAdd(p, z2, Vector512.Create(0.20615753531455994f));
-        p = Vector512.FusedMultiplyAdd(p, z2, Vector512.Create(1.1283787488937378f));
-        var q = Vector512.Create(0.001024533761665225f);
-        q = Vector512.FusedMultiplyAdd(q, z2, Vector512.Create(0.01489297952502966f));
-        q = Vector512.FusedMultiplyAdd(q, z2, Vector512.Create(0.11758265644311905f));
-        q = Vector512.FusedMultiplyAdd(q, z2, Vector512.Create(0.5160311460494995f));
-        q = Vector512.FusedMultiplyAdd(q, z2, Vector512<float>.One);
-        // NaN compares false and stays NaN; beyond ErfOne the quotient may be inf / inf.
-        var one = Vector512.ConditionalSelect(Vector512.Create(-0f), x, Vector512<float>.One);
-        return Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(Vector512.Abs(x), Vector512.Create(ErfOne)), one, x * p / q);
+        var z = Vector512.Abs(x);
+        var one = Vector512<float>.One;
+        var t = one / (one + Vector512.Create(0.5f) * z);
+        var poly = Vector512.Create(0.17087277f);
+        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(-0.82215223f));
+        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(1.48851587f));
+        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(-1.13520398f));
+        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(0.27886807f));
+        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(-0.18628806f));
+        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(0.09678418f));
+        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(0.37409196f));
+        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(1.00002368f));
+        poly = Vector512.FusedMultiplyAdd(poly, t, Vector512.Create(-1.26551223f));
+        var erfc = t * VectorMath.Exp(poly - z * z);
+        var r = one - erfc;
+        return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), -r, r);
     }
 
     /// <summary>
@@ -97,11 +81,7 @@ public static unsafe class Activations
 
     /// <summary>GELU(x) = x Phi(x), the exact (erf) form.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static float Gelu(float x)
-    {
-        float h = 0.5f * x;
-        return MathF.FusedMultiplyAdd(h, Erf(x * InvSqrt2), h);
-    }
+    internal static float Gelu(float x) => 0.5f * x * (1f + Erf(x * InvSqrt2));
 
     /// <summary>GELU'(x) = Phi(x) + x phi(x).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -112,8 +92,8 @@ public static unsafe class Activations
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> Gelu(Vector256<float> x)
     {
-        var h = Vector256.Create(0.5f) * x;
-        return Vector256.FusedMultiplyAdd(h, Erf(x * Vector256.Create(InvSqrt2)), h);
+        var cdf = Vector256.Create(0.5f) * (Vector256<float>.One + Erf(x * Vector256.Create(InvSqrt2)));
+        return x * cdf;
     }
 
     /// <summary>GELU' for eight lanes.</summary>
@@ -129,8 +109,8 @@ public static unsafe class Activations
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Gelu(Vector512<float> x)
     {
-        var h = Vector512.Create(0.5f) * x;
-        return Vector512.FusedMultiplyAdd(h, Erf(x * Vector512.Create(InvSqrt2)), h);
+        var cdf = Vector512.Create(0.5f) * (Vector512<float>.One + Erf(x * Vector512.Create(InvSqrt2)));
+        return x * cdf;
     }
 
     /// <summary>GELU' for sixteen lanes.</summary>

@@ -202,7 +202,7 @@ public sealed unsafe partial class Conv2d
             public void Run(int chunk)
             {
                 long start = (long)chunk * Activations.Chunk;
-                Activations.GeluSpan(Y + start, Y + start, (int)Math.Min(Activations.Chunk, N - start));
+                InferenceGelu.Span(Y + start, Y + start, (int)Math.Min(Activations.Chunk, N - start));
             }
         }
     }
