@@ -44,8 +44,7 @@ internal unsafe struct Quad16 : IQuadLanes<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> LoadRows(float* p, long stride) => stride == 4
         ? Vector512.Load(p)
-        : Vector512.Create(Vector256.Create(Vector128.Load(p), Vector128.Load(p + stride)),
-            Vector256.Create(Vector128.Load(p + 2 * stride), Vector128.Load(p + 3 * stride)));
+        : Gather(p, stride);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreRows(Vector512<float> v, float* p, long stride)
@@ -77,9 +76,12 @@ internal unsafe struct Quad16 : IQuadLanes<Vector512<float>>
 
     // One quad from each of the 4 tile rows (stride floats apart), not a contiguous load.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Vector512.Create(lower, upper) compiles to two inserts into the old value of a register, which
+    // ties each gather to the previous one's (through a spill in LoadSix's loop); one insert into the
+    // widened lower half does not.
     static Vector512<float> Gather(float* p, long stride) =>
-        Vector512.Create(Vector256.Create(Vector128.Load(p), Vector128.Load(p + stride)),
-            Vector256.Create(Vector128.Load(p + 2 * stride), Vector128.Load(p + 3 * stride)));
+        Avx512F.InsertVector256(Vector256.Create(Vector128.Load(p), Vector128.Load(p + stride)).ToVector512Unsafe(),
+            Vector256.Create(Vector128.Load(p + 2 * stride), Vector128.Load(p + 3 * stride)), 1);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StoreQuads(Vector512<float> y0, Vector512<float> y1, Vector512<float> y2, Vector512<float> y3, float* p, long stride)
