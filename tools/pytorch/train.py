@@ -33,11 +33,15 @@ import recipe  # noqa: E402
 BEST, LAST, RESUME = "best.safetensors", "last.safetensors", "resume.safetensors"
 CONFIG, LOSSES, LOG = "config.json", "losses.csv", "train.log"
 
-# The presets of Runs/TrainingOptions.cs: "cpu" is what `sprites train` runs by default, "seed" SPEC section 6.
+# The presets of Runs/TrainingOptions.cs: "cpu" is what `sprites train` runs by default, "quick" the README's
+# three-minute main job, "seed" SPEC section 6.
 PRESETS = {
-    "cpu": dict(n_feat=32, batch_size=32, epochs=27, learning_rate=1e-3, flip=True, conditional=True, context_dropout=0.1,
-                ema_decay=0.995, schedule="cosine", prediction="v", loss="min-snr", lr_schedule="cosine", warmup_steps=100,
-                lr_floor=1e-5),
+    "cpu": dict(n_feat=48, batch_size=64, epochs=108, learning_rate=1e-3, flip=True, conditional=True, context_dropout=0.1,
+                ema_decay=0.995, schedule="linear", prediction="v", loss="min-snr", lr_schedule="constant", warmup_steps=0,
+                lr_floor=0.0),
+    "quick": dict(n_feat=32, batch_size=32, epochs=27, learning_rate=1e-3, flip=True, conditional=True, context_dropout=0.1,
+                  ema_decay=0.995, schedule="cosine", prediction="v", loss="min-snr", lr_schedule="cosine", warmup_steps=100,
+                  lr_floor=1e-5),
     "seed": dict(n_feat=128, batch_size=128, epochs=100, learning_rate=1e-3, flip=False, conditional=False, context_dropout=0.1,
                  ema_decay=0.0, schedule="linear", prediction="eps", loss="mse", lr_schedule="constant", warmup_steps=0,
                  lr_floor=0.0),

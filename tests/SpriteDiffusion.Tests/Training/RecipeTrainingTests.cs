@@ -169,11 +169,14 @@ public class RecipeTrainingTests
     }
 
     [Fact]
-    public void TheCpuPresetIsTheMeasuredRecipeAndTheSeedPresetKeepsTheSeeds()
+    public void TheCpuAndQuickPresetsAreTheMeasuredRecipesAndTheSeedPresetKeepsTheSeeds()
     {
         var cpu = TrainingOptions.Cpu;
-        Assert.Equal(("v", "min-snr", "cosine", "cosine", 100, 1e-5), (cpu.Prediction, cpu.Loss, cpu.Schedule, cpu.LrSchedule, cpu.WarmupSteps, cpu.LrFloor));
-        Assert.Equal((32, 32, 27, 0.995), (cpu.NFeat, cpu.BatchSize, cpu.Epochs, cpu.EmaDecay));
+        Assert.Equal(("v", "min-snr", "linear", "constant", 0, 0.0), (cpu.Prediction, cpu.Loss, cpu.Schedule, cpu.LrSchedule, cpu.WarmupSteps, cpu.LrFloor));
+        Assert.Equal((48, 64, 108, 0.995, "cpu"), (cpu.NFeat, cpu.BatchSize, cpu.Epochs, cpu.EmaDecay, cpu.Preset));
+        var quick = TrainingOptions.FromPreset("quick");
+        Assert.Equal(("v", "min-snr", "cosine", "cosine", 100, 1e-5), (quick.Prediction, quick.Loss, quick.Schedule, quick.LrSchedule, quick.WarmupSteps, quick.LrFloor));
+        Assert.Equal((32, 32, 27, 0.995, "quick"), (quick.NFeat, quick.BatchSize, quick.Epochs, quick.EmaDecay, quick.Preset));
         var seed = TrainingOptions.SeedPreset;
         Assert.Equal(("eps", "mse", "linear", "constant", 0), (seed.Prediction, seed.Loss, seed.Schedule, seed.LrSchedule, seed.WarmupSteps));
     }
