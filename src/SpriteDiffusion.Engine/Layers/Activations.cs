@@ -156,16 +156,35 @@ public static unsafe class Activations
     public static void ReluForward(Tensor x, Tensor y)
     {
         using var profile = Profiler.Measure(PReluForward);
-        float* px = x.Data, py = y.Data;
-        int i = 0;
+        var body = new ReluBody { X = x.Data, Y = y.Data, N = x.Length };
+        Workers.For((x.Length + Chunk - 1) / Chunk, ref body);
+    }
+
+    /// <summary>
+    /// Parts for a loop over <paramref name="items"/> of <paramref name="floatsPerItem"/> floats each:
+    /// about <see cref="Chunk"/> floats a part, so that a small tensor (batch 1) stays on the calling
+    /// thread, where waking the other would cost more than the work.
+    /// </summary>
+    internal static int PartsFor(long items, long floatsPerItem) =>
+        (int)Math.Clamp(items * floatsPerItem / Chunk, 1, Math.Max(1, items));
+
+    private struct ReluBody : IParallelBody
+    {
+        public float* X, Y;
+        public int N;
+
         // A select, not Max, so that NaN maps to 0 in every lane as in the scalar loop.
-        if (Vector256.IsHardwareAccelerated)
-            for (; i + 8 <= x.Length; i += 8)
-            {
-                var v = Vector256.Load(px + i);
-                Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), v, Vector256<float>.Zero).Store(py + i);
-            }
-        for (; i < x.Length; i++) py[i] = px[i] > 0 ? px[i] : 0f;
+        public readonly void Run(int chunk)
+        {
+            int i = chunk * Chunk, end = Math.Min(N, i + Chunk);
+            if (Vector256.IsHardwareAccelerated)
+                for (; i + 8 <= end; i += 8)
+                {
+                    var v = Vector256.Load(X + i);
+                    Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), v, Vector256<float>.Zero).Store(Y + i);
+                }
+            for (; i < end; i++) Y[i] = X[i] > 0 ? X[i] : 0f;
+        }
     }
 
     /// <summary>Gradient through ReLU from its output y (y > 0 exactly where x > 0); gx may alias gy.</summary>

@@ -14,16 +14,30 @@ public static unsafe class Pooling
     public static void MaxPool2Forward(Tensor x, Tensor y)
     {
         using var profile = Profiler.Measure(PMaxPool2Forward);
-        int planes = x.Dim(0) * x.Dim(1), h = x.Dim(2), w = x.Dim(3), oh = h / 2, ow = w / 2;
-        for (int p = 0; p < planes; p++)
+        int planes = x.Dim(0) * x.Dim(1), h = x.Dim(2), w = x.Dim(3);
+        var body = new MaxPoolBody { X = x.Data, Y = y.Data, Planes = planes, H = h, W = w, Parts = Activations.PartsFor(planes, (long)h * w) };
+        Workers.For(body.Parts, ref body);
+    }
+
+    private struct MaxPoolBody : IParallelBody
+    {
+        public float* X, Y;
+        public int Planes, H, W, Parts;
+
+        public readonly void Run(int part)
         {
-            float* src = x.Data + (long)p * h * w;
-            float* dst = y.Data + (long)p * oh * ow;
-            for (int i = 0; i < oh; i++)
-            for (int j = 0; j < ow; j++)
+            int oh = H / 2, ow = W / 2;
+            var (first, end) = Partition.Range(Planes, Parts, part);
+            for (int p = first; p < end; p++)
             {
-                float* s = src + 2 * i * w + 2 * j;
-                dst[i * ow + j] = MathF.Max(MathF.Max(s[0], s[1]), MathF.Max(s[w], s[w + 1]));
+                float* src = X + (long)p * H * W;
+                float* dst = Y + (long)p * oh * ow;
+                for (int i = 0; i < oh; i++)
+                for (int j = 0; j < ow; j++)
+                {
+                    float* s = src + 2 * i * W + 2 * j;
+                    dst[i * ow + j] = MathF.Max(MathF.Max(s[0], s[1]), MathF.Max(s[W], s[W + 1]));
+                }
             }
         }
     }

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using SpriteDiffusion.Engine;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
@@ -23,11 +24,25 @@ public static unsafe class TensorOps
     {
         using var profile = Profiler.Measure(PConcatChannels);
         int batch = a.Dim(0);
-        long sa = a.Length / batch, sb = b.Length / batch;
-        for (int n = 0; n < batch; n++)
+        var body = new ConcatBody { A = a.Data, B = b.Data, Y = y.Data, SA = a.Length / batch, SB = b.Length / batch, Batch = batch };
+        body.Parts = Activations.PartsFor(batch, body.SA + body.SB);
+        Workers.For(body.Parts, ref body);
+    }
+
+    private struct ConcatBody : IParallelBody
+    {
+        public float* A, B, Y;
+        public long SA, SB;
+        public int Batch, Parts;
+
+        public readonly void Run(int part)
         {
-            new ReadOnlySpan<float>(a.Data + n * sa, (int)sa).CopyTo(new Span<float>(y.Data + n * (sa + sb), (int)sa));
-            new ReadOnlySpan<float>(b.Data + n * sb, (int)sb).CopyTo(new Span<float>(y.Data + n * (sa + sb) + sa, (int)sb));
+            var (first, end) = Partition.Range(Batch, Parts, part);
+            for (int n = first; n < end; n++)
+            {
+                new ReadOnlySpan<float>(A + n * SA, (int)SA).CopyTo(new Span<float>(Y + n * (SA + SB), (int)SA));
+                new ReadOnlySpan<float>(B + n * SB, (int)SB).CopyTo(new Span<float>(Y + n * (SA + SB) + SA, (int)SB));
+            }
         }
     }
 
@@ -52,14 +67,32 @@ public static unsafe class TensorOps
     public static void ScaleShift(Tensor x, Tensor scale, Tensor shift, Tensor y)
     {
         using var profile = Profiler.Measure(PScaleShift);
-        int batch = x.Dim(0), c = x.Dim(1), hw = x.Dim(2) * x.Dim(3);
-        for (int n = 0; n < batch; n++)
-        for (int k = 0; k < c; k++)
+        int planes = x.Dim(0) * x.Dim(1), hw = x.Dim(2) * x.Dim(3);
+        var body = new ScaleShiftBody { X = x.Data, Scale = scale.Data, Shift = shift.Data, Y = y.Data, Planes = planes, HW = hw, Parts = Activations.PartsFor(planes, hw) };
+        Workers.For(body.Parts, ref body);
+    }
+
+    private struct ScaleShiftBody : IParallelBody
+    {
+        public float* X, Scale, Shift, Y;
+        public int Planes, HW, Parts;
+
+        // A product then a sum, as the scalar tail (no fused multiply-add), so every width rounds alike.
+        public readonly void Run(int part)
         {
-            long off = ((long)n * c + k) * hw;
-            float s = scale.Data[n * c + k], t = shift.Data[n * c + k];
-            float* px = x.Data + off, py = y.Data + off;
-            for (int i = 0; i < hw; i++) py[i] = s * px[i] + t;
+            var (first, end) = Partition.Range(Planes, Parts, part);
+            for (int p = first; p < end; p++)
+            {
+                float s = Scale[p], t = Shift[p];
+                float* px = X + (long)p * HW, py = Y + (long)p * HW;
+                int i = 0;
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    Vector256<float> vs = Vector256.Create(s), vt = Vector256.Create(t);
+                    for (; i + 8 <= HW; i += 8) (vs * Vector256.Load(px + i) + vt).Store(py + i);
+                }
+                for (; i < HW; i++) py[i] = s * px[i] + t;
+            }
         }
     }
 
@@ -89,12 +122,30 @@ public static unsafe class TensorOps
         }
     }
 
-    /// <summary>y = (a + b) / 1.414, the seed's residual average.</summary>
+    /// <summary>y = (a + b) / 1.414, the seed's residual average; y may be a or b.</summary>
     public static void Residual(Tensor a, Tensor b, Tensor y)
     {
         using var profile = Profiler.Measure(PResidual);
-        float* pa = a.Data, pb = b.Data, py = y.Data;
-        for (int i = 0; i < y.Length; i++) py[i] = (pa[i] + pb[i]) / ResidualDivisor;
+        var body = new ResidualBody { A = a.Data, B = b.Data, Y = y.Data, N = y.Length };
+        Workers.For((y.Length + Activations.Chunk - 1) / Activations.Chunk, ref body);
+    }
+
+    private struct ResidualBody : IParallelBody
+    {
+        public float* A, B, Y;
+        public int N;
+
+        // A division, not a product with 1 / 1.414, in every lane: the seed's arithmetic, bit for bit.
+        public readonly void Run(int chunk)
+        {
+            int i = chunk * Activations.Chunk, end = Math.Min(N, i + Activations.Chunk);
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var d = Vector256.Create(ResidualDivisor);
+                for (; i + 8 <= end; i += 8) ((Vector256.Load(A + i) + Vector256.Load(B + i)) / d).Store(Y + i);
+            }
+            for (; i < end; i++) Y[i] = (A[i] + B[i]) / ResidualDivisor;
+        }
     }
 
     /// <summary>

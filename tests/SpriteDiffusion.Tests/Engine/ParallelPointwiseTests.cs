@@ -1,0 +1,122 @@
+using SpriteDiffusion.Engine;
+using SpriteDiffusion.Layers;
+using static SpriteDiffusion.Tests.GradientChecks.Checks;
+
+namespace SpriteDiffusion.Tests.Engine;
+
+/// <summary>
+/// The pointwise layers that split large tensors over the threads (concatenation, scale and shift,
+/// the residual average, max pooling, ReLU) against plain scalar loops, bit for bit, on shapes large
+/// enough to be split and on shapes that stay on one thread, with NaN, infinities and signed zeros
+/// among the inputs so that every vector lane and the scalar tail must agree on them too.
+/// </summary>
+public unsafe class ParallelPointwiseTests
+{
+    // (batch, channels, size): batch 1 at 16x16 stays on one thread; the others are split, the last
+    // with an odd size so that planes end in a scalar tail.
+    public static TheoryData<int, int, int> Shapes => new() { { 1, 32, 16 }, { 16, 32, 16 }, { 9, 40, 14 }, { 128, 64, 8 } };
+
+    private static float[] Values(int n, int seed)
+    {
+        var rng = new Random(seed);
+        var v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float)(rng.NextDouble() * 6 - 3);
+        // Special values at places that land in vector lanes and in tails alike.
+        float[] special = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, 0f, -0f, 1e-40f, -1e-40f];
+        for (int i = 0; i < n; i += 97) v[i] = special[(i / 97) % special.Length];
+        return v;
+    }
+
+    private static void AssertBits(float[] expected, ReadOnlySpan<float> actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
+                Assert.Fail($"{what}: element {i} is {actual[i]}, the scalar loop gives {expected[i]}");
+    }
+
+    [Theory, MemberData(nameof(Shapes))]
+    public void ResidualMatchesTheScalarDivision(int b, int c, int s)
+    {
+        var a = Values(b * c * s * s, 1); var d = Values(b * c * s * s, 2);
+        var expected = new float[a.Length];
+        for (int i = 0; i < a.Length; i++) expected[i] = (a[i] + d[i]) / TensorOps.ResidualDivisor;
+        var y = Poisoned(b, c, s, s);
+        TensorOps.Residual(Tensor.FromArray(a, b, c, s, s), Tensor.FromArray(d, b, c, s, s), y);
+        AssertBits(expected, y.Span, "residual");
+        // In place, as the residual blocks call it.
+        var inPlace = Tensor.FromArray(a, b, c, s, s);
+        TensorOps.Residual(inPlace, Tensor.FromArray(d, b, c, s, s), inPlace);
+        AssertBits(expected, inPlace.Span, "residual in place");
+    }
+
+    [Theory, MemberData(nameof(Shapes))]
+    public void ScaleShiftMatchesTheScalarProductThenSum(int b, int c, int s)
+    {
+        var x = Values(b * c * s * s, 3); var scale = Values(b * c, 4); var shift = Values(b * c, 5);
+        var expected = new float[x.Length];
+        for (int p = 0; p < b * c; p++)
+        for (int i = 0; i < s * s; i++)
+        {
+            float product = scale[p] * x[p * s * s + i];
+            expected[p * s * s + i] = product + shift[p];
+        }
+        var y = Poisoned(b, c, s, s);
+        TensorOps.ScaleShift(Tensor.FromArray(x, b, c, s, s), Tensor.FromArray(scale, b, c), Tensor.FromArray(shift, b, c), y);
+        AssertBits(expected, y.Span, "scale and shift");
+    }
+
+    [Theory, MemberData(nameof(Shapes))]
+    public void ConcatenationCopiesEveryImage(int b, int c, int s)
+    {
+        int c2 = c / 2 + 3;
+        var x = Values(b * c * s * s, 6); var skip = Values(b * c2 * s * s, 7);
+        var expected = new float[x.Length + skip.Length];
+        for (int n = 0; n < b; n++)
+        {
+            Array.Copy(x, n * c * s * s, expected, n * (c + c2) * s * s, c * s * s);
+            Array.Copy(skip, n * c2 * s * s, expected, (n * (c + c2) + c) * s * s, c2 * s * s);
+        }
+        var y = Poisoned(b, c + c2, s, s);
+        TensorOps.ConcatChannels(Tensor.FromArray(x, b, c, s, s), Tensor.FromArray(skip, b, c2, s, s), y);
+        AssertBits(expected, y.Span, "concatenation");
+    }
+
+    [Theory, MemberData(nameof(Shapes))]
+    public void MaxPoolMatchesTheScalarWindows(int b, int c, int s)
+    {
+        var x = Values(b * c * s * s, 8);
+        int o = s / 2;
+        var expected = new float[b * c * o * o];
+        for (int p = 0; p < b * c; p++)
+        for (int i = 0; i < o; i++)
+        for (int j = 0; j < o; j++)
+        {
+            int at = p * s * s + 2 * i * s + 2 * j;
+            expected[(p * o + i) * o + j] = MathF.Max(MathF.Max(x[at], x[at + 1]), MathF.Max(x[at + s], x[at + s + 1]));
+        }
+        var y = Poisoned(b, c, o, o);
+        Pooling.MaxPool2Forward(Tensor.FromArray(x, b, c, s, s), y);
+        AssertBits(expected, y.Span, "max pool");
+    }
+
+    [Theory, MemberData(nameof(Shapes))]
+    public void ReluMapsEveryLaneAsTheScalarLoop(int b, int c, int s)
+    {
+        var x = Values(b * c * s * s, 9);
+        var expected = x.Select(v => v > 0 ? v : 0f).ToArray();
+        var y = Poisoned(b, c, s, s);
+        Activations.ReluForward(Tensor.FromArray(x, b, c, s, s), y);
+        AssertBits(expected, y.Span, "relu");
+        Assert.Contains(x, float.IsNaN);
+    }
+
+    [Fact]
+    public void SmallTensorsStayOnOneThreadAndLargeOnesAreSplit()
+    {
+        Assert.Equal(1, Activations.PartsFor(1, 32 * 16 * 16));
+        Assert.True(Activations.PartsFor(16, 32 * 16 * 16) > 1);
+        Assert.Equal(3, Activations.PartsFor(3, 1 << 20));
+        Assert.Equal(1, Activations.PartsFor(0, 5));
+    }
+}
