@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using SpriteDiffusion.Engine;
 
 namespace SpriteDiffusion.Layers;
@@ -83,11 +84,8 @@ public sealed unsafe class GroupNorm
             {
                 float* x = X + ((long)b * C + g * cpg) * HW;
                 float* y = Y + ((long)b * C + g * cpg) * HW;
-                double sum = 0;
-                for (int i = 0; i < n; i++) sum += x[i];
-                double m = sum / n, sq = 0;
-                for (int i = 0; i < n; i++) { double d = x[i] - m; sq += d * d; }
-                float mean = (float)m, rstd = (float)(1.0 / Math.Sqrt(sq / n + Eps));
+                double m = Sum(x, n) / n;
+                float mean = (float)m, rstd = (float)(1.0 / Math.Sqrt(SquaredDeviations(x, n, m) / n + Eps));
                 Mean[b * G + g] = mean;
                 Rstd[b * G + g] = rstd;
                 for (int c = 0; c < cpg; c++)
@@ -95,10 +93,57 @@ public sealed unsafe class GroupNorm
                     float scale = Gamma[g * cpg + c] * rstd, shift = Beta[g * cpg + c] - mean * scale;
                     float* xs = x + c * HW;
                     float* ys = y + c * HW;
-                    for (int i = 0; i < HW; i++) ys[i] = xs[i] * scale + shift;
+                    int i = 0;
+                    // A product then a sum, as the scalar tail, so every width rounds alike.
+                    if (Vector256.IsHardwareAccelerated)
+                    {
+                        Vector256<float> vs = Vector256.Create(scale), vt = Vector256.Create(shift);
+                        for (; i + 8 <= HW; i += 8) (Vector256.Load(xs + i) * vs + vt).Store(ys + i);
+                    }
+                    for (; i < HW; i++) ys[i] = xs[i] * scale + shift;
                 }
             }
         }
+    }
+
+    // The group statistics in float64, four lanes at a time (two accumulators for the eight floats
+    // of a load): a group is a few thousand values, and a scalar float64 loop made GroupNorm a few
+    // per cent of a sampling step.
+    private static double Sum(float* x, int n)
+    {
+        int i = 0;
+        double sum = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<double> a0 = Vector256<double>.Zero, a1 = Vector256<double>.Zero;
+            for (; i + 8 <= n; i += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.Load(x + i));
+                a0 += lo; a1 += hi;
+            }
+            sum = Vector256.Sum(a0 + a1);
+        }
+        for (; i < n; i++) sum += x[i];
+        return sum;
+    }
+
+    private static double SquaredDeviations(float* x, int n, double mean)
+    {
+        int i = 0;
+        double sq = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<double> a0 = Vector256<double>.Zero, a1 = Vector256<double>.Zero, m = Vector256.Create(mean);
+            for (; i + 8 <= n; i += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.Load(x + i));
+                lo -= m; hi -= m;
+                a0 += lo * lo; a1 += hi * hi;
+            }
+            sq = Vector256.Sum(a0 + a1);
+        }
+        for (; i < n; i++) { double d = x[i] - mean; sq += d * d; }
+        return sq;
     }
 
     private struct AffineGradBody : IParallelBody

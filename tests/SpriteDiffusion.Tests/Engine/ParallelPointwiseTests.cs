@@ -8,7 +8,8 @@ namespace SpriteDiffusion.Tests.Engine;
 /// The pointwise layers that split large tensors over the threads (concatenation, scale and shift,
 /// the residual average, max pooling, ReLU) against plain scalar loops, bit for bit, on shapes large
 /// enough to be split and on shapes that stay on one thread, with NaN, infinities and signed zeros
-/// among the inputs so that every vector lane and the scalar tail must agree on them too.
+/// among the inputs so that every vector lane and the scalar tail must agree on them too; and
+/// GroupNorm's vectorised float64 statistics against a float64 reference.
 /// </summary>
 public unsafe class ParallelPointwiseTests
 {
@@ -109,6 +110,29 @@ public unsafe class ParallelPointwiseTests
         Activations.ReluForward(Tensor.FromArray(x, b, c, s, s), y);
         AssertBits(expected, y.Span, "relu");
         Assert.Contains(x, float.IsNaN);
+    }
+
+    // The U-Net's two GroupNorm shapes (and an odd one for the scalar tails), on values with a common
+    // offset as large as the spread (a larger one would measure the float32 affine's cancellation).
+    [Theory]
+    [InlineData(16, 32, 16, 8)]
+    [InlineData(16, 64, 4, 8)]
+    [InlineData(3, 6, 5, 3)]
+    public void GroupNormStatisticsHoldFloat64Accuracy(int b, int c, int s, int groups)
+    {
+        var rng = new Random(11);
+        var x = new double[b * c * s * s];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(2 + rng.NextDouble());
+        var gamma = Enumerable.Range(0, c).Select(i => (double)(float)(0.5 + 0.1 * i)).ToArray();
+        var beta = Enumerable.Range(0, c).Select(i => (double)(float)(0.3 - 0.05 * i)).ToArray();
+        var store = new ParameterStore();
+        var gn = new GroupNorm(store, "gn", groups, c);
+        store.Allocate(new Rng(1));
+        Load(gn.Weight.Value, gamma);
+        Load(gn.Bias.Value, beta);
+        var y = Poisoned(b, c, s, s);
+        gn.Forward(ToTensor(x, b, c, s, s), y);
+        AssertClose($"GroupNorm({groups}) x[{b},{c},{s},{s}]", y.Span, GradientChecks.Norm64.GroupNorm(x, gamma, beta, b, c, groups, s * s));
     }
 
     [Fact]
