@@ -75,10 +75,10 @@ internal unsafe struct Quad16 : IQuadLanes<Vector512<float>>
     }
 
     // One quad from each of the 4 tile rows (stride floats apart), not a contiguous load.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     // Vector512.Create(lower, upper) compiles to two inserts into the old value of a register, which
     // ties each gather to the previous one's (through a spill in LoadSix's loop); one insert into the
     // widened lower half does not.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector512<float> Gather(float* p, long stride) =>
         Avx512F.InsertVector256(Vector256.Create(Vector128.Load(p), Vector128.Load(p + stride)).ToVector512Unsafe(),
             Vector256.Create(Vector128.Load(p + 2 * stride), Vector128.Load(p + 3 * stride)), 1);

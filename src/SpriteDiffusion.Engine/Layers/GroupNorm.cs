@@ -106,14 +106,18 @@ public sealed unsafe class GroupNorm
         }
     }
 
-    // The group statistics in float64, four lanes at a time (two accumulators for the eight floats
-    // of a load): a group is a few thousand values, and a scalar float64 loop made GroupNorm a few
-    // per cent of a sampling step.
+    // The group statistics in float64, eight running sums (two vectors of four lanes for the eight
+    // floats of a load): a group is a few thousand values, and a scalar float64 loop made GroupNorm a
+    // few per cent of a sampling step. The sums are combined in one fixed order, and the scalar
+    // path keeps the same eight sums, so every machine gets the same bits.
+    /// <summary>Whether the statistics use the vector path; tests turn it off to compare the two, which agree bit for bit.</summary>
+    internal static bool VectorStatistics { get; set; } = Vector256.IsHardwareAccelerated;
+
     private static double Sum(float* x, int n)
     {
         int i = 0;
-        double sum = 0;
-        if (Vector256.IsHardwareAccelerated)
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        if (VectorStatistics)
         {
             Vector256<double> a0 = Vector256<double>.Zero, a1 = Vector256<double>.Zero;
             for (; i + 8 <= n; i += 8)
@@ -121,8 +125,18 @@ public sealed unsafe class GroupNorm
                 var (lo, hi) = Vector256.Widen(Vector256.Load(x + i));
                 a0 += lo; a1 += hi;
             }
-            sum = Vector256.Sum(a0 + a1);
+            var a = a0 + a1;
+            (s0, s1, s2, s3) = (a.GetElement(0), a.GetElement(1), a.GetElement(2), a.GetElement(3));
         }
+        else
+        {
+            Span<double> l = stackalloc double[8];
+            l.Clear();
+            for (; i + 8 <= n; i += 8)
+                for (int k = 0; k < 8; k++) l[k] += x[i + k];
+            (s0, s1, s2, s3) = (l[0] + l[4], l[1] + l[5], l[2] + l[6], l[3] + l[7]);
+        }
+        double sum = (s0 + s1) + (s2 + s3);
         for (; i < n; i++) sum += x[i];
         return sum;
     }
@@ -130,8 +144,8 @@ public sealed unsafe class GroupNorm
     private static double SquaredDeviations(float* x, int n, double mean)
     {
         int i = 0;
-        double sq = 0;
-        if (Vector256.IsHardwareAccelerated)
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        if (VectorStatistics)
         {
             Vector256<double> a0 = Vector256<double>.Zero, a1 = Vector256<double>.Zero, m = Vector256.Create(mean);
             for (; i + 8 <= n; i += 8)
@@ -140,8 +154,22 @@ public sealed unsafe class GroupNorm
                 lo -= m; hi -= m;
                 a0 += lo * lo; a1 += hi * hi;
             }
-            sq = Vector256.Sum(a0 + a1);
+            var a = a0 + a1;
+            (s0, s1, s2, s3) = (a.GetElement(0), a.GetElement(1), a.GetElement(2), a.GetElement(3));
         }
+        else
+        {
+            Span<double> l = stackalloc double[8];
+            l.Clear();
+            for (; i + 8 <= n; i += 8)
+                for (int k = 0; k < 8; k++)
+                {
+                    double d = x[i + k] - mean;
+                    l[k] += d * d;
+                }
+            (s0, s1, s2, s3) = (l[0] + l[4], l[1] + l[5], l[2] + l[6], l[3] + l[7]);
+        }
+        double sq = (s0 + s1) + (s2 + s3);
         for (; i < n; i++) { double d = x[i] - mean; sq += d * d; }
         return sq;
     }

@@ -97,8 +97,8 @@ public sealed record TrainingOptions
     /// The default: the recipe that learned most in 20 minutes on two CPU cores (README, "The recipe
     /// study"; two seeds each): n_feat 48, batch 64, 108 epochs (about 20 minutes), v target with
     /// min-SNR-5 weighting, the linear noise schedule and a constant learning rate, class-conditional
-    /// with 10 % null context and an EMA of the weights. The bundled model is this recipe trained for
-    /// hours. The property defaults above stay the older recipe, so a config.json without the newer
+    /// with 10 % null context and an EMA of the weights (the bundled model is being retrained with
+    /// it, for hours). The property defaults above stay the older recipe, so a config.json without the newer
     /// keys still means what it meant when it was written.
     /// </summary>
     public static TrainingOptions Cpu { get; } = new()
@@ -109,7 +109,7 @@ public sealed record TrainingOptions
     };
 
     /// <summary>
-    /// The README's main job: what learned most in three minutes (README, "The main job"), where the
+    /// The README's main job: what learned most in three minutes (README, "Two commands"), where the
     /// default's wider network sees too few images (FID 245 against 211): n_feat 32, batch 32, 27
     /// epochs, v target, min-SNR-5, cosine noise schedule, warm-up then cosine decay of the learning
     /// rate to 1e-5.
