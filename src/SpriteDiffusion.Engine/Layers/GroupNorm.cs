@@ -113,46 +113,41 @@ public sealed unsafe class GroupNorm
     /// <summary>Whether the statistics use the vector path; tests turn it off to compare the two, which agree bit for bit.</summary>
     internal static bool VectorStatistics { get; set; } = Vector256.IsHardwareAccelerated;
 
-    private static double Sum(float* x, int n)
+    private static double Sum(float* x, int n) => Total<Value>(x, n, 0);
+
+    private static double SquaredDeviations(float* x, int n, double mean) => Total<SquaredDeviation>(x, n, mean);
+
+    private interface ITerm
     {
-        int i = 0;
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        if (VectorStatistics)
-        {
-            Vector256<double> a0 = Vector256<double>.Zero, a1 = Vector256<double>.Zero;
-            for (; i + 8 <= n; i += 8)
-            {
-                var (lo, hi) = Vector256.Widen(Vector256.Load(x + i));
-                a0 += lo; a1 += hi;
-            }
-            var a = a0 + a1;
-            (s0, s1, s2, s3) = (a.GetElement(0), a.GetElement(1), a.GetElement(2), a.GetElement(3));
-        }
-        else
-        {
-            Span<double> l = stackalloc double[8];
-            l.Clear();
-            for (; i + 8 <= n; i += 8)
-                for (int k = 0; k < 8; k++) l[k] += x[i + k];
-            (s0, s1, s2, s3) = (l[0] + l[4], l[1] + l[5], l[2] + l[6], l[3] + l[7]);
-        }
-        double sum = (s0 + s1) + (s2 + s3);
-        for (; i < n; i++) sum += x[i];
-        return sum;
+        static abstract double Of(double x, double mean);
+        static abstract Vector256<double> Of(Vector256<double> x, Vector256<double> mean);
     }
 
-    private static double SquaredDeviations(float* x, int n, double mean)
+    private struct Value : ITerm
+    {
+        public static double Of(double x, double mean) => x;
+        public static Vector256<double> Of(Vector256<double> x, Vector256<double> mean) => x;
+    }
+
+    private struct SquaredDeviation : ITerm
+    {
+        public static double Of(double x, double mean) { double d = x - mean; return d * d; }
+        public static Vector256<double> Of(Vector256<double> x, Vector256<double> mean) { var d = x - mean; return d * d; }
+    }
+
+    // The sum of T's term over x: eight running sums (lane k holds elements k, k + 8, ...), then
+    // (s0 + s1) + (s2 + s3) with s_k = lane k + lane k + 4, then the tail in order.
+    private static double Total<T>(float* x, int n, double mean) where T : ITerm
     {
         int i = 0;
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        double s0, s1, s2, s3;
         if (VectorStatistics)
         {
             Vector256<double> a0 = Vector256<double>.Zero, a1 = Vector256<double>.Zero, m = Vector256.Create(mean);
             for (; i + 8 <= n; i += 8)
             {
                 var (lo, hi) = Vector256.Widen(Vector256.Load(x + i));
-                lo -= m; hi -= m;
-                a0 += lo * lo; a1 += hi * hi;
+                a0 += T.Of(lo, m); a1 += T.Of(hi, m);
             }
             var a = a0 + a1;
             (s0, s1, s2, s3) = (a.GetElement(0), a.GetElement(1), a.GetElement(2), a.GetElement(3));
@@ -162,16 +157,12 @@ public sealed unsafe class GroupNorm
             Span<double> l = stackalloc double[8];
             l.Clear();
             for (; i + 8 <= n; i += 8)
-                for (int k = 0; k < 8; k++)
-                {
-                    double d = x[i + k] - mean;
-                    l[k] += d * d;
-                }
+                for (int k = 0; k < 8; k++) l[k] += T.Of(x[i + k], mean);
             (s0, s1, s2, s3) = (l[0] + l[4], l[1] + l[5], l[2] + l[6], l[3] + l[7]);
         }
-        double sq = (s0 + s1) + (s2 + s3);
-        for (; i < n; i++) { double d = x[i] - mean; sq += d * d; }
-        return sq;
+        double sum = (s0 + s1) + (s2 + s3);
+        for (; i < n; i++) sum += T.Of(x[i], mean);
+        return sum;
     }
 
     private struct AffineGradBody : IParallelBody
