@@ -19,6 +19,10 @@ internal static unsafe class InferenceGelu
     // coefficients and their error come from tools/reference/erf_fit.py. Every width, the scalar one
     // included, does the same operations in the same order, so all give the same bits.
     private const float ErfOne = 3.92f;
+    // erf(x) = x P(x^2) / Q(x^2), P from the highest power down, Q's constant term 1 (tools/reference/erf_fit.py).
+    private const float P0 = 1.9918479310376824e-08f, P1 = -1.9943197457905626e-06f, P2 = 0.00014902366092428565f,
+        P3 = 0.0039746761322021484f, P4 = 0.051403261721134186f, P5 = 0.20615753531455994f, P6 = 1.1283787488937378f;
+    private const float Q0 = 0.001024533761665225f, Q1 = 0.01489297952502966f, Q2 = 0.11758265644311905f, Q3 = 0.5160311460494995f;
 
     /// <summary>
     /// erf with absolute error below 4e-7 (a few float32 ulps of 1): a rational function fitted
@@ -28,17 +32,17 @@ internal static unsafe class InferenceGelu
     internal static float Erf(float x)
     {
         float z2 = x * x;
-        float p = 1.9918479310376824e-08f;
-        p = MathF.FusedMultiplyAdd(p, z2, -1.9943197457905626e-06f);
-        p = MathF.FusedMultiplyAdd(p, z2, 0.00014902366092428565f);
-        p = MathF.FusedMultiplyAdd(p, z2, 0.0039746761322021484f);
-        p = MathF.FusedMultiplyAdd(p, z2, 0.051403261721134186f);
-        p = MathF.FusedMultiplyAdd(p, z2, 0.20615753531455994f);
-        p = MathF.FusedMultiplyAdd(p, z2, 1.1283787488937378f);
-        float q = 0.001024533761665225f;
-        q = MathF.FusedMultiplyAdd(q, z2, 0.01489297952502966f);
-        q = MathF.FusedMultiplyAdd(q, z2, 0.11758265644311905f);
-        q = MathF.FusedMultiplyAdd(q, z2, 0.5160311460494995f);
+        float p = P0;
+        p = MathF.FusedMultiplyAdd(p, z2, P1);
+        p = MathF.FusedMultiplyAdd(p, z2, P2);
+        p = MathF.FusedMultiplyAdd(p, z2, P3);
+        p = MathF.FusedMultiplyAdd(p, z2, P4);
+        p = MathF.FusedMultiplyAdd(p, z2, P5);
+        p = MathF.FusedMultiplyAdd(p, z2, P6);
+        float q = Q0;
+        q = MathF.FusedMultiplyAdd(q, z2, Q1);
+        q = MathF.FusedMultiplyAdd(q, z2, Q2);
+        q = MathF.FusedMultiplyAdd(q, z2, Q3);
         q = MathF.FusedMultiplyAdd(q, z2, 1f);
         return MathF.Abs(x) >= ErfOne ? MathF.CopySign(1f, x) : x * p / q;
     }
@@ -48,17 +52,17 @@ internal static unsafe class InferenceGelu
     internal static Vector256<float> Erf(Vector256<float> x)
     {
         var z2 = x * x;
-        var p = Vector256.Create(1.9918479310376824e-08f);
-        p = Vector256.FusedMultiplyAdd(p, z2, Vector256.Create(-1.9943197457905626e-06f));
-        p = Vector256.FusedMultiplyAdd(p, z2, Vector256.Create(0.00014902366092428565f));
-        p = Vector256.FusedMultiplyAdd(p, z2, Vector256.Create(0.0039746761322021484f));
-        p = Vector256.FusedMultiplyAdd(p, z2, Vector256.Create(0.051403261721134186f));
-        p = Vector256.FusedMultiplyAdd(p, z2, Vector256.Create(0.20615753531455994f));
-        p = Vector256.FusedMultiplyAdd(p, z2, Vector256.Create(1.1283787488937378f));
-        var q = Vector256.Create(0.001024533761665225f);
-        q = Vector256.FusedMultiplyAdd(q, z2, Vector256.Create(0.01489297952502966f));
-        q = Vector256.FusedMultiplyAdd(q, z2, Vector256.Create(0.11758265644311905f));
-        q = Vector256.FusedMultiplyAdd(q, z2, Vector256.Create(0.5160311460494995f));
+        var p = Vector256.Create(P0);
+        p = Vector256.FusedMultiplyAdd(p, z2, Vector256.Create(P1));
+        p = Vector256.FusedMultiplyAdd(p, z2, Vector256.Create(P2));
+        p = Vector256.FusedMultiplyAdd(p, z2, Vector256.Create(P3));
+        p = Vector256.FusedMultiplyAdd(p, z2, Vector256.Create(P4));
+        p = Vector256.FusedMultiplyAdd(p, z2, Vector256.Create(P5));
+        p = Vector256.FusedMultiplyAdd(p, z2, Vector256.Create(P6));
+        var q = Vector256.Create(Q0);
+        q = Vector256.FusedMultiplyAdd(q, z2, Vector256.Create(Q1));
+        q = Vector256.FusedMultiplyAdd(q, z2, Vector256.Create(Q2));
+        q = Vector256.FusedMultiplyAdd(q, z2, Vector256.Create(Q3));
         q = Vector256.FusedMultiplyAdd(q, z2, Vector256<float>.One);
         // NaN compares false and stays NaN; beyond ErfOne the quotient may be inf / inf.
         var one = Vector256.ConditionalSelect(Vector256.Create(-0f), x, Vector256<float>.One);
@@ -70,17 +74,17 @@ internal static unsafe class InferenceGelu
     internal static Vector512<float> Erf(Vector512<float> x)
     {
         var z2 = x * x;
-        var p = Vector512.Create(1.9918479310376824e-08f);
-        p = Vector512.FusedMultiplyAdd(p, z2, Vector512.Create(-1.9943197457905626e-06f));
-        p = Vector512.FusedMultiplyAdd(p, z2, Vector512.Create(0.00014902366092428565f));
-        p = Vector512.FusedMultiplyAdd(p, z2, Vector512.Create(0.0039746761322021484f));
-        p = Vector512.FusedMultiplyAdd(p, z2, Vector512.Create(0.051403261721134186f));
-        p = Vector512.FusedMultiplyAdd(p, z2, Vector512.Create(0.20615753531455994f));
-        p = Vector512.FusedMultiplyAdd(p, z2, Vector512.Create(1.1283787488937378f));
-        var q = Vector512.Create(0.001024533761665225f);
-        q = Vector512.FusedMultiplyAdd(q, z2, Vector512.Create(0.01489297952502966f));
-        q = Vector512.FusedMultiplyAdd(q, z2, Vector512.Create(0.11758265644311905f));
-        q = Vector512.FusedMultiplyAdd(q, z2, Vector512.Create(0.5160311460494995f));
+        var p = Vector512.Create(P0);
+        p = Vector512.FusedMultiplyAdd(p, z2, Vector512.Create(P1));
+        p = Vector512.FusedMultiplyAdd(p, z2, Vector512.Create(P2));
+        p = Vector512.FusedMultiplyAdd(p, z2, Vector512.Create(P3));
+        p = Vector512.FusedMultiplyAdd(p, z2, Vector512.Create(P4));
+        p = Vector512.FusedMultiplyAdd(p, z2, Vector512.Create(P5));
+        p = Vector512.FusedMultiplyAdd(p, z2, Vector512.Create(P6));
+        var q = Vector512.Create(Q0);
+        q = Vector512.FusedMultiplyAdd(q, z2, Vector512.Create(Q1));
+        q = Vector512.FusedMultiplyAdd(q, z2, Vector512.Create(Q2));
+        q = Vector512.FusedMultiplyAdd(q, z2, Vector512.Create(Q3));
         q = Vector512.FusedMultiplyAdd(q, z2, Vector512<float>.One);
         // NaN compares false and stays NaN; beyond ErfOne the quotient may be inf / inf.
         var one = Vector512.ConditionalSelect(Vector512.Create(-0f), x, Vector512<float>.One);
