@@ -40,7 +40,9 @@ public class DownloadTests
             new(LabelsName, [n, 5], NpyDType.Float64, NpyDType.Float32, NpyDType.Int64),
         ],
         RetryDelay = TimeSpan.Zero,
-        StallTimeout = TimeSpan.FromSeconds(10),
+        // No test here waits for a stall; a shorter one could fire on a loaded machine, whose local
+        // server has paused for seconds, and its retry would add a request the tests count.
+        StallTimeout = TimeSpan.FromSeconds(60),
     };
 
     private sealed class Recorder : IProgress<DownloadProgress>

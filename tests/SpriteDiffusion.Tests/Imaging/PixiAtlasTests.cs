@@ -59,11 +59,14 @@ public class PixiAtlasTests
         string url = app.Urls.First();
 
         using var playwright = await Playwright.CreateAsync();
+        // 60 s, as the playground's Browser allows: Playwright's 30-s defaults only guard against a
+        // hang, and a loaded machine can take much of that to start Chromium and load the page.
         await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
-            ExecutablePath = ChromiumFactAttribute.Path, Headless = true, Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+            ExecutablePath = ChromiumFactAttribute.Path, Headless = true, Timeout = 60_000, Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
         });
         var page = await browser.NewPageAsync();
+        page.SetDefaultTimeout(60_000);
         await page.GotoAsync(url + "/index.html");
         // PixiJS's own loader reads the atlas; each frame's pixels are read back from the image it decoded.
         var frames = await page.EvaluateAsync<JsonElement>("""

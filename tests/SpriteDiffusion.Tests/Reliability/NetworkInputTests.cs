@@ -17,8 +17,10 @@ public class NetworkInputTests
         ClassNames = null,
         Attempts = 1,
         RetryDelay = TimeSpan.Zero,
-        StallTimeout = TimeSpan.FromSeconds(5),
-        HeadersTimeout = TimeSpan.FromSeconds(15),
+        // With one attempt, a timeout that fired on a loaded machine (its local server paused for
+        // seconds) would end a test in the wrong error; only the headers test sets a short one.
+        StallTimeout = TimeSpan.FromSeconds(60),
+        HeadersTimeout = TimeSpan.FromSeconds(60),
     };
 
     /// <summary>A server that answers every connection with <paramref name="respond"/> (which may never finish).</summary>

@@ -138,12 +138,12 @@ public class ServeLimitTests
             Interlocked.Exchange(ref stepsRun, done);
             holding.Set();
             // Holds the generation until it is cancelled: only the client's leaving can end it.
-            cancel.WaitHandle.WaitOne(TimeSpan.FromSeconds(30));
+            cancel.WaitHandle.WaitOne(TimeSpan.FromSeconds(60));
             cancel.ThrowIfCancellationRequested();
         };
         using var leave = new CancellationTokenSource();
         var response = await host.PostGenerate(new { steps = 50, count = 4 }, leave.Token);
-        Assert.True(holding.Wait(TimeSpan.FromSeconds(20)), "the generation never started");
+        Assert.True(holding.Wait(TimeSpan.FromSeconds(60)), "the generation never started");
         leave.Cancel();
         response.Dispose();
 
@@ -209,7 +209,7 @@ public class ServeLimitTests
 
     private static async Task<JsonElement> NextNamed(IAsyncEnumerator<ServerEvent> events, string name)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (await events.MoveNextAsync().AsTask().WaitAsync(timeout.Token))
             if (events.Current.Name == name) return events.Current.Data;
             else Assert.NotEqual("error", events.Current.Name);
@@ -219,7 +219,10 @@ public class ServeLimitTests
     /// <summary>The queue once <paramref name="condition"/> holds (a finished job is counted as it hands back its slot, just after its last event).</summary>
     internal static async Task<JsonElement> WaitFor(PlaygroundHost host, Func<JsonElement, bool> condition)
     {
-        for (int i = 0; i < 200; i++)
+        // A deadline in time, not a count of polls: on a loaded machine a single request has taken
+        // seconds, and 200 polls of 50 ms were only a few of those.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(60))
         {
             var queue = await host.GetJson("/api/queue");
             if (condition(queue)) return queue;
