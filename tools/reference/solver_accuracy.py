@@ -35,6 +35,9 @@ def sample(model, config, x_T, steps, method):
     for i in range(steps):
         t, s = path[i], path[i + 1]
         eps = model(x, torch.full((n, 1), time_value(t, config)), c)
+        if config["prediction"] == "v":
+            # The bundled model predicts v: eps = sqrt(ab) v + sqrt(1 - ab) x_t (load_checkpoint.ddim_sample).
+            eps = alpha(t) * eps + sigma(t) * x
         x0 = (x - sigma(t) * eps) / alpha(t)
         if method == "ddim":
             x = alpha(s) * x0 + sigma(s) * eps

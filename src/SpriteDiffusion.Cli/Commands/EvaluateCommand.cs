@@ -14,7 +14,7 @@ internal static class EvaluateCommand
     public static Command Create()
     {
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint to sample from; its sprites are compared with the data set it was trained on, divided as its run divided it (default: the bundled pretrained model)." };
-        var data = new Option<string?>("--data") { Description = "The data set the checkpoint was trained on, for --checkpoint mode (default: the bundled data set)." };
+        var data = new Option<string?>("--data") { Description = "The data set the checkpoint was trained on, for --checkpoint mode (default: the folder the checkpoint records it was trained on, where that is here; else the bundled data set)." };
         var real = new Option<string>("--real") { Description = "Real images of --checkpoint mode: all (every image the run drew from), train or val (its training or validation split).", HelpName = string.Join('|', RealSets.Names), DefaultValueFactory = _ => "all" };
         var realDir = new Option<string?>("--real-dir") { Description = "Folder of real PNG images (with --fake-dir: compare two folders, like pytorch-fid)." };
         var fakeDir = new Option<string?>("--fake-dir") { Description = "Folder of generated PNG images." };
@@ -147,7 +147,8 @@ internal static class EvaluateCommand
             var split = recorded ?? TrainingSplit.Default;
             if (recorded is null)
                 notes.Add($"the checkpoint records no training split (it predates split recording, is a resume checkpoint, or was not written by 'sprites train'); assumed the trainer's defaults: {split.Describe()}.");
-            string dataDirectory = s.DataDirectory ?? SpriteDiffusion.Data.BundledData.DefaultDirectory;
+            string? recordedData = s.DataDirectory is null ? RecordedDataDirectory(info) : null;
+            string dataDirectory = s.DataDirectory ?? recordedData ?? SpriteDiffusion.Data.BundledData.DefaultDirectory;
             data = EvaluationData.Load(dataDirectory, split);
             data.RequireClassesOf(info, s.Checkpoint!, guided: s.Sampler.Guidance is not null);
             var realData = data.Real(realSet);
@@ -155,7 +156,7 @@ internal static class EvaluateCommand
                 throw new UserError($"--real {realSet.Name()}: {Describe(realSet)} holds {realData.Count} image(s) of {dataDirectory}; FID and KID need at least 2 (thousands for numbers worth comparing).");
             real = ImageSet.From(realData);
             realLabels = realData.Labels;
-            string dataName = s.DataDirectory is null ? "the bundled data set" : Path.GetFullPath(s.DataDirectory);
+            string dataName = s.DataDirectory is null && recordedData is null ? "the bundled data set" : Path.GetFullPath(dataDirectory);
             realSource = realSet == RealSet.All && data.All.Count < data.DataSetCount
                 ? $"the run's {data.All.Count}-image subset of {dataName}"
                 : $"{Describe(realSet)} of {dataName}";
@@ -217,7 +218,8 @@ internal static class EvaluateCommand
         AlphaMaskReport? alphaMasks = null;
         if (real.Channels == 4 || generated.Channels == 4)
         {
-            notes.Add($"transparent (RGBA) sprites were composited onto {ImageSet.CompositeBackground} (white, the background the RGB data set was made on) before the feature network; pytorch-fid would drop alpha instead.");
+            notes.Add($"transparent (RGBA) sprites were composited onto {ImageSet.CompositeBackground} (white, the background the RGB data set was made on) before the feature network"
+                + (real.Channels != generated.Channels ? " and the near-copy search" : "") + "; pytorch-fid would drop alpha instead.");
             if (real.Channels == 4 && generated.Channels == 4)
                 alphaMasks = AlphaMasks.Measure(generated, real, data is null ? null : ImageSet.From(data.Validation), data is null ? null : ImageSet.From(data.Train));
         }
@@ -271,6 +273,18 @@ internal static class EvaluateCommand
         report.Write(reportPath);
         PrintTables(report, reportPath, s.KeepImages ? s.OutputDirectory : null);
     }
+
+    /// <summary>
+    /// The data folder the trainer recorded in the checkpoint ("data", as it was given, usually relative
+    /// to the repository root), looked for as the bundled files are; null when it records none or that
+    /// folder is not here. The bundled set is not always the one: the bundled model is RGBA, trained on
+    /// data/twemoji16-rgba, and the RGB set has no alpha to judge its silhouettes or near-copies by.
+    /// </summary>
+    private static string? RecordedDataDirectory(CheckpointInfo info) =>
+        info.Extra.TryGetValue("data", out var recorded) && recorded.Length > 0
+            && RepositoryFiles.FindUpward(Path.Combine(recorded, SpriteDiffusion.Data.SpriteDataset.ImagesFileName)) is { } images
+            ? Path.GetDirectoryName(images)
+            : null;
 
     private static string Describe(RealSet set) => set switch
     {

@@ -56,7 +56,11 @@ internal static class SampleAnimation
 
     /// <summary>The recorder to pass as the sampling loop's step observer, or null without --animate.</summary>
     public static DenoisingAnimation? Start(SampleCommand.SampleRequest q, ISampler sampler, int count, int size, int columns, int channels) =>
-        q.Animation.Path is null ? null : new DenoisingAnimation(sampler.Timesteps.Count, q.Animation.Frames, count, size, q.Scale, columns, channels);
+        q.Animation.Path is null ? null : new DenoisingAnimation(sampler.Timesteps.Count, q.Animation.Frames, count, size, q.Scale, columns, channels)
+        {
+            // The still grid's finish, so that the animation ends on that grid (alpha threshold, background, palette).
+            Finish = q.Finish,
+        };
 
     public static void Save(string path, DenoisingAnimation animation)
     {

@@ -1,8 +1,11 @@
+using SpriteDiffusion.Imaging;
+
 namespace SpriteDiffusion.IO;
 
 /// <summary>
 /// The denoising trajectory of a batch of sprites as an APNG: x after chosen sampling steps, each
-/// drawn as the same grid as the still PNG (<see cref="SpriteImages.Grid(ReadOnlySpan{float}, int, int, int, int?, int)"/>), the last being x_0.
+/// drawn as the same grid as the still PNG (<see cref="SpriteImages.Grid(ReadOnlySpan{float}, int, int, int, int?, int)"/>,
+/// or, with <see cref="Finish"/>, <see cref="SpriteImages.Grid(IReadOnlyList{RgbaImage}, int, int?)"/> of the finished sprites), the last being x_0.
 /// Pass <see cref="Observe"/> as the sampling loop's step observer, then <see cref="Save"/>.
 /// </summary>
 public sealed class DenoisingAnimation
@@ -50,6 +53,13 @@ public sealed class DenoisingAnimation
         _channels = channels;
     }
 
+    /// <summary>
+    /// How each frame's sprites are finished before they are laid out; give the still grid's, so that the
+    /// last frame is that grid (an RGBA model's alpha is cut at its threshold there). Null draws the model's
+    /// output as it is, soft alpha included.
+    /// </summary>
+    public SpriteFinish? Finish { get; init; }
+
     /// <summary>How many frames the animation has: one per chosen step.</summary>
     public int FrameCount => _frameSteps.Length;
     /// <summary>
@@ -79,7 +89,9 @@ public sealed class DenoisingAnimation
     public void Observe(int index, ReadOnlySpan<float> x)
     {
         if (_next == _frameSteps.Length || index != _frameSteps[_next]) return;
-        var frame = SpriteImages.Grid(x, _count, _size, _scale, _columns, _channels);
+        var frame = Finish is { } finish
+            ? SpriteImages.Grid(SpriteFinishing.Finish(x, _count, _channels, _size, finish), _scale, _columns)
+            : SpriteImages.Grid(x, _count, _size, _scale, _columns, _channels);
         _writer ??= new AnimatedPngWriter(frame.Width, frame.Height, _frameSteps.Length);
         bool last = _next == _frameSteps.Length - 1;
         _writer.AddFrame(frame, last ? Math.Max(FinalHoldMs, FrameDelayMs) : FrameDelayMs);

@@ -80,7 +80,8 @@ public static class Memorisation
     /// <param name="trainingRows">Data-set row of each training sprite.</param>
     /// <param name="validation">The run's validation split.</param>
     /// <param name="closestPairs">How many pairs to list.</param>
-    /// <exception cref="ArgumentException">Fewer than <see cref="MinimumTrainingImages"/> training sprites, an empty set, or sets of different image shapes.</exception>
+    /// <remarks>Sets of 4 (RGBA) and 3 (RGB) channels are compared as opaque RGB, each transparent one composited onto <see cref="ImageSet.CompositeBackground"/>.</remarks>
+    /// <exception cref="ArgumentException">Fewer than <see cref="MinimumTrainingImages"/> training sprites, an empty set, or sets of different sizes.</exception>
     public static MemorisationReport Measure(ImageSet generated, ImageSet training, IReadOnlyList<int> trainingRows, ImageSet validation,
         int closestPairs = DefaultClosestPairs)
     {
@@ -92,6 +93,13 @@ public static class Memorisation
             throw new ArgumentException($"{trainingRows.Count} data-set rows for {training.Count} training sprites.", nameof(trainingRows));
         if (training.Count < MinimumTrainingImages)
             throw new ArgumentException($"the near-copy rule compares with the {NearCopies.DefaultRank}th nearest training sprite, so it needs at least {MinimumTrainingImages} training sprites; there are {training.Count}.", nameof(training));
+        if (generated.Channels != training.Channels)
+        {
+            // A transparent model judged against the RGB data set (or an RGB model against the
+            // transparent one): RGB pixels have no alpha to compare, so both sides are the opaque
+            // sprites the RGB data set holds, composited as the feature network sees them.
+            (generated, training, validation) = (generated.Opaque(), training.Opaque(), validation.Opaque());
+        }
         var trainingPixels = PixelSpace.Of(training);
         var ofGenerated = NearCopies.Find(PixelSpace.Of(generated), trainingPixels);
         var ofValidation = NearCopies.Find(PixelSpace.Of(validation), trainingPixels);
@@ -115,6 +123,8 @@ public static class Memorisation
         ArgumentNullException.ThrowIfNull(generated);
         ArgumentNullException.ThrowIfNull(training);
         ArgumentNullException.ThrowIfNull(pairs);
+        // The picture is opaque: transparent sprites are shown as the feature network sees them.
+        (generated, training) = (generated.Opaque(), training.Opaque());
         const int pairsPerRow = 2;
         int size = generated.Size;
         var spacer = new byte[size * size * 3];

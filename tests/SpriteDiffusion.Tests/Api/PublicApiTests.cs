@@ -72,8 +72,14 @@ public class PublicApiTests
         string atlas = Sprite.ToSheet(sprites).Write(dir.File("sheet.png"), AtlasFormat.TexturePackerHash);
         Assert.Contains("sprite_004", File.ReadAllText(atlas));
         var gameboy = Palette.BuiltIn("gameboy").Colors.ToHashSet();
+        var pixels = sprites[0].Image.Pixels;
         for (int p = 0; p < 16 * 16; p++)
-            Assert.Contains(new RgbColor(sprites[0].Image.Pixels[4 * p], sprites[0].Image.Pixels[4 * p + 1], sprites[0].Image.Pixels[4 * p + 2]), gameboy);
+        {
+            var colour = new RgbColor(pixels[4 * p], pixels[4 * p + 1], pixels[4 * p + 2]);
+            // A palette maps visible pixels only; an RGBA model's transparent ones keep the data set's colour.
+            if (pixels[4 * p + 3] == 0) Assert.Equal(SpritePixels.TransparentColor, colour);
+            else Assert.Contains(colour, gameboy);
+        }
     }
 
     [Fact]

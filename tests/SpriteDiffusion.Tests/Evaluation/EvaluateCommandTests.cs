@@ -177,6 +177,21 @@ public class EvaluateCommandTests
     }
 
     [Fact]
+    public void WithoutDataTheFolderTheCheckpointRecordsIsTheRealSet()
+    {
+        // As the bundled model records data/twemoji16-rgba: relative to where training ran.
+        using var temp = new TempDir();
+        string data = EvaluationTestData.WriteDataSet(temp, "mine", [12, 12, 12, 12, 12], EvaluationTestData.FiveClasses, seed: 27);
+        string checkpoint = EvaluationTestData.Checkpoint(temp, "mine.safetensors", EvaluationTestData.FiveClasses, data: "mine");
+        string output = Folder(temp, "out");
+        var (code, stdout, stderr) = SpritesProcess.Run(temp.Path, "evaluate", "--checkpoint", checkpoint, "--steps", "1", "--n", "4", "--kid-subsets", "2", "--out", output);
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
+        var report = EvaluationReport.FromJson(File.ReadAllText(Path.Combine(output, "report.json")));
+        Assert.Equal(60, report.RealCount);
+        Assert.Contains(Path.GetFullPath(data), report.RealSource);
+    }
+
+    [Fact]
     public void GuidedEvaluationReportsFidPerClassAndNeedsAConditionalCheckpoint()
     {
         using var temp = new TempDir();

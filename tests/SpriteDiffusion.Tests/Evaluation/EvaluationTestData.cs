@@ -33,12 +33,13 @@ internal static class EvaluationTestData
         return dir;
     }
 
-    /// <summary>An untrained n_feat 8 checkpoint naming <paramref name="classNames"/>, recording <paramref name="split"/> as the trainer does.</summary>
-    public static string Checkpoint(TempDir temp, string file, string[] classNames, bool conditional = false, TrainingSplit? split = null)
+    /// <summary>An untrained n_feat 8 checkpoint naming <paramref name="classNames"/>, recording <paramref name="split"/> and the <paramref name="data"/> folder as the trainer does.</summary>
+    public static string Checkpoint(TempDir temp, string file, string[] classNames, bool conditional = false, TrainingSplit? split = null, string? data = null)
     {
         string path = temp.File(file);
         var model = new UNet(new UNetConfig(NFeat: 8, NCFeat: classNames.Length), seed: 5);
         var extra = split is null ? new Dictionary<string, string>() : new Dictionary<string, string>(split.ToMetadata());
+        if (data is not null) extra["data"] = data;
         SpriteDiffusion.Checkpoints.Checkpoint.Save(path, model, new CheckpointInfo
         {
             Model = model.Config, ClassNames = classNames, Conditional = conditional, ContextDropout = conditional ? 0.1 : 0, Extra = extra,

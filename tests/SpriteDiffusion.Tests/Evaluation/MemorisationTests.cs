@@ -58,6 +58,43 @@ public class MemorisationTests
     }
 
     [Fact]
+    public void TransparentSpritesAreComparedWithAnRgbDataSetOnItsWhiteBackground()
+    {
+        var training = ProceduralSprites.Make(80, seed: 3);
+        var validation = ProceduralSprites.Make(12, seed: 50);
+        // RGBA sprites: training sprite 7 drawn opaque over its white corners, with its corner pixel
+        // transparent in any colour (white in the RGB set); then training sprite 9 half transparent.
+        int plane = training.Size * training.Size;
+        var chw = new float[2 * 4 * plane];
+        for (int c = 0; c < 3; c++)
+        {
+            training.Image(7).Slice(c * plane, plane).CopyTo(chw.AsSpan(c * plane));
+            training.Image(9).Slice(c * plane, plane).CopyTo(chw.AsSpan(4 * plane + c * plane));
+        }
+        chw.AsSpan(3 * plane, plane).Fill(1f);
+        chw.AsSpan(7 * plane, plane).Fill(0f);
+        for (int c = 0; c < 3; c++) training.Chw[7 * 3 * plane + c * plane] = 1f;
+        chw[0] = -0.6f;
+        chw[plane] = 0.2f;
+        chw[3 * plane] = -1f;
+        var generated = new ImageSet(chw, 2, 4, training.Size);
+
+        var report = Memorisation.Measure(generated, training, Enumerable.Range(0, 80).ToArray(), validation, closestPairs: 2);
+        var copy = report.ClosestPairs.Single(p => p.Generated == 0);
+        Assert.Equal((7, 0.0), (copy.TrainingIndex, copy.Distance));
+        Assert.True(copy.IsNearCopy);
+        // Half transparent over white: the composite, not the colour, is what is compared.
+        var half = report.ClosestPairs.Single(p => p.Generated == 1);
+        double direct = Math.Sqrt(PixelSpace.Of(generated.Select([1]).Opaque()).Values
+            .Zip(PixelSpace.Of(training.Select([half.TrainingIndex])).Values, (a, b) => (a - b) * (a - b)).Sum());
+        Assert.Equal(direct, half.Distance, 12);
+        Assert.True(half.Distance > 0);
+        using var temp = new TempDir();
+        Memorisation.WritePairs(temp.File("pairs.png"), generated, training, report.ClosestPairs, scale: 1);
+        Assert.True(File.Exists(temp.File("pairs.png")));
+    }
+
+    [Fact]
     public void TooFewTrainingSpritesForTheRuleIsAnArgumentError()
     {
         var training = ProceduralSprites.Make(49, seed: 3);

@@ -1,4 +1,5 @@
 using SpriteDiffusion.Engine;
+using SpriteDiffusion.Imaging;
 using SpriteDiffusion.IO;
 using SpriteDiffusion.Tests.Data;
 
@@ -58,6 +59,23 @@ public class DenoisingAnimationTests
         Assert.Equal(animation.FrameDelayMs, apng.Frames[0].DelayMs);
         Assert.Equal(DenoisingAnimation.FinalHoldMs, apng.Frames[^1].DelayMs);
         Assert.Equal((animation.Width, animation.Height), (apng.Width, apng.Height));
+    }
+
+    [Fact]
+    public void With_the_still_grids_finish_an_rgba_trajectory_ends_on_the_still_grid()
+    {
+        const int count = 2, size = 16, channels = 4;
+        var x = new float[count * channels * size * size];
+        new Rng(5).FillGaussian(x);
+        var animation = new DenoisingAnimation(1, null, count, size, scale: 2, channels: channels) { Finish = SpriteFinish.None };
+        animation.Observe(0, x);
+        using var dir = new TempDir();
+        animation.Save(dir.File("trajectory.png"));
+
+        var frame = ApngFile.Read(dir.File("trajectory.png")).DecodeFrame(0).Pixels;
+        Assert.Equal(SpriteImages.Grid(SpriteFinishing.Finish(x, count, channels, size, SpriteFinish.None), scale: 2).Pixels, frame);
+        // Unfinished, the soft alpha would show where the still grid cuts it.
+        Assert.NotEqual(SpriteImages.Grid(x, count, size, scale: 2, channels: channels).Pixels, frame);
     }
 
     [Fact]
