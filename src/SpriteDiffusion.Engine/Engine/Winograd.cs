@@ -98,6 +98,15 @@ internal static unsafe partial class Winograd
         ToTiles<InputTiles>(x, images, channels, h, w, v, ld, plane, border: 1, circular);
 
     /// <summary>
+    /// <see cref="TransformInput"/> for one image's tile rows [firstRow, firstRow + rowCount) only:
+    /// v[e][c][t] with t = (tileRow - firstRow) * tilesAcross + tileColumn. Each thread of a batch of
+    /// one transforms its own slab of tiles rather than all of them.
+    /// </summary>
+    public static void TransformInputRows(float* x, int channels, int h, int w, int firstRow, int rowCount, float* v, int ld, float* plane,
+        bool circular = false) =>
+        ToTiles<InputTiles>(x, 1, channels, h, w, v, ld, plane, border: 1, circular, firstRow, rowCount);
+
+    /// <summary>
     /// gm[e][o][t] = (A gy A^T)[e] for every 2x2 block of gy: the gradient of M in the forward
     /// pass y = A^T M A, for images [0, images); plane is a scratch of <see cref="PlaneLength"/> floats.
     /// </summary>
@@ -112,10 +121,17 @@ internal static unsafe partial class Winograd
     }
 
     /// <summary>Runs a tile transform over every tile of every channel plane, into dst[e][c][t].</summary>
-    static void ToTiles<K>(float* src, int images, int channels, int h, int w, float* dst, int ld, float* plane, int border, bool circular = false)
+    static void ToTiles<K>(float* src, int images, int channels, int h, int w, float* dst, int ld, float* plane, int border, bool circular = false,
+        int firstRow = 0, int rowCount = -1)
         where K : struct, ITileRow
     {
-        int tilesDown = TilesAlong(h), tilesAcross = TilesAlong(w), tilesPerImage = tilesDown * tilesAcross;
+        int tilesDown = TilesAlong(h), tilesAcross = TilesAlong(w);
+        if (rowCount < 0) rowCount = tilesDown;
+        int endRow = firstRow + rowCount, tilesPerImage = rowCount * tilesAcross;
+        // A slab's tiles read image rows 2 firstRow - 1 to 2 endRow (its padding included); only
+        // those are copied, unless the wrapped border needs the opposite edge.
+        bool slab = rowCount < tilesDown && !circular;
+        int copyFirst = slab ? Math.Max(0, 2 * firstRow - 1) : 0, copyEnd = slab ? Math.Min(h, 2 * endRow + 1) : h;
         // Tiles read a copy with a zero border (the convolution's padding, and the missing half of
         // an odd size's last tile) unless the plane itself already has whole tiles and no border.
         bool direct = border == 0 && h % 2 == 0 && w % 2 == 0;
@@ -126,14 +142,14 @@ internal static unsafe partial class Winograd
         for (int c = 0; c < channels; c++)
         {
             float* map = src + ((long)image * channels + c) * h * w;
-            if (!direct) CopyPlane(map, w, plane + border * pw + border, pw, h, w);
+            if (!direct) CopyPlane(map + (long)copyFirst * w, w, plane + (border + copyFirst) * pw + border, pw, copyEnd - copyFirst, w);
             if (circular) WrapBorder(plane, pw, h, w);
             float* source = direct ? map : plane;
             float* dc = dst + (long)c * ld + image * tilesPerImage;
-            for (int ty = 0; ty < tilesDown; ty++)
+            for (int ty = firstRow; ty < endRow; ty++)
             {
                 float* rows = source + 2 * ty * pw;
-                float* dt = dc + ty * tilesAcross;
+                float* dt = dc + (ty - firstRow) * tilesAcross;
                 int tx = 0;
                 if (Lanes8.Supported) tx = K.Run<Lanes8, Vector256<float>>(rows, pw, tx, tilesAcross, dt, eStride);
                 if (Lanes4.Supported) tx = K.Run<Lanes4, Vector128<float>>(rows, pw, tx, tilesAcross, dt, eStride);

@@ -68,6 +68,17 @@ public sealed unsafe partial class Conv2d
         /// <summary>Which Winograd tiles the forward pass uses; Auto picks by map size (tests force each).</summary>
         internal WinogradTiles Tiles { get; set; } = WinogradTiles.Auto;
 
+        /// <summary>Whether a batch of one may split its F(2x2) tile rows over the threads (tests turn it off to compare).</summary>
+        internal bool SplitTileRows { get; set; } = true;
+
+        // A batch of one splits over the threads by tile rows where each thread's slab still fills
+        // the products' 32-wide kernel panels (16x16 maps: 4 of 8 tile rows, 32 tiles each): every
+        // thread then transforms only its own part of the input, where splitting the output channels
+        // has each transform all of it (a fifth to a quarter of a 64-channel 16x16 layer's time).
+        internal bool SplitsTileRows(int batch, int h, int w) =>
+            SplitTileRows && batch == 1 && Workers.Threads > 1 && h % 2 == 0 && w % 2 == 0
+            && Winograd.TilesAlong(h) >= 2 * Workers.Threads && Winograd.TilesAlong(w) * (Winograd.TilesAlong(h) / Workers.Threads) >= 32;
+
         // F(4x4) where its 2.25 multiplies per output beat F(2x2)'s 4 by more than its dearer
         // transforms cost: maps of 16x16 and more, whose tile rows fill the transforms' vectors.
         // With one image per thread (batch 1: the threads split the output channels) F(4x4)'s
@@ -125,10 +136,12 @@ public sealed unsafe partial class Conv2d
                 // watches for loops between layers rather than sleeping (n_feat 32 batch 1, fastest
                 // step of 3000 in 3 runs each: 0.57-0.61 ms with 2 M here, 0.43-0.52 ms with 0.5 M).
                 long macs = (long)positions * _in * _out * Math.Min(perChunk, batch) * tilesPerImage;
-                int groups = macs < SplitMultiplyAdds ? 1 : Math.Clamp(Workers.Threads / chunks, 1, Math.Max(1, _out / 8));
+                bool rows = !f4 && macs >= SplitMultiplyAdds && SplitsTileRows(batch, h, w);
+                int groups = rows ? Workers.Threads
+                    : macs < SplitMultiplyAdds ? 1 : Math.Clamp(Workers.Threads / chunks, 1, Math.Max(1, _out / 8));
                 var body = new Product
                 {
-                    X = x.Data, Y = y.Data, U = f4 ? pu4 : pu, Bias = pb, Gelu = _gelu, Circular = _circular, F4 = f4,
+                    X = x.Data, Y = y.Data, U = f4 ? pu4 : pu, Bias = pb, Gelu = _gelu, Circular = _circular, F4 = f4, Rows = rows,
                     Batch = batch, In = _in, Out = _out, H = h, W = w, PerChunk = perChunk, Groups = groups,
                 };
                 Workers.For(chunks * groups, ref body);
@@ -154,11 +167,12 @@ public sealed unsafe partial class Conv2d
         private struct Product : IParallelBody
         {
             public float* X, Y, U, Bias;
-            public bool Gelu, Circular, F4;
+            public bool Gelu, Circular, F4, Rows;
             public int Batch, In, Out, H, W, PerChunk, Groups;
 
             public void Run(int part)
             {
+                if (Rows) { RunRows(part); return; }
                 int chunk = part / Groups, group = part % Groups;
                 int first = chunk * PerChunk, images = Math.Min(PerChunk, Batch - first);
                 int blocks = (Out + 7) / 8;
@@ -178,6 +192,20 @@ public sealed unsafe partial class Conv2d
                 for (int e = 0; e < positions; e++)
                     Sgemm.Multiply(false, false, o1 - o0, tiles, In, U + ((long)e * Out + o0) * In, In,
                         v + e * vStride, tiles, m + e * mStride + (long)o0 * tiles, tiles, accumulate: false);
+            }
+
+            // A batch of one, this part's slab of tile rows through every output channel.
+            private readonly void RunRows(int part)
+            {
+                var (r0, r1) = Partition.Range(Winograd.TilesAlong(H), Groups, part);
+                int tiles = (r1 - r0) * Winograd.TilesAlong(W);
+                long vStride = Winograd.PositionStride(In, tiles), mStride = Winograd.PositionStride(Out, tiles);
+                float* v = Scratch.Get(ScratchSlot.Columns, Winograd.Positions * vStride);
+                float* m = Scratch.Get(ScratchSlot.Products, Winograd.Positions * mStride);
+                float* plane = Scratch.Get(ScratchSlot.Plane, Winograd.PlaneLength(H, W));
+                Winograd.TransformInputRows(X, In, H, W, r0, r1 - r0, v, tiles, plane, Circular);
+                Products(Winograd.Positions, v, vStride, m, mStride, tiles, 0, Out);
+                Winograd.TransformOutputRows(m, mStride, tiles, Y, Out, H, W, r0, r1 - r0, Bias, Gelu);
             }
 
             private readonly void RunF4(int first, int images, int o0, int o1)
