@@ -18,7 +18,7 @@ namespace SpriteDiffusion.Diffusion;
 /// timesteps are even in t, so that step spans a lambda interval several times the one before it
 /// (20 steps: 52 to 0 is h = 2.9 after h = 0.68, r = 0.23), and extrapolating x0_hat's trend
 /// 1/(2r) = 2.1 times over it overshoots where x0_hat levels off near the clean image. Measured on
-/// the bundled model against a 1000-step solution (tools/reference/DIFFUSION.md), taking that step
+/// the earlier bundled model (RGB, eps, n_feat 32) against a 1000-step solution (tools/reference/DIFFUSION.md), taking that step
 /// at first order halves the error at 10, 20, 40 and 100 steps.
 /// </para>
 /// </summary>

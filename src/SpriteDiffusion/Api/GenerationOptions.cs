@@ -53,7 +53,7 @@ public sealed record GenerationOptions
     public const double DefaultStrength = 0.6;
 
     /// <summary>
-    /// How many times each step is taken when inpainting and no count is given: on the bundled model the colour
+    /// How many times each step is taken when inpainting and no count is given: on the earlier bundled model (RGB, n_feat 32) the colour
     /// jump across the mask's border falls from 1.7 times the original sprites' at 1 to theirs at 8 (README).
     /// </summary>
     public const int DefaultResample = 8;

@@ -97,8 +97,8 @@ public sealed record TrainingOptions
     /// The default: the recipe that learned most in 20 minutes on two CPU cores (README, "The recipe
     /// study"; two seeds each): n_feat 48, batch 64, 108 epochs (about 20 minutes), v target with
     /// min-SNR-5 weighting, the linear noise schedule and a constant learning rate, class-conditional
-    /// with 10 % null context and an EMA of the weights (the bundled model is being retrained with
-    /// it, for hours). The property defaults above stay the older recipe, so a config.json without the newer
+    /// with 10 % null context and an EMA of the weights (the bundled model is this recipe trained for
+    /// three hours on the transparent data set). The property defaults above stay the older recipe, so a config.json without the newer
     /// keys still means what it meant when it was written.
     /// </summary>
     public static TrainingOptions Cpu { get; } = new()
