@@ -14,8 +14,8 @@ public sealed record PlaygroundLimits
 
     /// <summary>
     /// The most sprites x steps one generation runs: 64 sprites at 125 steps, or 8 at DDPM's 1000.
-    /// Bounds a request's time whatever the mix: about 40 s for the bundled model guided on two
-    /// cores (it runs about 420 sprite-steps a second, guidance doubling each).
+    /// Bounds a request's time whatever the mix: about 40 s for the earlier (n_feat 32) bundled model
+    /// guided on two cores (it ran about 420 sprite-steps a second, guidance doubling each).
     /// </summary>
     public int MaxImageSteps { get; init; } = 8_000;
 
