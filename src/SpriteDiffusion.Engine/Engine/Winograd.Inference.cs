@@ -22,22 +22,6 @@ internal static unsafe partial class Winograd
         int firstRow, int rowCount, float* bias, bool gelu)
     {
         if (h % 2 != 0 || w % 2 != 0) throw new ArgumentException($"a slab of tile rows needs even sides, not {h}x{w}");
-        int tilesAcross = TilesAlong(w);
-        for (int o = 0; o < channels; o++)
-        {
-            float* dst = y + (long)o * h * w;
-            float b = bias == null ? 0f : bias[o];
-            float* mo = m + (long)o * ld;
-            for (int ty = firstRow; ty < firstRow + rowCount; ty++)
-            {
-                float* rows = dst + 2 * ty * w;
-                float* mt = mo + (ty - firstRow) * tilesAcross;
-                int tx = 0;
-                if (Lanes8.Supported) tx = OutputTiles<Lanes8, System.Runtime.Intrinsics.Vector256<float>>(mt, eStride, rows, w, b, false, tx, tilesAcross);
-                if (Lanes4.Supported) tx = OutputTiles<Lanes4, System.Runtime.Intrinsics.Vector128<float>>(mt, eStride, rows, w, b, false, tx, tilesAcross);
-                OutputTiles<Lanes1, float>(mt, eStride, rows, w, b, false, tx, tilesAcross);
-            }
-            if (gelu) SpriteDiffusion.Layers.InferenceGelu.Span(dst + 2 * firstRow * w, dst + 2 * firstRow * w, 2 * rowCount * w);
-        }
+        TransformOutputRange(m, eStride, ld, y, 1, channels, 0, channels, h, w, bias, accumulate: false, gelu, plane: null, firstRow, rowCount);
     }
 }

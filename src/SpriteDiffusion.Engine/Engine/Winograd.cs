@@ -202,11 +202,14 @@ internal static unsafe partial class Winograd
         TransformOutputRange(m, PositionStride(channels, ld), ld, y, images, channels, 0, channels, h, w, bias, accumulate, gelu: false, plane);
 
     // The output transform of channels [first, first + count): the training pass takes them all and
-    // may accumulate; a frozen convolution may take a block of them and apply GELU to each plane.
+    // may accumulate; a frozen convolution may take a block of them and apply GELU to each plane, or
+    // (a batch of one, even sides) all of them over its slab of tile rows [firstRow, firstRow + rowCount).
     private static void TransformOutputRange(float* m, long eStride, int ld, float* y, int images, int channels,
-        int first, int count, int h, int w, float* bias, bool accumulate, bool gelu, float* plane)
+        int first, int count, int h, int w, float* bias, bool accumulate, bool gelu, float* plane, int firstRow = 0, int rowCount = -1)
     {
-        int tilesDown = TilesAlong(h), tilesAcross = TilesAlong(w), tilesPerImage = tilesDown * tilesAcross;
+        int tilesDown = TilesAlong(h), tilesAcross = TilesAlong(w);
+        if (rowCount < 0) rowCount = tilesDown;
+        int tilesPerImage = rowCount * tilesAcross, firstPixel = 2 * firstRow * w, pixels = Math.Min(h * w, 2 * (firstRow + rowCount) * w) - firstPixel;
         // An odd size writes whole tiles into the plane and keeps the part that exists.
         bool direct = h % 2 == 0 && w % 2 == 0;
         int pw = direct ? w : 2 * tilesAcross;
@@ -218,17 +221,17 @@ internal static unsafe partial class Winograd
             if (!direct && accumulate) CopyPlane(dst, w, plane, pw, h, w);
             float b = bias == null ? 0f : bias[o];
             float* mo = m + (long)o * ld + image * tilesPerImage;
-            for (int ty = 0; ty < tilesDown; ty++)
+            for (int ty = firstRow; ty < firstRow + rowCount; ty++)
             {
                 float* rows = target + 2 * ty * pw;
-                float* mt = mo + ty * tilesAcross;
+                float* mt = mo + (ty - firstRow) * tilesAcross;
                 int tx = 0;
                 if (Lanes8.Supported) tx = OutputTiles<Lanes8, Vector256<float>>(mt, eStride, rows, pw, b, accumulate, tx, tilesAcross);
                 if (Lanes4.Supported) tx = OutputTiles<Lanes4, Vector128<float>>(mt, eStride, rows, pw, b, accumulate, tx, tilesAcross);
                 OutputTiles<Lanes1, float>(mt, eStride, rows, pw, b, accumulate, tx, tilesAcross);
             }
             if (!direct) CopyPlane(plane, pw, dst, w, h, w);
-            if (gelu) InferenceGelu.Span(dst, dst, h * w);
+            if (gelu) InferenceGelu.Span(dst + firstPixel, dst + firstPixel, pixels);
         }
     }
 
