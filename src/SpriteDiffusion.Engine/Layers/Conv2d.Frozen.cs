@@ -136,9 +136,8 @@ public sealed unsafe partial class Conv2d
                 // watches for loops between layers rather than sleeping (n_feat 32 batch 1, fastest
                 // step of 3000 in 3 runs each: 0.57-0.61 ms with 2 M here, 0.43-0.52 ms with 0.5 M).
                 long macs = (long)positions * _in * _out * Math.Min(perChunk, batch) * tilesPerImage;
-                bool rows = !f4 && macs >= SplitMultiplyAdds && SplitsTileRows(batch, h, w);
-                int groups = rows ? Workers.Threads
-                    : macs < SplitMultiplyAdds ? 1 : Math.Clamp(Workers.Threads / chunks, 1, Math.Max(1, _out / 8));
+                bool split = macs >= SplitMultiplyAdds, rows = split && !f4 && SplitsTileRows(batch, h, w);
+                int groups = !split ? 1 : rows ? Workers.Threads : Math.Clamp(Workers.Threads / chunks, 1, Math.Max(1, _out / 8));
                 var body = new Product
                 {
                     X = x.Data, Y = y.Data, U = f4 ? pu4 : pu, Bias = pb, Gelu = _gelu, Circular = _circular, F4 = f4, Rows = rows,
