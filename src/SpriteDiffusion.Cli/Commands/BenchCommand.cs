@@ -97,7 +97,7 @@ internal static class BenchCommand
         Array.Sort(times);
         Profiler.Enabled = false;
         foreach (var (op, opSeconds, calls) in Profiler.Report())
-            Console.WriteLine($"profile {op,-22} {opSeconds / steps * 1000,9:F1} ms/step {100 * opSeconds / seconds,5:F1}%  ({calls / steps} calls/step)");
+            Console.WriteLine($"profile {op,-22} {opSeconds / steps * 1000,9:F3} ms/step {100 * opSeconds / seconds,5:F1}%  ({calls / steps} calls/step)");
         Console.WriteLine($"workload={(training ? "train-step" : "sample-step")} n_feat={config.NFeat} batch={batch} steps={steps} threads={Workers.Threads}");
         Console.WriteLine($"seconds={seconds:F3} step_ms_median={times[times.Length / 2]:F2} step_ms_min={times[0]:F2}");
         double executedMacs = training ? UNetCost.ExecutedMultiplyAdds(config) : UNetCost.SampledMultiplyAdds(config, batch);

@@ -22,7 +22,7 @@ public static unsafe class Sgemm
 
     /// <summary>Which micro-kernels this machine uses, for benchmark reports.</summary>
     public static string KernelDescription =>
-        HasAvx512 ? $"{GemmKernel.Avx512.Name} ({GemmKernel.Avx2.Name} for n <= {Kernel6x16.NR})" : ChooseKernel(64).Name;
+        HasAvx512 ? $"{GemmKernel.Avx512.Name} ({GemmKernel.Avx512Narrow.Name} for n <= {Kernel16x16.NR})" : ChooseKernel(64).Name;
 
     /// <summary>
     /// Row-major C[m x n] = op(A)[m x k] * op(B)[k x n] (+ C if accumulate), where
@@ -36,9 +36,11 @@ public static unsafe class Sgemm
         GemmDriver.Multiply(ChooseKernel(n), GemmDriver.PanelSource.Auto, GemmDriver.PanelSource.Auto, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
     }
 
-    // A 32-wide kernel would waste half its work on the 16-column products of 4x4 images.
+    // A 32-wide kernel would waste half its work on 16-column products (4x4 images in training,
+    // a batch of one's 8x8 maps in sampling); 16 columns take 16 rows of one zmm each instead of
+    // the 256-bit kernel, which has half the peak where the 512-bit pipes are full width (Zen 5).
     internal static GemmKernel ChooseKernel(int n) =>
-        HasAvx512 && n > Kernel6x16.NR ? GemmKernel.Avx512 : HasAvx2 ? GemmKernel.Avx2 : GemmKernel.Scalar;
+        HasAvx512 ? (n > Kernel16x16.NR ? GemmKernel.Avx512 : GemmKernel.Avx512Narrow) : HasAvx2 ? GemmKernel.Avx2 : GemmKernel.Scalar;
 
     internal static void Validate(bool transA, bool transB, int m, int n, int k, int lda, int ldb, int ldc)
     {

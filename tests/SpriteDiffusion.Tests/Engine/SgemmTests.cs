@@ -140,7 +140,7 @@ public unsafe class SgemmTests
     [Fact]
     public void EveryKernelAndPanelSourceIsBitwiseTheReferenceChain()
     {
-        var kernels = new List<GemmKernel> { GemmKernel.Scalar, GemmKernel.Avx512 };
+        var kernels = new List<GemmKernel> { GemmKernel.Scalar, GemmKernel.Avx512, GemmKernel.Avx512Narrow };
         if (Avx2.IsSupported && Fma.IsSupported) kernels.Add(GemmKernel.Avx2);
         var sources = new[] { GemmDriver.PanelSource.Packed, GemmDriver.PanelSource.InPlace };
         var rng = new Random(5);

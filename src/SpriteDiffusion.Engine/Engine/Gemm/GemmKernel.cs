@@ -18,6 +18,9 @@ internal readonly unsafe struct GemmKernel(
     public static GemmKernel Avx512 => new("avx512-8x32", Kernel8x32.MR, Kernel4x32.MR, Kernel8x32.NR,
         128, 128, 2048, &Kernel8x32.Run, &Kernel4x32.Run);
 
+    public static GemmKernel Avx512Narrow => new("avx512-16x16", Kernel16x16.MR, Kernel8x16.MR, Kernel16x16.NR,
+        256, 128, 2048, &Kernel16x16.Run, &Kernel8x16.Run);
+
     public static GemmKernel Avx2 => new("avx2-6x16", Kernel6x16.MR, Kernel4x16.MR, Kernel6x16.NR,
         256, 144, 2048, &Kernel6x16.Run, &Kernel4x16.Run);
 

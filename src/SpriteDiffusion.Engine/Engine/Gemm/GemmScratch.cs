@@ -27,7 +27,7 @@ internal sealed unsafe class GemmScratch
 
     GemmScratch()
     {
-        tileRaw = GC.AllocateUninitializedArray<float>(Kernel8x32.MR * Kernel8x32.NR + AlignFloats, pinned: true);
+        tileRaw = GC.AllocateUninitializedArray<float>(Math.Max(Kernel8x32.MR * Kernel8x32.NR, Kernel16x16.MR * Kernel16x16.NR) + AlignFloats, pinned: true);
         Tile = Align(tileRaw);
     }
 
