@@ -1,4 +1,5 @@
 using SpriteDiffusion.Engine;
+using SpriteDiffusion.Engine.Gemm;
 
 namespace SpriteDiffusion.Layers;
 
@@ -20,7 +21,7 @@ public sealed unsafe partial class Conv2d
     {
         // Outside the snapshot's arrays nothing is kept of the layer but its shape, so a stale
         // snapshot cannot mix old and new weights.
-        private readonly float[] _weight, _bias, _transformed, _transformed4;
+        private readonly float[] _weight, _bias, _transformed, _transformed4, _panels, _panels4;
         private readonly bool _gelu, _winograd, _circular;
         private readonly int _in, _out, _k;
         private const long SplitMultiplyAdds = 500_000;
@@ -57,16 +58,27 @@ public sealed unsafe partial class Conv2d
             };
             _transformed = _winograd ? GC.AllocateArray<float>(Winograd.Positions * _out * _in, pinned: true) : [];
             _transformed4 = _winograd ? GC.AllocateArray<float>(Winograd4.Positions * _out * _in, pinned: true) : [];
-            fixed (float* pw = _weight, pu = _transformed, pu4 = _transformed4)
+            bool panels = _winograd && PanelProducts.CanPack(_out);
+            _panels = panels ? GC.AllocateArray<float>(_transformed.Length, pinned: true) : [];
+            _panels4 = panels ? GC.AllocateArray<float>(_transformed4.Length, pinned: true) : [];
+            fixed (float* pw = _weight, pu = _transformed, pu4 = _transformed4, pp = _panels, pp4 = _panels4)
                 if (_winograd)
                 {
                     Winograd.TransformWeights(pw, pu, _out, _in);
                     Winograd4.TransformWeights(pw, pu4, _out, _in);
+                    if (panels)
+                    {
+                        PanelProducts.Pack(pu, pp, Winograd.Positions, _out, _in);
+                        PanelProducts.Pack(pu4, pp4, Winograd4.Positions, _out, _in);
+                    }
                 }
         }
 
         /// <summary>Which Winograd tiles the forward pass uses; Auto picks by map size (tests force each).</summary>
         internal WinogradTiles Tiles { get; set; } = WinogradTiles.Auto;
+
+        /// <summary>Whether the channel products may run on the packed weight panels where they fit (tests turn it off to compare).</summary>
+        internal bool UsePanels { get; set; } = true;
 
         /// <summary>Whether a batch of one may split its F(2x2) tile rows over the threads (tests turn it off to compare).</summary>
         internal bool SplitTileRows { get; set; } = true;
@@ -81,10 +93,12 @@ public sealed unsafe partial class Conv2d
 
         // F(4x4) where its 2.25 multiplies per output beat F(2x2)'s 4 by more than its dearer
         // transforms cost: maps of 16x16 and more, whose tile rows fill the transforms' vectors.
-        // With one image per thread (batch 1: the threads split the output channels) F(4x4)'s
-        // 16-tile products lost to F(2x2)'s 64-tile ones (ab.sh, n_feat 64: 0.88x).
+        // A batch of one split over two threads (by output channels, each transforming the whole
+        // input) lost to F(2x2) split by tile rows (n_feat 64: 0.84x-0.88x, before and after the
+        // panel products); on one thread its 16-tile products on AVX-512 panels win (n_feat 32
+        // and 64 batch 1, one thread: 1.10x, alternated rounds on Zen 5).
         internal static bool AutoPicksF4(int batch, int h, int w) =>
-            h >= 16 && w >= 16 && (batch + Workers.Threads - 1) / Workers.Threads >= 2;
+            h >= 16 && w >= 16 && ((batch + Workers.Threads - 1) / Workers.Threads >= 2 || batch == 1 && Workers.Threads == 1 && Sgemm.HasAvx512);
 
         private bool UsesF4(int batch, int h, int w) => Tiles switch
         {
@@ -111,7 +125,7 @@ public sealed unsafe partial class Conv2d
             using var profile = Profiler.Measure(PForward);
             int batch = x.Dim(0), h = x.Dim(2), w = x.Dim(3);
             if (batch == 0) return;
-            fixed (float* pw = _weight, pb = _bias, pu = _transformed, pu4 = _transformed4)
+            fixed (float* pw = _weight, pb = _bias, pu = _transformed, pu4 = _transformed4, pp = _panels, pp4 = _panels4)
             {
                 if (!_winograd)
                 {
@@ -140,7 +154,7 @@ public sealed unsafe partial class Conv2d
                 int groups = !split ? 1 : rows ? Workers.Threads : Math.Clamp(Workers.Threads / chunks, 1, Math.Max(1, _out / 8));
                 var body = new Product
                 {
-                    X = x.Data, Y = y.Data, U = f4 ? pu4 : pu, Bias = pb, Gelu = _gelu, Circular = _circular, F4 = f4, Rows = rows,
+                    X = x.Data, Y = y.Data, U = f4 ? pu4 : pu, Panels = UsePanels && _panels.Length > 0 ? (f4 ? pp4 : pp) : null, Bias = pb, Gelu = _gelu, Circular = _circular, F4 = f4, Rows = rows,
                     Batch = batch, In = _in, Out = _out, H = h, W = w, PerChunk = perChunk, Groups = groups,
                 };
                 Workers.For(chunks * groups, ref body);
@@ -165,7 +179,7 @@ public sealed unsafe partial class Conv2d
 
         private struct Product : IParallelBody
         {
-            public float* X, Y, U, Bias;
+            public float* X, Y, U, Panels, Bias;
             public bool Gelu, Circular, F4, Rows;
             public int Batch, In, Out, H, W, PerChunk, Groups;
 
@@ -188,6 +202,11 @@ public sealed unsafe partial class Conv2d
             // m[e][o][t] = U[e][o] . v[e][t] for every tile position e, output channels [o0, o1).
             private readonly void Products(int positions, float* v, long vStride, float* m, long mStride, int tiles, int o0, int o1)
             {
+                if (Panels != null && PanelProducts.Fits(tiles))
+                {
+                    PanelProducts.Multiply(Panels, positions, Out, In, v, vStride, tiles, m, mStride, o0, o1);
+                    return;
+                }
                 for (int e = 0; e < positions; e++)
                     Sgemm.Multiply(false, false, o1 - o0, tiles, In, U + ((long)e * Out + o0) * In, In,
                         v + e * vStride, tiles, m + e * mStride + (long)o0 * tiles, tiles, accumulate: false);

@@ -127,7 +127,10 @@ public class Winograd4Tests(ITestOutputHelper output)
         Assert.True(f2 <= 1e-6, $"F(2x2): max |diff| / max |ref| = {f2:E3}");
     }
 
-    /// <summary>Auto takes F(4x4) on maps of 16x16 and more when each thread has 2 images or more, else F(2x2).</summary>
+    /// <summary>
+    /// Auto takes F(4x4) on maps of 16x16 and more when each thread has 2 images or more, or when
+    /// a batch of one runs on a single thread with AVX-512 (its 16-tile products on panels), else F(2x2).
+    /// </summary>
     [Theory]
     [InlineData(4, 16, 16)]
     [InlineData(16, 20, 17)]
@@ -137,7 +140,7 @@ public class Winograd4Tests(ITestOutputHelper output)
     [InlineData(4, 15, 16)]
     public void AutoPicksF4ForLargeMapsAndBatches(int batch, int h, int w)
     {
-        bool f4 = h >= 16 && w >= 16 && (batch + Workers.Threads - 1) / Workers.Threads >= 2;
+        bool f4 = h >= 16 && w >= 16 && ((batch + Workers.Threads - 1) / Workers.Threads >= 2 || batch == 1 && Workers.Threads == 1 && Sgemm.HasAvx512);
         float[] Run(WinogradTiles tiles)
         {
             var rng = Rng.Derive(9, (ulong)(h * 1000 + w));

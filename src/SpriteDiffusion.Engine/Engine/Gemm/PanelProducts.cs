@@ -1,0 +1,73 @@
+namespace SpriteDiffusion.Engine.Gemm;
+
+/// <summary>
+/// The channel products of a frozen Winograd layer, m[e] = U[e] v[e] for every tile position e,
+/// straight through the AVX-512 micro-kernels from weights packed once into their row panels: a
+/// sampling step's products are small (16 to 64 channels by 16 to 64 tiles, 16 or 36 of them per
+/// layer), so the blocked driver's per-call work was a large part of them, and the kernels'
+/// broadcasts now stream one contiguous panel instead of 16 rows of U. Each element is the same
+/// fused chain over the input channels as <see cref="Sgemm.Multiply"/> computes: the same bits.
+/// </summary>
+internal static unsafe class PanelProducts
+{
+    /// <summary>Rows of a packed panel: the 16-row kernel's height (the last panel has 8 when the output channels are 8 more than a multiple of 16).</summary>
+    public const int PanelRows = 16;
+
+    /// <summary>Whether the weights can be packed: AVX-512, and output channels in whole 8-row blocks.</summary>
+    public static bool CanPack(int outChannels) => Sgemm.HasAvx512 && outChannels % 8 == 0;
+
+    /// <summary>Whether a product of this many tiles runs on panels: whole 16-column (or 32-column) panels of tiles.</summary>
+    public static bool Fits(int tiles) => tiles % 16 == 0;
+
+    /// <summary>
+    /// packed[e] = u[e][o][i] (positions x outChannels x inChannels) in panels of
+    /// <see cref="PanelRows"/> output channels, channel r of a panel at p * rows + r for input channel p.
+    /// </summary>
+    public static void Pack(float* u, float* packed, int positions, int outChannels, int inChannels)
+    {
+        long perPosition = (long)outChannels * inChannels;
+        for (int e = 0; e < positions; e++)
+        {
+            float* ue = u + e * perPosition, pe = packed + e * perPosition;
+            for (int o0 = 0; o0 < outChannels; o0 += PanelRows)
+            {
+                int rows = Math.Min(PanelRows, outChannels - o0);
+                float* panel = pe + (long)o0 * inChannels;
+                for (int p = 0; p < inChannels; p++)
+                    for (int r = 0; r < rows; r++)
+                        panel[p * rows + r] = ue[(long)(o0 + r) * inChannels + p];
+            }
+        }
+    }
+
+    /// <summary>
+    /// m[e][o][t] = packed U[e][o] . v[e][.][t] for output channels [o0, o1) (multiples of 8) and
+    /// every position: v[e] is inChannels rows of <paramref name="tiles"/> (a multiple of 16), m[e]
+    /// outChannels rows of them. 32-column panels where the tiles fill them (the 8 x 32 kernel,
+    /// on 8-row halves of a panel), else 16 (the 16 x 16 kernel, 8 x 16 on an 8-row remainder).
+    /// </summary>
+    public static void Multiply(float* packed, int positions, int outChannels, int inChannels,
+        float* v, long vStride, int tiles, float* m, long mStride, int o0, int o1)
+    {
+        bool wide = tiles % Kernel8x32.NR == 0;
+        long perPosition = (long)outChannels * inChannels;
+        for (int e = 0; e < positions; e++)
+        {
+            float* pe = packed + e * perPosition, ve = v + e * vStride, me = m + e * mStride;
+            for (int o = o0; o < o1;)
+            {
+                int panel = o / PanelRows * PanelRows, rows = Math.Min(PanelRows, outChannels - panel);
+                float* a = pe + (long)panel * inChannels + (o - panel);
+                float* c = me + (long)o * tiles;
+                bool sixteen = !wide && o == panel && rows == PanelRows && o1 - o >= PanelRows;
+                if (wide)
+                    for (int j = 0; j < tiles; j += Kernel8x32.NR) Kernel8x32.Run(inChannels, a, 1, rows, ve + j, tiles, c + j, tiles, false);
+                else if (sixteen)
+                    for (int j = 0; j < tiles; j += Kernel16x16.NR) Kernel16x16.Run(inChannels, a, 1, rows, ve + j, tiles, c + j, tiles, false);
+                else
+                    for (int j = 0; j < tiles; j += Kernel8x16.NR) Kernel8x16.Run(inChannels, a, 1, rows, ve + j, tiles, c + j, tiles, false);
+                o += sixteen ? PanelRows : Kernel8x32.MR;
+            }
+        }
+    }
+}
