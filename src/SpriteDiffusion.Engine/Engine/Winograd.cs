@@ -93,18 +93,26 @@ internal static unsafe partial class Winograd
     /// v[e][c][t] = (B^T d B)[e] for every tile d of images [0, images) of x (channels planes of
     /// h x w each); plane is a scratch of <see cref="PlaneLength"/> floats. The one-pixel border the 3x3
     /// kernel reaches into is zeros, or with <paramref name="circular"/> the opposite edge (the image as a torus).
+    /// Maps that <see cref="WideFits"/> take the 16-lane path on AVX-512 unless <paramref name="wide"/> is false (tests compare the two).
     /// </summary>
-    public static void TransformInput(float* x, int images, int channels, int h, int w, float* v, int ld, float* plane, bool circular = false) =>
-        ToTiles<InputTiles>(x, images, channels, h, w, v, ld, plane, border: 1, circular);
+    public static void TransformInput(float* x, int images, int channels, int h, int w, float* v, int ld, float* plane, bool circular = false,
+        bool wide = true)
+    {
+        if (wide && WideSupported && WideFits(h, w, TilesAlong(h), circular)) TransformInputWide(x, images, channels, h, w, 0, TilesAlong(h), v, ld);
+        else ToTiles<InputTiles>(x, images, channels, h, w, v, ld, plane, border: 1, circular);
+    }
 
     /// <summary>
     /// <see cref="TransformInput"/> for one image's tile rows [firstRow, firstRow + rowCount) only:
     /// v[e][c][t] with t = (tileRow - firstRow) * tilesAcross + tileColumn. Each thread of a batch of
-    /// one transforms its own slab of tiles rather than all of them.
+    /// one transforms its own slab of tiles rather than all of them. <paramref name="wide"/> as for <see cref="TransformInput"/>.
     /// </summary>
     public static void TransformInputRows(float* x, int channels, int h, int w, int firstRow, int rowCount, float* v, int ld, float* plane,
-        bool circular = false) =>
-        ToTiles<InputTiles>(x, 1, channels, h, w, v, ld, plane, border: 1, circular, firstRow, rowCount);
+        bool circular = false, bool wide = true)
+    {
+        if (wide && WideSupported && WideFits(h, w, rowCount, circular)) TransformInputWide(x, 1, channels, h, w, firstRow, rowCount, v, ld);
+        else ToTiles<InputTiles>(x, 1, channels, h, w, v, ld, plane, border: 1, circular, firstRow, rowCount);
+    }
 
     /// <summary>
     /// gm[e][o][t] = (A gy A^T)[e] for every 2x2 block of gy: the gradient of M in the forward
