@@ -162,15 +162,16 @@ public sealed unsafe partial class Conv2d
         }
 
         // A chunk's F(4x4) tiles, their products and the layer's transformed weights (read once per
-        // chunk) should share the core's L2 (1 MiB here, 4 x ChunkFloats). Measured with ab.sh: at
-        // n_feat 32 chunks of 4 images beat 3 (48 tiles: part of a 32-wide kernel panel wasted) and 2;
+        // chunk) should share half the core's L2 (1 MiB, 4 x ChunkFloats). With the products on
+        // weight panels (16-tile products no longer waste half of a 32-wide kernel), n_feat 32 takes
+        // chunks of 2 images: batch 16 1.08x and batch 128 1.01x over chunks of 4 (ab.sh, Zen 5);
         // at n_feat 64, whose weights alone take 576 KiB, 1 image beats 2. Chunks are even where
-        // they hold several images, and equal per thread (16 images: 4 chunks of 4, not 6 + 6 + 4).
+        // they hold several images, and of one size per thread (not 3 + 3 + 2 where 8 images fit 3).
         private static int ImagesPerChunkF4(int batch, int inChannels, int outChannels, int h, int w)
         {
             int perThread = (batch + Workers.Threads - 1) / Workers.Threads;
             long perImage = 2L * Math.Max(inChannels, outChannels) * Winograd4.Positions * Winograd4.TilesAlong(h) * Winograd4.TilesAlong(w);
-            long room = 4L * ChunkFloats - (long)Winograd4.Positions * inChannels * outChannels;
+            long room = 2L * ChunkFloats - (long)Winograd4.Positions * inChannels * outChannels;
             int most = (int)Math.Clamp(room / perImage, 1, Math.Max(1, perThread));
             int chunksPerThread = (perThread + most - 1) / most;
             int images = (perThread + chunksPerThread - 1) / chunksPerThread;
