@@ -334,9 +334,19 @@ internal static unsafe partial class Winograd
         }
     }
 
+    // The maps' rows are short (4 to 32 pixels), and a call into the runtime's copy per row cost
+    // more than the copy: a channel of a 16x16 map took 60 ns of an F(4x4) input transform's 100.
     internal static void CopyPlane(float* src, int srcLd, float* dst, int dstLd, int h, int w)
     {
         for (int r = 0; r < h; r++)
-            new ReadOnlySpan<float>(src + (long)r * srcLd, w).CopyTo(new Span<float>(dst + (long)r * dstLd, w));
+        {
+            float* s = src + (long)r * srcLd, d = dst + (long)r * dstLd;
+            int i = 0;
+            if (Vector512.IsHardwareAccelerated)
+                for (; i + 16 <= w; i += 16) Vector512.Load(s + i).Store(d + i);
+            if (Vector256.IsHardwareAccelerated)
+                for (; i + 8 <= w; i += 8) Vector256.Load(s + i).Store(d + i);
+            for (; i < w; i++) d[i] = s[i];
+        }
     }
 }
