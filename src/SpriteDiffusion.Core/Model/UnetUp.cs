@@ -10,6 +10,7 @@ public sealed class UnetUp
     private readonly ResidualConvBlock _block0, _block1;
     private readonly Activation _cat = new(), _z = new();
     private Tensor? _h0;
+    private ConvTranspose2d.Frozen? _frozenUp;
 
     /// <summary>
     /// Registers the transposed convolution as <c>name.model.0</c> and the two blocks as <c>name.model.1</c>
@@ -39,13 +40,14 @@ public sealed class UnetUp
         var cat = _cat.Get(b, x.Dim(1) + skip.Dim(1), h, w);
         TensorOps.ConcatChannels(x, skip, cat);
         var z = _z.Get(b, Out, 2 * h, 2 * w);
-        _up.Forward(cat, z);
+        if (_frozenUp is not null) _frozenUp.Forward(cat, z); else _up.Forward(cat, z);
         _h0 = _block0.Forward(z, training);
         return _block1.Forward(_h0, training);
     }
 
     internal void SetFrozen(bool frozen)
     {
+        _frozenUp = frozen ? _up.Freeze() : null;
         _block0.SetFrozen(frozen);
         _block1.SetFrozen(frozen);
     }
