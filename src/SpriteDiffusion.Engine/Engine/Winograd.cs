@@ -213,10 +213,16 @@ internal static unsafe partial class Winograd
     // may accumulate; a frozen convolution may take a block of them and apply GELU to each plane, or
     // (a batch of one, even sides) all of them over its slab of tile rows [firstRow, firstRow + rowCount).
     private static void TransformOutputRange(float* m, long eStride, int ld, float* y, int images, int channels,
-        int first, int count, int h, int w, float* bias, bool accumulate, bool gelu, float* plane, int firstRow = 0, int rowCount = -1)
+        int first, int count, int h, int w, float* bias, bool accumulate, bool gelu, float* plane, int firstRow = 0, int rowCount = -1,
+        bool wide = true)
     {
         int tilesDown = TilesAlong(h), tilesAcross = TilesAlong(w);
         if (rowCount < 0) rowCount = tilesDown;
+        if (wide && !accumulate && WideSupported && WideOutputFits(h, w, rowCount))
+        {
+            TransformOutputWide(m, eStride, ld, y, images, channels, first, count, h, w, bias, gelu, firstRow, rowCount);
+            return;
+        }
         int tilesPerImage = rowCount * tilesAcross, firstPixel = 2 * firstRow * w, pixels = Math.Min(h * w, 2 * (firstRow + rowCount) * w) - firstPixel;
         // An odd size writes whole tiles into the plane and keeps the part that exists.
         bool direct = h % 2 == 0 && w % 2 == 0;

@@ -4,9 +4,10 @@ using static SpriteDiffusion.Tests.GradientChecks.Checks;
 namespace SpriteDiffusion.Tests.Engine;
 
 /// <summary>
-/// The 16-lane F(2x2) input transform for 16- and 8-pixel rows against the general path, bit for
-/// bit, on whole maps of several images and on every slab of tile rows it takes. It is called
-/// directly, so it runs (emulated) where AVX-512 is missing too.
+/// The 16-lane F(2x2) transforms against the general path, bit for bit: the input transform for
+/// 16- and 8-pixel rows and the output transform (with GELU) for 8-pixel rows, on whole maps of
+/// several images, blocks of output channels and every slab of tile rows they take. They are called
+/// directly, so they run (emulated) where AVX-512 is missing too.
 /// </summary>
 public class WinogradWideTests
 {
@@ -79,6 +80,64 @@ public class WinogradWideTests
     public void OnlyEvenHeightsOf16Or8PixelRowsWithZeroPaddingFit(int h, int w, int rows, bool circular, bool fits)
     {
         Assert.Equal(fits, Winograd.WideFits(h, w, rows, circular));
+    }
+
+    [Theory]
+    [InlineData(8, 2, 0, 5, false)]
+    [InlineData(8, 3, 2, 3, true)]
+    [InlineData(12, 1, 0, 5, true)]
+    [InlineData(4, 2, 1, 4, false)]
+    public unsafe void OutputsAreTheGeneralPathsBits(int h, int images, int first, int count, bool gelu)
+    {
+        const int w = 8, channels = 5;
+        var rng = Rng.Derive(43, (ulong)(h * 100 + images * 10 + first));
+        int tiles = images * Winograd.TilesAlong(h) * Winograd.TilesAlong(w);
+        long stride = Winograd.PositionStride(channels, tiles);
+        var m = Array.ConvertAll(Normal(rng, (int)(Winograd.Positions * stride)), v => (float)v);
+        var bias = Array.ConvertAll(Normal(rng, channels), v => (float)v);
+        var general = new float[images * channels * h * w];
+        var wide = new float[general.Length];
+        Array.Fill(general, float.NaN);
+        Array.Fill(wide, float.NaN);
+        var plane = new float[Winograd.PlaneLength(h, w)];
+        Assert.True(Winograd.WideOutputFits(h, w, Winograd.TilesAlong(h)));
+        fixed (float* pm = m, pg = general, pw = wide, pb = bias, pp = plane)
+        {
+            Winograd.TransformOutputChannels(pm, stride, tiles, pg, images, channels, first, count, h, w, pb, gelu, pp, wide: false);
+            Winograd.TransformOutputWide(pm, stride, tiles, pw, images, channels, first, count, h, w, pb, gelu, 0, Winograd.TilesAlong(h));
+        }
+        for (int i = 0; i < general.Length; i++)
+            Assert.True(general[i].Equals(wide[i]), $"element {i}: {general[i]} vs {wide[i]}");
+    }
+
+    // A 12x8 map's slabs of 2 and 4 tile rows at every start, GELU on; odd counts do not fit.
+    [Fact]
+    public unsafe void EveryOutputSlabIsTheGeneralPathsBits()
+    {
+        const int h = 12, w = 8, channels = 3;
+        var rng = Rng.Derive(44, 12);
+        int down = Winograd.TilesAlong(h), across = Winograd.TilesAlong(w);
+        var bias = Array.ConvertAll(Normal(rng, channels), v => (float)v);
+        for (int first = 0; first < down; first++)
+        for (int count = 1; first + count <= down; count++)
+        {
+            Assert.Equal(count % 2 == 0, Winograd.WideOutputFits(h, w, count));
+            if (count % 2 != 0) continue;
+            int tiles = count * across;
+            long stride = Winograd.PositionStride(channels, tiles);
+            var m = Array.ConvertAll(Normal(rng, (int)(Winograd.Positions * stride)), v => (float)v);
+            var general = new float[channels * h * w];
+            var wide = new float[general.Length];
+            Array.Fill(general, float.NaN);
+            Array.Fill(wide, float.NaN);
+            fixed (float* pm = m, pg = general, pw = wide, pb = bias)
+            {
+                Winograd.TransformOutputRows(pm, stride, tiles, pg, channels, h, w, first, count, pb, gelu: true, wide: false);
+                Winograd.TransformOutputWide(pm, stride, tiles, pw, 1, channels, 0, channels, h, w, pb, gelu: true, first, count);
+            }
+            for (int i = 0; i < general.Length; i++)
+                Assert.True(general[i].Equals(wide[i]), $"slab {first}+{count}, element {i}: {general[i]} vs {wide[i]}");
+        }
     }
 
     private static void AssertTilesEqual(float[] general, float[] wide, long stride, int channels, int tiles)

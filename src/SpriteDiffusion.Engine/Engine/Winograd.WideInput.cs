@@ -67,10 +67,10 @@ internal static unsafe partial class Winograd
         var ix = Index8.Value;
         for (int ty = first; ty < end; ty += 2)
         {
-            var r0 = Vector512.Create(Row8(map, h, 2 * ty - 1), Row8(map, h, 2 * ty + 1));
-            var r1 = Vector512.Create(Row8(map, h, 2 * ty), Row8(map, h, 2 * ty + 2));
-            var r2 = Vector512.Create(Row8(map, h, 2 * ty + 1), Row8(map, h, 2 * ty + 3));
-            var r3 = Vector512.Create(Row8(map, h, 2 * ty + 2), Row8(map, h, 2 * ty + 4));
+            var r0 = Join(Row8(map, h, 2 * ty - 1), Row8(map, h, 2 * ty + 1));
+            var r1 = Join(Row8(map, h, 2 * ty), Row8(map, h, 2 * ty + 2));
+            var r2 = Join(Row8(map, h, 2 * ty + 1), Row8(map, h, 2 * ty + 3));
+            var r3 = Join(Row8(map, h, 2 * ty + 2), Row8(map, h, 2 * ty + 4));
             float* d = dst + (ty - first) * 4;
             Across(r0 - r2, d, eStride, ix);
             Across(r1 + r2, d + 4 * eStride, eStride, ix);
@@ -81,6 +81,11 @@ internal static unsafe partial class Winograd
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Row16(float* map, int h, int r) => (uint)r < (uint)h ? Vector512.Load(map + r * 16) : Vector512<float>.Zero;
+
+    // Vector512.Create(lower, upper) compiled to two inserts into a stale 64-byte value reloaded
+    // from the stack on every use; one insert into the widened lower half is a single instruction.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Join(Vector256<float> lower, Vector256<float> upper) => lower.ToVector512Unsafe().WithUpper(upper);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Row8(float* map, int h, int r) => (uint)r < (uint)h ? Vector256.Load(map + r * 8) : Vector256<float>.Zero;
