@@ -71,4 +71,61 @@ public unsafe class WorkersTests
             }
         }
     }
+
+    private struct WaitingBody : IParallelBody
+    {
+        public int* Hits;
+        public int Waiter, Count;
+
+        public void Run(int index)
+        {
+            // The waiter holds its thread until every index after it (in the same thread's share)
+            // has run: only threads that take others' unbegun work can finish the loop.
+            if (index == Waiter)
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                for (int i = index + 1; i < Count; i++)
+                    while (Volatile.Read(ref Hits[i]) == 0)
+                    {
+                        if (clock.Elapsed.TotalSeconds > 60) throw new TimeoutException($"index {i} never ran while {index} waited");
+                        Thread.SpinWait(20);
+                    }
+            }
+            Interlocked.Increment(ref Hits[index]);
+        }
+    }
+
+    [Fact]
+    public void WorkAThreadHasNotBegunIsTakenByTheOthers()
+    {
+        if (Workers.Threads < 2) return;
+        // Up to 32 items each is a block of its own (larger loops share blocks, and a waiter would wait on its own block).
+        foreach (int count in new[] { 8, 30 })
+        {
+            var hits = new int[count];
+            fixed (int* h = hits)
+            {
+                // The first index of the last thread's share.
+                var body = new WaitingBody { Hits = h, Count = count, Waiter = count - count / Workers.Threads };
+                Workers.For(count, ref body);
+            }
+            Assert.All(hits, x => Assert.Equal(1, x));
+        }
+    }
+
+    [Theory]
+    [InlineData(33)]
+    [InlineData(257)]
+    [InlineData(4099)]
+    public void LoopsOfMoreItemsThanBlocksRunEveryIndexOnce(int count)
+    {
+        if (Workers.Threads < 2) return;
+        var hits = new int[count];
+        fixed (int* h = hits)
+        {
+            var body = new CountBody { Hits = h, Fail = -1 };
+            Workers.For(count, ref body);
+        }
+        Assert.All(hits, x => Assert.Equal(1, x));
+    }
 }
