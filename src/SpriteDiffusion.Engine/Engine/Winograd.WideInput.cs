@@ -117,15 +117,16 @@ internal static unsafe partial class Winograd
         public readonly Vector512<int> AB, CD, BC, CB;
         public readonly Vector512<float> KeepAB, KeepCD, NegateHigh;
 
-        // pixel(half, column) is the lane of that pixel; column -1 and the width are the border.
-        public WideIndex(int tilesPerHalf, Func<int, int, int> pixel, int width)
+        // A row vector holds 16 pixels, or two rows of 8 (tilesPerHalf 4), one in each half; pixel
+        // (half, column) is lane 8 half + column. Columns -1 and the width are the zero border.
+        public WideIndex(int tilesPerHalf, int width)
         {
             int[] ab = new int[16], cd = new int[16], bc = new int[16], cb = new int[16];
             int[] keepAb = new int[16], keepCd = new int[16], negate = new int[16];
             for (int lane = 0; lane < 8; lane++)
             {
                 int half = lane / tilesPerHalf % 2, tx = lane % tilesPerHalf, col = 2 * tx;
-                int Lane(int column) => column < 0 || column >= width ? 0 : pixel(half, column);
+                int Lane(int column) => column < 0 || column >= width ? 0 : 8 * half + column;
                 int Keep(int column) => column < 0 || column >= width ? 0 : -1;
                 (ab[lane], keepAb[lane]) = (Lane(col - 1), Keep(col - 1));
                 (ab[8 + lane], keepAb[8 + lane]) = (Lane(col), -1);
@@ -141,7 +142,7 @@ internal static unsafe partial class Winograd
         }
     }
 
-    // 16-pixel rows: 8 tiles, pixel = column. Two 8-pixel rows: 4 tiles of each, pixel = 8 half + column.
-    private static class Index16 { public static readonly WideIndex Value = new(8, (half, column) => column, 16); }
-    private static class Index8 { public static readonly WideIndex Value = new(4, (half, column) => 8 * half + column, 8); }
+    // 16-pixel rows: 8 tiles in the one half. Two 8-pixel rows: 4 tiles in each half.
+    private static class Index16 { public static readonly WideIndex Value = new(8, 16); }
+    private static class Index8 { public static readonly WideIndex Value = new(4, 8); }
 }

@@ -31,11 +31,7 @@ public sealed unsafe partial class ConvTranspose2d
             _panels = _k % 2 == 0 && PanelProducts.CanPack(rows) ? GC.AllocateArray<float>(rows * _in, pinned: true) : [];
             if (_panels.Length == 0) return;
             // W is in x (out k k); the product's A is its transpose, (out k k) x in.
-            var transposed = new float[rows * _in];
-            for (int c = 0; c < _in; c++)
-                for (int r = 0; r < rows; r++)
-                    transposed[r * _in + c] = _weight[c * rows + r];
-            fixed (float* pt = transposed, pp = _panels) PanelProducts.Pack(pt, pp, 1, rows, _in);
+            fixed (float* pw = _weight, pp = _panels) PanelProducts.Pack(pw, 1, rows, pp, rows, _in);
         }
 
         /// <summary>Whether the products may run on the packed panels where they fit (tests turn it off to compare).</summary>

@@ -27,16 +27,22 @@ internal static unsafe class PanelProducts
     {
         long perPosition = (long)outChannels * inChannels;
         for (int e = 0; e < positions; e++)
+            Pack(u + e * perPosition, inChannels, 1, packed + e * perPosition, outChannels, inChannels);
+    }
+
+    /// <summary>
+    /// One position's panels from a matrix whose element (o, i) is a[o * oStride + i * iStride]:
+    /// row-major weights, or a transposed convolution's W (in x out k k) read as its transpose.
+    /// </summary>
+    public static void Pack(float* a, long oStride, long iStride, float* packed, int outChannels, int inChannels)
+    {
+        for (int o0 = 0; o0 < outChannels; o0 += PanelRows)
         {
-            float* ue = u + e * perPosition, pe = packed + e * perPosition;
-            for (int o0 = 0; o0 < outChannels; o0 += PanelRows)
-            {
-                int rows = Math.Min(PanelRows, outChannels - o0);
-                float* panel = pe + (long)o0 * inChannels;
-                for (int p = 0; p < inChannels; p++)
-                    for (int r = 0; r < rows; r++)
-                        panel[p * rows + r] = ue[(long)(o0 + r) * inChannels + p];
-            }
+            int rows = Math.Min(PanelRows, outChannels - o0);
+            float* panel = packed + (long)o0 * inChannels;
+            for (int p = 0; p < inChannels; p++)
+                for (int r = 0; r < rows; r++)
+                    panel[p * rows + r] = a[(o0 + r) * oStride + p * iStride];
         }
     }
 
