@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using SpriteDiffusion.Engine;
 using SpriteDiffusion.Engine.Gemm;
 
@@ -80,15 +81,23 @@ public sealed unsafe partial class Conv2d
         /// <summary>Whether the channel products may run on the packed weight panels where they fit (tests turn it off to compare).</summary>
         internal bool UsePanels { get; set; } = true;
 
-        /// <summary>Whether a batch of one may split its F(2x2) tile rows over the threads (tests turn it off to compare).</summary>
-        internal bool SplitTileRows { get; set; } = true;
+        /// <summary>
+        /// Whether a batch of one splits its F(2x2) tiles over the threads by tile rows (true), by output
+        /// channels (false), or by whichever runs faster here (null, the default); tests force each.
+        /// </summary>
+        internal bool? SplitTileRows { get; set; }
 
-        // A batch of one splits over the threads by tile rows where each thread's slab still fills
+        private readonly SplitChooser _split = new();
+
+        // A batch of one may split over the threads by tile rows where each thread's slab still fills
         // the products' 32-wide kernel panels (16x16 maps: 4 of 8 tile rows, 32 tiles each): every
         // thread then transforms only its own part of the input, where splitting the output channels
-        // has each transform all of it (a fifth to a quarter of a 64-channel 16x16 layer's time).
+        // has each transform all of it (a fifth to a quarter of a 64-channel 16x16 layer's time). But
+        // the threads then write the two halves of every output plane, and how much that costs
+        // depends on where the cores are (see SplitChooser), so the two splits are timed against
+        // each other: they compute the same bits.
         internal bool SplitsTileRows(int batch, int h, int w) =>
-            SplitTileRows && batch == 1 && Workers.Threads > 1 && h % 2 == 0 && w % 2 == 0
+            SplitTileRows != false && batch == 1 && Workers.Threads > 1 && h % 2 == 0 && w % 2 == 0
             && Winograd.TilesAlong(h) >= 2 * Workers.Threads && Winograd.TilesAlong(w) * (Winograd.TilesAlong(h) / Workers.Threads) >= 32;
 
         // F(4x4) where its 2.25 multiplies per output beat F(2x2)'s 4 by more than its dearer
@@ -150,14 +159,17 @@ public sealed unsafe partial class Conv2d
                 // watches for loops between layers rather than sleeping (n_feat 32 batch 1, fastest
                 // step of 3000 in 3 runs each: 0.57-0.61 ms with 2 M here, 0.43-0.52 ms with 0.5 M).
                 long macs = (long)positions * _in * _out * Math.Min(perChunk, batch) * tilesPerImage;
-                bool split = macs >= SplitMultiplyAdds, rows = split && !f4 && SplitsTileRows(batch, h, w);
+                bool split = macs >= SplitMultiplyAdds, chosen = split && !f4 && SplitsTileRows(batch, h, w), timed = chosen && SplitTileRows is null;
+                bool rows = chosen && (SplitTileRows == true || _split.Next() == 0);
                 int groups = !split ? 1 : rows ? Workers.Threads : Math.Clamp(Workers.Threads / chunks, 1, Math.Max(1, _out / 8));
                 var body = new Product
                 {
                     X = x.Data, Y = y.Data, U = f4 ? pu4 : pu, Panels = UsePanels && _panels.Length > 0 ? (f4 ? pp4 : pp) : null, Bias = pb, Gelu = _gelu, Circular = _circular, F4 = f4, Rows = rows,
                     Batch = batch, In = _in, Out = _out, H = h, W = w, PerChunk = perChunk, Groups = groups,
                 };
+                long start = timed ? Stopwatch.GetTimestamp() : 0;
                 Workers.For(chunks * groups, ref body);
+                if (timed) _split.Record(rows ? 0 : 1, Stopwatch.GetTimestamp() - start);
             }
         }
 

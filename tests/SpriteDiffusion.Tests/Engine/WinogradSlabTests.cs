@@ -127,6 +127,16 @@ public class WinogradSlabTests
         }
         var byRows = Run(split: true);
         Assert.All(byRows, v => Assert.True(float.IsFinite(v)));
-        Assert.Equal(Run(split: false), byRows);
+        var byChannels = Run(split: false);
+        Assert.Equal(byChannels, byRows);
+        // Left to choose, a layer times both splits call after call: every call gives the same bits.
+        var chooser = conv.Freeze(gelu: gelu);
+        chooser.Tiles = WinogradTiles.F2x2;
+        for (int call = 0; call < 3 * SplitChooser.ExploreEvery; call++)
+        {
+            var y = Poisoned(1, cout, h, w);
+            chooser.Forward(ToTensor(xs, 1, cin, h, w), y);
+            Assert.Equal(byChannels, y.Span.ToArray());
+        }
     }
 }

@@ -1,0 +1,59 @@
+using SpriteDiffusion.Engine;
+
+namespace SpriteDiffusion.Tests.Engine;
+
+public class SplitChooserTests
+{
+    // Runs `calls` calls through the chooser with each way taking the time `cost` gives it; returns
+    // the ways taken.
+    private static List<int> Run(SplitChooser chooser, int calls, Func<int, int, long> cost)
+    {
+        var ways = new List<int>();
+        for (int i = 0; i < calls; i++)
+        {
+            int way = chooser.Next();
+            ways.Add(way);
+            chooser.Record(way, cost(i, way));
+        }
+        return ways;
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void SettlesOnTheFasterWayAndStillTriesTheOther(int faster)
+    {
+        var chooser = new SplitChooser();
+        // The first calls of each way are slow (warming up) and must not count.
+        var ways = Run(chooser, 200, (i, way) => i < 4 ? 1000 : way == faster ? 90 : 100);
+        Assert.Equal(faster, chooser.Best);
+        Assert.Contains(0, ways.Take(6));
+        Assert.Contains(1, ways.Take(6));
+        var settled = ways.Skip(100).ToList();
+        int other = settled.Count(w => w != faster);
+        Assert.InRange(other, 100 / SplitChooser.ExploreEvery - 1, 100 / SplitChooser.ExploreEvery + 1);
+    }
+
+    [Fact]
+    public void FollowsAChangeOfWhichWayIsFaster()
+    {
+        var chooser = new SplitChooser();
+        Run(chooser, 300, (i, way) => way == 0 ? 90 : 100);
+        Assert.Equal(0, chooser.Best);
+        // Way 0 becomes 1.3x slower than way 1: within some explorations the choice moves.
+        var ways = Run(chooser, 40 * SplitChooser.ExploreEvery, (i, way) => way == 0 ? 130 : 100);
+        Assert.Equal(1, chooser.Best);
+        Assert.True(ways.Skip(20 * SplitChooser.ExploreEvery).Count(w => w == 0) <= 21, "should mostly take way 1 once it is faster");
+    }
+
+    [Fact]
+    public void OneStallDoesNotTurnTheChoice()
+    {
+        var chooser = new SplitChooser();
+        Run(chooser, 300, (i, way) => way == 0 ? 90 : 100);
+        // One call of the favoured way stalls (a thread descheduled); the next calls stay with it.
+        var ways = Run(chooser, 10, (i, way) => i == 0 ? 50_000 : way == 0 ? 90 : 100);
+        Assert.Equal(0, chooser.Best);
+        Assert.True(ways.Skip(1).Count(w => w == 0) >= 8);
+    }
+}
