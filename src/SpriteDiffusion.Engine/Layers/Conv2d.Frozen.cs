@@ -102,12 +102,14 @@ public sealed unsafe partial class Conv2d
 
         // F(4x4) where its 2.25 multiplies per output beat F(2x2)'s 4 by more than its dearer
         // transforms cost: maps of 16x16 and more, whose tile rows fill the transforms' vectors.
-        // A batch of one split over two threads (by output channels, each transforming the whole
-        // input) lost to F(2x2) split by tile rows (n_feat 64: 0.84x-0.88x, before and after the
-        // panel products); on one thread its 16-tile products on AVX-512 panels win (n_feat 32
-        // and 64 batch 1, one thread: 1.10x, alternated rounds on Zen 5).
+        // A batch of one split over two AVX-512 threads (by output channels, each transforming the
+        // whole input) lost to F(2x2) (n_feat 64: 0.84x-0.88x, before and after the panel products):
+        // there the products are so fast that the transforms decide. On one AVX-512 thread its
+        // 16-tile products on panels win (n_feat 32 and 64 batch 1: 1.10x), and without AVX-512,
+        // where the products take most of a layer, it wins on one thread and two (AVX-512 turned
+        // off on Zen 5: one thread 1.15x, two threads n_feat 64 1.15x, n_feat 32 1.02x).
         internal static bool AutoPicksF4(int batch, int h, int w) =>
-            h >= 16 && w >= 16 && ((batch + Workers.Threads - 1) / Workers.Threads >= 2 || batch == 1 && Workers.Threads == 1 && Sgemm.HasAvx512);
+            h >= 16 && w >= 16 && ((batch + Workers.Threads - 1) / Workers.Threads >= 2 || batch == 1 && (Workers.Threads == 1 || !Sgemm.HasAvx512));
 
         private bool UsesF4(int batch, int h, int w) => Tiles switch
         {
