@@ -7,6 +7,8 @@
 # n_feat 32 and 64; tools/reference/export_onnx_baseline.py makes others). Builds what it runs
 # (dotnet build -c Release) and needs Debian's python3-torch. Every side gets the same threads
 # (SIDE_BY_SIDE_THREADS, default 2).
+# Each round also prints the round trip of a cache line between two cores (`sprites bench cores`):
+# at batch 1 the split over two threads pays it every layer, so far-apart cores slow our side most.
 # Run on a quiet machine: it measures how busy the CPUs are after building and refuses to start
 # above a quarter of them (SIDE_BY_SIDE_FORCE=1 runs anyway), and prints the load average before
 # and after so that a reader can judge the numbers.
@@ -60,7 +62,11 @@ fi
 
 ours=() ort=() torch=() ours_rss=() ort_rss=() torch_rss=()
 last() { grep "^$1=" | tail -n 1 | cut -d= -f2 | cut -d' ' -f1; }
+# On machines whose cores share no cache, or VMs whose cores the host moves, a batch of one split
+# over two threads runs far slower when the cores are far apart: each round notes how far they were.
+cores() { "$sprites" bench cores | grep '^round_trip_ns=' | cut -d= -f2; }
 for ((i = 1; i <= rounds; i++)); do
+  distance=$(cores)
   out=$("$sprites" bench "$mode" --n-feat "$nfeat" --batch "$batch" --steps "$steps" --threads "$threads")
   ours+=("$(last img/s <<<"$out")"); ours_rss+=("$(last peak_rss_mb <<<"$out")")
   if [[ $mode == sample-step ]]; then
@@ -70,9 +76,9 @@ for ((i = 1; i <= rounds; i++)); do
   out=$(/usr/bin/python3 tools/reference/torch_bench.py "$mode" --n-feat "$nfeat" --batch "$batch" --steps "$steps" --threads "$threads")
   torch+=("$(last img/s <<<"$out")"); torch_rss+=("$(last peak_rss_mb <<<"$out")")
   if [[ $mode == sample-step ]]; then
-    echo "round $i: ours ${ours[-1]} img/s (${ours_rss[-1]} MB), ort ${ort[-1]} img/s (${ort_rss[-1]} MB), torch ${torch[-1]} img/s (${torch_rss[-1]} MB)"
+    echo "round $i: ours ${ours[-1]} img/s (${ours_rss[-1]} MB), ort ${ort[-1]} img/s (${ort_rss[-1]} MB), torch ${torch[-1]} img/s (${torch_rss[-1]} MB); core round trip $distance ns"
   else
-    echo "pair $i: ours ${ours[-1]} img/s (${ours_rss[-1]} MB), torch ${torch[-1]} img/s (${torch_rss[-1]} MB)"
+    echo "pair $i: ours ${ours[-1]} img/s (${ours_rss[-1]} MB), torch ${torch[-1]} img/s (${torch_rss[-1]} MB); core round trip $distance ns"
   fi
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }

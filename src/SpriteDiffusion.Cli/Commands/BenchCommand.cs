@@ -15,7 +15,7 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var command = new Command("bench", "Measure the engine: training steps, sampling steps, the machine's FMA peak.");
+        var command = new Command("bench", "Measure the engine: training steps, sampling steps, the machine's FMA peak, the distance between its cores.");
         command.Subcommands.Add(Workload("train-step", "Adam steps of the seed U-Net on the noise objective (train mode).", training: true));
         command.Subcommands.Add(Workload("sample-step", "Eval-mode forward passes of the seed U-Net (what sampling does each step).", training: false));
         var peak = new Command("peak", "The machine's float32 fused multiply-add peak in GFLOP/s.");
@@ -30,6 +30,18 @@ internal static class BenchCommand
             return 0;
         });
         command.Subcommands.Add(peak);
+        var cores = new Command("cores", "How long a cache line takes between two cores and back: what splitting a batch of one over two threads pays per layer.");
+        cores.SetAction(_ =>
+        {
+            if (Environment.ProcessorCount < 2)
+            {
+                Console.Error.WriteLine("bench cores needs two cores; this machine has one.");
+                return 1;
+            }
+            Console.WriteLine($"round_trip_ns={CoreDistance.MeasureRoundTripNanoseconds():F0}");
+            return 0;
+        });
+        command.Subcommands.Add(cores);
         return command;
     }
 
