@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.Intrinsics.X86;
 using SpriteDiffusion.Engine;
 using SpriteDiffusion.Engine.Gemm;
 
@@ -206,12 +207,24 @@ public sealed unsafe partial class Conv2d
                 int blocks = (Out + 7) / 8;
                 var (b0, b1) = Partition.Range(blocks, Groups, group);
                 int o0 = b0 * 8, o1 = Math.Min(Out, b1 * 8);
+                if (Groups > 1) PrefetchInput(X + (long)first * In * H * W, (long)images * In * H * W);
                 if (F4) { RunF4(first, images, o0, o1); return; }
                 int tiles = ChunkBuffers(images, In, Out, H, W, out long vStride, out long mStride, out float* v, out float* m, out float* plane);
                 long hw = (long)H * W;
                 Winograd.TransformInput(X + first * In * hw, images, In, H, W, v, tiles, plane, Circular);
                 Products(Winograd.Positions, v, vStride, m, mStride, tiles, o0, o1);
                 Winograd.TransformOutputChannels(m, mStride, tiles, Y + first * Out * hw, images, Out, o0, o1 - o0, H, W, Bias, Gelu, plane);
+            }
+
+            // Threads that split a chunk's output channels each read all of its input, which the
+            // last layer's threads wrote in parts: asking for every line at once lets the copies
+            // from the other core overlap instead of arriving one plane at a time as the transform
+            // reaches them (n_feat 32 and 64 batch 1, two threads, cores 450-500 ns apart: 1.02x
+            // and 1.03x, six alternated rounds each).
+            private static void PrefetchInput(float* x, long floats)
+            {
+                if (!Sse.IsSupported) return;
+                for (long i = 0; i < floats; i += 16) Sse.Prefetch0(x + i);
             }
 
             // m[e][o][t] = U[e][o] . v[e][t] for every tile position e, output channels [o0, o1).
