@@ -63,10 +63,11 @@ fi
 ours=() ort=() torch=() ours_rss=() ort_rss=() torch_rss=()
 last() { grep "^$1=" | tail -n 1 | cut -d= -f2 | cut -d' ' -f1; }
 # On machines whose cores share no cache, or VMs whose cores the host moves, a batch of one split
-# over two threads runs far slower when the cores are far apart: each round notes how far they were.
-cores() { "$sprites" bench cores | grep '^round_trip_ns=' | cut -d= -f2; }
+# over two threads runs far slower when the cores are far apart: each round notes how far apart two
+# threads that the OS placed just before it were (n/a on one core).
+cores() { "$sprites" bench cores 2>/dev/null | grep '^round_trip_ns=' | cut -d= -f2; }
 for ((i = 1; i <= rounds; i++)); do
-  distance=$(cores)
+  distance=$(cores) || distance=n/a
   out=$("$sprites" bench "$mode" --n-feat "$nfeat" --batch "$batch" --steps "$steps" --threads "$threads")
   ours+=("$(last img/s <<<"$out")"); ours_rss+=("$(last peak_rss_mb <<<"$out")")
   if [[ $mode == sample-step ]]; then

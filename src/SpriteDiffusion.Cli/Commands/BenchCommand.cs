@@ -30,12 +30,13 @@ internal static class BenchCommand
             return 0;
         });
         command.Subcommands.Add(peak);
-        var cores = new Command("cores", "How long a cache line takes between two cores and back: what splitting a batch of one over two threads pays per layer.");
+        var cores = new Command("cores", "Round trip of a cache line between two threads placed by the OS (varies from run to run on a VM): "
+            + "what a batch of one split over two threads pays at every layer.");
         cores.SetAction(_ =>
         {
             if (Environment.ProcessorCount < 2)
             {
-                Console.Error.WriteLine("bench cores needs two cores; this machine has one.");
+                Console.Error.WriteLine("error: bench cores needs two cores, and this process may use only one.");
                 return 1;
             }
             Console.WriteLine($"round_trip_ns={CoreDistance.MeasureRoundTripNanoseconds():F0}");

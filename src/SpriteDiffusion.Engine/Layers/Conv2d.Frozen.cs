@@ -108,9 +108,12 @@ public sealed unsafe partial class Conv2d
         // there the products are so fast that the transforms decide. On one AVX-512 thread its
         // 16-tile products on panels win (n_feat 32 and 64 batch 1: 1.10x), and without AVX-512,
         // where the products take most of a layer, it wins on one thread and two (AVX-512 turned
-        // off on Zen 5: one thread 1.15x, two threads n_feat 64 1.15x, n_feat 32 1.02x).
+        // off on Zen 5: one thread 1.15x, two threads n_feat 64 1.15x, n_feat 32 1.02x). More
+        // threads, each transforming the whole input for a smaller share of the products, were
+        // not measured and keep F(2x2).
         internal static bool AutoPicksF4(int batch, int h, int w) =>
-            h >= 16 && w >= 16 && ((batch + Workers.Threads - 1) / Workers.Threads >= 2 || batch == 1 && (Workers.Threads == 1 || !Sgemm.HasAvx512));
+            h >= 16 && w >= 16 && ((batch + Workers.Threads - 1) / Workers.Threads >= 2
+                || batch == 1 && (Workers.Threads == 1 || Workers.Threads == 2 && !Sgemm.HasAvx512));
 
         private bool UsesF4(int batch, int h, int w) => Tiles switch
         {
@@ -162,8 +165,8 @@ public sealed unsafe partial class Conv2d
                 // watches for loops between layers rather than sleeping (n_feat 32 batch 1, fastest
                 // step of 3000 in 3 runs each: 0.57-0.61 ms with 2 M here, 0.43-0.52 ms with 0.5 M).
                 long macs = (long)positions * _in * _out * Math.Min(perChunk, batch) * tilesPerImage;
-                bool split = macs >= SplitMultiplyAdds, chosen = split && !f4 && SplitsTileRows(batch, h, w), timed = chosen && SplitTileRows is null;
-                bool rows = chosen && (SplitTileRows == true || _split.Next() == 0);
+                bool split = macs >= SplitMultiplyAdds, rowsAllowed = split && !f4 && SplitsTileRows(batch, h, w), timed = rowsAllowed && SplitTileRows is null;
+                bool rows = rowsAllowed && (SplitTileRows == true || _split.Next() == 0);
                 int groups = !split ? 1 : rows ? Workers.Threads : Math.Clamp(Workers.Threads / chunks, 1, Math.Max(1, _out / 8));
                 var body = new Product
                 {
@@ -207,7 +210,7 @@ public sealed unsafe partial class Conv2d
                 int blocks = (Out + 7) / 8;
                 var (b0, b1) = Partition.Range(blocks, Groups, group);
                 int o0 = b0 * 8, o1 = Math.Min(Out, b1 * 8);
-                if (Groups > 1) PrefetchInput(X + (long)first * In * H * W, (long)images * In * H * W);
+                if (Groups > 1) PrefetchInput(X + (long)first * In * H * W, Math.Min((long)images * In * H * W, PrefetchFloats));
                 if (F4) { RunF4(first, images, o0, o1); return; }
                 int tiles = ChunkBuffers(images, In, Out, H, W, out long vStride, out long mStride, out float* v, out float* m, out float* plane);
                 long hw = (long)H * W;
@@ -217,10 +220,12 @@ public sealed unsafe partial class Conv2d
             }
 
             // Threads that split a chunk's output channels each read all of its input, which the
-            // last layer's threads wrote in parts: asking for every line at once lets the copies
-            // from the other core overlap instead of arriving one plane at a time as the transform
-            // reaches them (n_feat 32 and 64 batch 1, two threads, cores 450-500 ns apart: 1.02x
-            // and 1.03x, six alternated rounds each).
+            // last layer's threads wrote in parts: asking for its lines up front lets the copies
+            // from the other core overlap (as many as the core keeps in flight) instead of arriving
+            // one plane at a time as the transform reaches them (F(2x2), n_feat 32 and 64 batch 1,
+            // two AVX-512 threads, cores 450-500 ns apart: 1.02x and 1.03x, six alternated rounds
+            // each). At most a quarter of L2, so that a large map does not evict what it fetched.
+            private const long PrefetchFloats = 64 * 1024;
             private static void PrefetchInput(float* x, long floats)
             {
                 if (!Sse.IsSupported) return;

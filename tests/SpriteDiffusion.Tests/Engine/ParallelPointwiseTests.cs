@@ -102,6 +102,35 @@ public unsafe class ParallelPointwiseTests
         AssertBits(expected, y.Span, "max pool");
     }
 
+    // Windows that hold both zeros, or two different NaNs, in every order: the vector path must pick
+    // what MathF.Max picks, sign and payload included.
+    [Fact]
+    public void MaxPoolKeepsTheScalarChoiceOfZerosAndNaNs()
+    {
+        float nan1 = BitConverter.Int32BitsToSingle(0x7FC00001), nan2 = BitConverter.Int32BitsToSingle(unchecked((int)0xFFC00002));
+        float[][] windows = [[-0f, 0f, -0f, -0f], [0f, -0f, -0f, -0f], [-0f, -0f, -0f, 0f], [-0f, -0f, -0f, -0f],
+            [nan1, nan2, 1f, 2f], [nan2, nan1, 1f, 2f], [1f, 2f, nan1, nan2], [3f, nan2, nan1, -1f], [-0f, 0f, nan1, 0f]];
+        int s = 16, o = s / 2;
+        var x = new float[s * s];
+        // Windows laid out along the first output rows, repeated to fill the map.
+        for (int p = 0; p < o * o; p++)
+        {
+            var win = windows[p % windows.Length];
+            int at = 2 * (p / o) * s + 2 * (p % o);
+            (x[at], x[at + 1], x[at + s], x[at + s + 1]) = (win[0], win[1], win[2], win[3]);
+        }
+        var expected = new float[o * o];
+        for (int i = 0; i < o; i++)
+        for (int j = 0; j < o; j++)
+        {
+            int at = 2 * i * s + 2 * j;
+            expected[i * o + j] = MathF.Max(MathF.Max(x[at], x[at + 1]), MathF.Max(x[at + s], x[at + s + 1]));
+        }
+        var y = Poisoned(1, 1, o, o);
+        Pooling.MaxPool2Forward(Tensor.FromArray(x, 1, 1, s, s), y);
+        AssertBits(expected, y.Span, "max pool of zeros and NaNs");
+    }
+
     [Theory, MemberData(nameof(Shapes))]
     public void ReluMapsEveryLaneAsTheScalarLoop(int b, int c, int s)
     {

@@ -129,7 +129,7 @@ public class Winograd4Tests(ITestOutputHelper output)
 
     /// <summary>
     /// Auto takes F(4x4) on maps of 16x16 and more when each thread has 2 images or more, or for a
-    /// batch of one on a single thread or without AVX-512 (where the products decide), else F(2x2).
+    /// batch of one on a single thread, or on two without AVX-512 (where the products decide), else F(2x2).
     /// </summary>
     [Theory]
     [InlineData(4, 16, 16)]
@@ -140,7 +140,7 @@ public class Winograd4Tests(ITestOutputHelper output)
     [InlineData(4, 15, 16)]
     public void AutoPicksF4ForLargeMapsAndBatches(int batch, int h, int w)
     {
-        bool f4 = h >= 16 && w >= 16 && ((batch + Workers.Threads - 1) / Workers.Threads >= 2 || batch == 1 && (Workers.Threads == 1 || !Sgemm.HasAvx512));
+        bool f4 = h >= 16 && w >= 16 && ((batch + Workers.Threads - 1) / Workers.Threads >= 2 || batch == 1 && (Workers.Threads == 1 || Workers.Threads == 2 && !Sgemm.HasAvx512));
         float[] Run(WinogradTiles tiles)
         {
             var rng = Rng.Derive(9, (ulong)(h * 1000 + w));

@@ -129,13 +129,15 @@ public class WinogradSlabTests
         Assert.All(byRows, v => Assert.True(float.IsFinite(v)));
         var byChannels = Run(split: false);
         Assert.Equal(byChannels, byRows);
-        // Left to choose, a layer times both splits call after call: every call gives the same bits.
-        var chooser = conv.Freeze(gelu: gelu);
-        chooser.Tiles = WinogradTiles.F2x2;
+        // Left to choose, a layer times both splits call after call (both run within the first
+        // calls, and again every ExploreEvery-th): every call gives the same bits.
+        var choosing = conv.Freeze(gelu: gelu);
+        choosing.Tiles = WinogradTiles.F2x2;
+        Assert.Equal(Workers.Threads > 1, choosing.SplitsTileRows(1, h, w));
         for (int call = 0; call < 3 * SplitChooser.ExploreEvery; call++)
         {
             var y = Poisoned(1, cout, h, w);
-            chooser.Forward(ToTensor(xs, 1, cin, h, w), y);
+            choosing.Forward(ToTensor(xs, 1, cin, h, w), y);
             Assert.Equal(byChannels, y.Span.ToArray());
         }
     }
