@@ -15,6 +15,7 @@ public sealed class ResidualConvBlock
     private readonly BatchNorm2d _bn1, _bn2;
     private readonly Conv2d? _shortcut;
     private readonly Activation _z1 = new(), _a1 = new(), _z2 = new(), _a2 = new(), _y = new(), _skipGrad = new();
+    private readonly Activation _wholeA1 = new(), _xHalves = new();
     private Tensor? _x;
     private bool _training;
     private Conv2d.Frozen? _frozen1, _frozen2, _frozenShortcut;
@@ -95,6 +96,43 @@ public sealed class ResidualConvBlock
         _frozen1!.Forward(x, a1);
         _frozen2!.Forward(a1, a2);
         return WithShortcut(x, a2, frozen: true);
+    }
+
+    /// <summary>
+    /// Whether <see cref="FrozenForwardHalves"/> can run: frozen, both convolutions able to run in
+    /// halves, or only the second where the input comes whole.
+    /// </summary>
+    internal bool RunsHalves(bool wholeInput) =>
+        _frozen1 is not null && _frozen2 is not null && (_frozen1.RunsHalves || wholeInput) && _frozen2.RunsHalves;
+
+    /// <summary>
+    /// The frozen block's output for one image in halves of rows (HalfRows), [2][Out][h/2][w], from
+    /// x in halves or, for the model's first block, whole ([1][In][h][w]): a first convolution that
+    /// cannot run in halves (a direct one over few input channels) takes the whole map, which the
+    /// second then reads as it is. Same bits as the frozen forward pass on the whole map (F(2x2)).
+    /// </summary>
+    internal Tensor FrozenForwardHalves(Tensor x)
+    {
+        if (_frozen1 is null || _frozen2 is null) throw new InvalidOperationException("a forward pass in halves of rows needs the frozen block (the model's inference scope)");
+        bool whole = x.Dim(0) == 1;
+        int h = whole ? x.Dim(2) : 2 * x.Dim(2), w = x.Dim(3);
+        var a2 = _a2.Get(2, Out, h / 2, w);
+        Tensor a1;
+        if (_frozen1.RunsHalves) _frozen1.ForwardHalves(x, a1 = _a1.Get(2, Out, h / 2, w));
+        else if (whole) _frozen1.Forward(x, a1 = _wholeA1.Get(1, Out, h, w));
+        else throw new InvalidOperationException($"block {In}->{Out}: its first convolution runs only on the whole map");
+        _frozen2.ForwardHalves(a1, a2);
+        if (!IsRes) return a2;
+        var xh = x;
+        if (whole) HalfRows.Split(x, xh = _xHalves.Get(2, In, h / 2, w));
+        var y = _y.Get(2, Out, h / 2, w);
+        if (_shortcut is null) HalfRows.Residual(xh, a2, y);
+        else
+        {
+            _frozenShortcut!.Forward(xh, y); // a 1x1 projection: each half alone, one per thread
+            HalfRows.Residual(y, a2, y);
+        }
+        return y;
     }
 
     /// <summary>

@@ -23,6 +23,7 @@ public sealed class UNet
     private readonly Activation _gInit = new(), _gD1 = new(), _gD2 = new(), _gM = new(), _gVec = new(), _gPooled = new();
     private readonly Activation _gScale = new(), _gShift = new(), _gScale2 = new(), _gShift2 = new();
     private readonly Activation _gEmbedInput = new(), _gEmbedInput2 = new(), _gFromVec = new();
+    private readonly Activation _catHalves = new(), _outZHalves = new();
     private Tensor? _xInit, _d1, _d2, _c1, _t1, _c2, _t2, _u1, _u2, _u3;
     private bool _training;
     private InferenceScope? _scope;
@@ -81,7 +82,27 @@ public sealed class UNet
         _up2.SetFrozen(true);
         _frozenOut1 = _outConv1.Freeze();
         _frozenOut2 = _outConv2.Freeze();
+        int h = Config.Height;
+        _halvesPossible = Config.Padding == PaddingMode.Zeros && h % 8 == 0 && _initConv.RunsHalves(wholeInput: true)
+            && _down1.RunsHalves && _up2.RunsHalves(h / 2, h / 2) && _frozenOut1.RunsHalves;
         return _scope = new InferenceScope(this);
+    }
+
+    /// <summary>
+    /// Whether a frozen pass over a batch of one holds the large maps in halves of rows (HalfRows),
+    /// one per thread: on two threads where F(2x2) is the batch-1 choice (AVX-512), with zero
+    /// padding and sides that halve twice into whole tile rows. Null (the default) decides so;
+    /// tests force it either way (forced on, it runs on any thread count: same bits). Only where
+    /// every layer on the large maps can run in halves (n_feat of 16 and more, packed panels).
+    /// </summary>
+    internal bool? HalfRowsOverride { get; set; }
+
+    private bool _halvesPossible;
+
+    private bool RunsHalves(int batch)
+    {
+        if (_scope is null || batch != 1 || !_halvesPossible) return false;
+        return HalfRowsOverride ?? (Workers.Threads == 2 && !Conv2d.Frozen.AutoPicksF4(1, Config.Height, Config.Height));
     }
 
     /// <summary>Whether an inference scope (<see cref="Freeze"/>) is open.</summary>
@@ -107,8 +128,9 @@ public sealed class UNet
             throw new InvalidOperationException("a training forward pass inside an inference scope (UNet.Freeze): dispose the scope first.");
         _training = training;
         int b = x.Dim(0), nf = Config.NFeat, h = Config.Height, q = h / 4;
-        _xInit = _initConv.Forward(x, training);
-        _d1 = _down1.Forward(_xInit, training);
+        bool halves = RunsHalves(b);
+        _xInit = halves ? _initConv.FrozenForwardHalves(x) : _initConv.Forward(x, training);
+        _d1 = halves ? _down1.FrozenForwardHalves(_xInit) : _down1.Forward(_xInit, training);
         _d2 = _down2.Forward(_d1, training);
 
         var pooled = _pooled.Get(b, 2 * nf, 1, 1);
@@ -132,12 +154,24 @@ public sealed class UNet
         _u2 = _up1.Forward(m1, _d2, training);
         var m2 = _m2.Get(b, nf, 2 * q, 2 * q);
         TensorOps.ScaleShift(_u2, _c2, _t2, m2);
-        _u3 = _up2.Forward(m2, _d1, training);
+        _u3 = halves ? _up2.FrozenForwardHalves(m2, _d1) : _up2.Forward(m2, _d1, training);
 
-        var cat = _cat.Get(b, 2 * nf, h, h);
-        TensorOps.ConcatChannels(_u3, _xInit, cat);
         var z = _outZ.Get(b, nf, h, h); var n = _outN.Get(b, nf, h, h); var r = _outR.Get(b, nf, h, h);
-        if (_frozenOut1 is not null) _frozenOut1.Forward(cat, z); else _outConv1.Forward(cat, z);
+        if (halves)
+        {
+            // The group norm's statistics take the whole map: the halves end at out.0.
+            var catHalves = _catHalves.Get(2, 2 * nf, h / 2, h);
+            HalfRows.ConcatChannels(_u3, _xInit, catHalves);
+            var zHalves = _outZHalves.Get(2, nf, h / 2, h);
+            _frozenOut1!.ForwardHalves(catHalves, zHalves);
+            HalfRows.Join(zHalves, z);
+        }
+        else
+        {
+            var cat = _cat.Get(b, 2 * nf, h, h);
+            TensorOps.ConcatChannels(_u3, _xInit, cat);
+            if (_frozenOut1 is not null) _frozenOut1.Forward(cat, z); else _outConv1.Forward(cat, z);
+        }
         _outNorm.Forward(z, n);
         Activations.ReluForward(n, r);
         var y = _y.Get(b, Config.InChannels, h, h);

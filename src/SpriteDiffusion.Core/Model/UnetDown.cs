@@ -7,7 +7,7 @@ namespace SpriteDiffusion.Model;
 public sealed class UnetDown
 {
     private readonly ResidualConvBlock _block0, _block1;
-    private readonly Activation _y = new();
+    private readonly Activation _y = new(), _pooledHalves = new();
     private Tensor? _h0, _h1;
 
     /// <summary>Registers the two blocks as <c>name.model.0</c> (in to out channels) and <c>name.model.1</c>, their convolutions padded as <paramref name="padding"/> says.</summary>
@@ -33,6 +33,26 @@ public sealed class UnetDown
         Pooling.MaxPool2Forward(_h1, y);
         return y;
     }
+
+    /// <summary>
+    /// The frozen forward pass of one image held in halves of rows (HalfRows), or whole for a first
+    /// block that takes it so; returns the pooled map whole ([1][Out][h/2][w/2]), for the layers
+    /// below, whose maps are too small to split by rows.
+    /// </summary>
+    internal Tensor FrozenForwardHalves(Tensor x)
+    {
+        var h1 = _block1.FrozenForwardHalves(_block0.FrozenForwardHalves(x));
+        int c = h1.Dim(1), h = h1.Dim(2), w = h1.Dim(3);
+        var pooled = _pooledHalves.Get(2, c, h / 2, w / 2);
+        HalfRows.MaxPool2(h1, pooled);
+        var y = _y.Get(1, c, h, w / 2);
+        HalfRows.Join(pooled, y);
+        _h0 = _h1 = null;
+        return y;
+    }
+
+    /// <summary>Whether the frozen blocks can run on an input in halves of rows.</summary>
+    internal bool RunsHalves => _block0.RunsHalves(wholeInput: false) && _block1.RunsHalves(wholeInput: false);
 
     internal void SetFrozen(bool frozen)
     {

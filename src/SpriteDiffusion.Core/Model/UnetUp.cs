@@ -8,7 +8,7 @@ public sealed class UnetUp
 {
     private readonly ConvTranspose2d _up;
     private readonly ResidualConvBlock _block0, _block1;
-    private readonly Activation _cat = new(), _z = new();
+    private readonly Activation _cat = new(), _z = new(), _zHalves = new();
     private Tensor? _h0;
     private ConvTranspose2d.Frozen? _frozenUp;
 
@@ -44,6 +44,27 @@ public sealed class UnetUp
         _h0 = _block0.Forward(z, training);
         return _block1.Forward(_h0, training);
     }
+
+    /// <summary>
+    /// The frozen forward pass with its output in halves of rows (HalfRows), [2][Out][h][2w] for
+    /// whole inputs of h x w: the transposed convolution writes each half from half of the input's
+    /// rows, and the blocks run in halves.
+    /// </summary>
+    internal Tensor FrozenForwardHalves(Tensor x, Tensor skip)
+    {
+        if (_frozenUp is null) throw new InvalidOperationException("a forward pass in halves of rows needs the frozen block (the model's inference scope)");
+        int h = x.Dim(2), w = x.Dim(3);
+        var cat = _cat.Get(1, x.Dim(1) + skip.Dim(1), h, w);
+        TensorOps.ConcatChannels(x, skip, cat);
+        var z = _zHalves.Get(2, Out, h, 2 * w);
+        _frozenUp.ForwardHalves(cat, z);
+        _h0 = _block0.FrozenForwardHalves(z);
+        return _block1.FrozenForwardHalves(_h0);
+    }
+
+    /// <summary>Whether <see cref="FrozenForwardHalves"/> can run on inputs of h x w.</summary>
+    internal bool RunsHalves(int h, int w) =>
+        _frozenUp is not null && _frozenUp.RunsHalves(h, w) && _block0.RunsHalves(wholeInput: false) && _block1.RunsHalves(wholeInput: false);
 
     internal void SetFrozen(bool frozen)
     {

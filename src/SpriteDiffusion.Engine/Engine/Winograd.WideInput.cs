@@ -36,21 +36,37 @@ internal static unsafe partial class Winograd
         {
             float* map = x + ((long)image * channels + c) * h * w;
             float* tiles = v + (long)c * ld + image * perImage;
-            if (w == 16) Rows16(map, h, firstRow, firstRow + rowCount, tiles, eStride);
-            else Rows8(map, h, firstRow, firstRow + rowCount, tiles, eStride);
+            if (w == 16) Rows16(map, map, h, h, firstRow, firstRow + rowCount, tiles, eStride);
+            else Rows8(map, map, h, h, firstRow, firstRow + rowCount, tiles, eStride);
+        }
+    }
+
+    /// <summary><see cref="TransformInputWide"/> of one image held as two halves of rows, as <see cref="TransformInputHalves"/> reads them.</summary>
+    internal static void TransformInputHalvesWide(float* upper, float* lower, long channelStride, int channels, int h, int w, int firstRow, int rowCount,
+        float* v, int ld)
+    {
+        if (!WideFits(h, w, rowCount, circular: false) || h % 4 != 0) throw new ArgumentException($"a {h}x{w} map in halves ({rowCount} tile rows) does not fit the 16-lane input transform");
+        int half = h / 2;
+        long eStride = PositionStride(channels, ld);
+        for (int c = 0; c < channels; c++)
+        {
+            float* tiles = v + (long)c * ld;
+            if (w == 16) Rows16(upper + c * channelStride, lower + c * channelStride, half, h, firstRow, firstRow + rowCount, tiles, eStride);
+            else Rows8(upper + c * channelStride, lower + c * channelStride, half, h, firstRow, firstRow + rowCount, tiles, eStride);
         }
     }
 
     // Down the columns (B^T on the tile's 4 rows, each a whole row of the plane), then along them.
-    private static void Rows16(float* map, int h, int first, int end, float* dst, long eStride)
+    // Rows [0, split) come from upper, [split, h) from lower (split = h for one whole map).
+    private static void Rows16(float* upper, float* lower, int split, int h, int first, int end, float* dst, long eStride)
     {
         var ix = Index16.Value;
-        var r0 = Row16(map, h, 2 * first - 1);
-        var r1 = Row16(map, h, 2 * first);
+        var r0 = Row16(upper, lower, split, h, 2 * first - 1);
+        var r1 = Row16(upper, lower, split, h, 2 * first);
         for (int ty = first; ty < end; ty++)
         {
-            var r2 = Row16(map, h, 2 * ty + 1);
-            var r3 = Row16(map, h, 2 * ty + 2);
+            var r2 = Row16(upper, lower, split, h, 2 * ty + 1);
+            var r3 = Row16(upper, lower, split, h, 2 * ty + 2);
             float* d = dst + (ty - first) * 8;
             Across(r0 - r2, d, eStride, ix);
             Across(r1 + r2, d + 4 * eStride, eStride, ix);
@@ -62,15 +78,15 @@ internal static unsafe partial class Winograd
 
     // Tile rows ty and ty + 1 together: the low half of each vector is a row of ty's tiles, the
     // high half the same row of ty + 1's, so one store holds both tile rows' 4 tiles of a position.
-    private static void Rows8(float* map, int h, int first, int end, float* dst, long eStride)
+    private static void Rows8(float* upper, float* lower, int split, int h, int first, int end, float* dst, long eStride)
     {
         var ix = Index8.Value;
         for (int ty = first; ty < end; ty += 2)
         {
-            var r0 = Join(Row8(map, h, 2 * ty - 1), Row8(map, h, 2 * ty + 1));
-            var r1 = Join(Row8(map, h, 2 * ty), Row8(map, h, 2 * ty + 2));
-            var r2 = Join(Row8(map, h, 2 * ty + 1), Row8(map, h, 2 * ty + 3));
-            var r3 = Join(Row8(map, h, 2 * ty + 2), Row8(map, h, 2 * ty + 4));
+            var r0 = Join(Row8(upper, lower, split, h, 2 * ty - 1), Row8(upper, lower, split, h, 2 * ty + 1));
+            var r1 = Join(Row8(upper, lower, split, h, 2 * ty), Row8(upper, lower, split, h, 2 * ty + 2));
+            var r2 = Join(Row8(upper, lower, split, h, 2 * ty + 1), Row8(upper, lower, split, h, 2 * ty + 3));
+            var r3 = Join(Row8(upper, lower, split, h, 2 * ty + 2), Row8(upper, lower, split, h, 2 * ty + 4));
             float* d = dst + (ty - first) * 4;
             Across(r0 - r2, d, eStride, ix);
             Across(r1 + r2, d + 4 * eStride, eStride, ix);
@@ -80,7 +96,8 @@ internal static unsafe partial class Winograd
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Row16(float* map, int h, int r) => (uint)r < (uint)h ? Vector512.Load(map + r * 16) : Vector512<float>.Zero;
+    private static Vector512<float> Row16(float* upper, float* lower, int split, int h, int r) =>
+        (uint)r >= (uint)h ? Vector512<float>.Zero : r < split ? Vector512.Load(upper + r * 16) : Vector512.Load(lower + (r - split) * 16);
 
     // Vector512.Create(lower, upper) compiled to two inserts into a stale 64-byte value reloaded
     // from the stack on every use; one insert into the widened lower half is a single instruction.
@@ -88,7 +105,8 @@ internal static unsafe partial class Winograd
     internal static Vector512<float> Join(Vector256<float> lower, Vector256<float> upper) => lower.ToVector512Unsafe().WithUpper(upper);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Row8(float* map, int h, int r) => (uint)r < (uint)h ? Vector256.Load(map + r * 8) : Vector256<float>.Zero;
+    private static Vector256<float> Row8(float* upper, float* lower, int split, int h, int r) =>
+        (uint)r >= (uint)h ? Vector256<float>.Zero : r < split ? Vector256.Load(upper + r * 8) : Vector256.Load(lower + (r - split) * 8);
 
     // B^T along a row of the tiles' columns a, b, c, d (pixels 2 tx - 1 to 2 tx + 2, zero past
     // the edges): a - c, b + c, c - b, b - d to positions 0 to 3, as Row does.

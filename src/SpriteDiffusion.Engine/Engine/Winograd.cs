@@ -115,6 +115,20 @@ internal static unsafe partial class Winograd
     }
 
     /// <summary>
+    /// <see cref="TransformInputRows"/> of one h x w image held as two halves of rows: rows [0, h/2)
+    /// of channel c at upper + c channelStride, rows [h/2, h) at lower + c channelStride (w floats
+    /// a row). With channelStride h w and lower = upper + h w / 2 that is one whole map.
+    /// </summary>
+    public static void TransformInputHalves(float* upper, float* lower, long channelStride, int channels, int h, int w, int firstRow, int rowCount,
+        float* v, int ld, float* plane, bool wide = true)
+    {
+        if (h % 4 != 0) throw new ArgumentException($"halves of a {h}x{w} map need whole tile rows in each half (h a multiple of 4)");
+        if (wide && WideSupported && WideFits(h, w, rowCount, circular: false))
+            TransformInputHalvesWide(upper, lower, channelStride, channels, h, w, firstRow, rowCount, v, ld);
+        else ToTiles<InputTiles>(upper, 1, channels, h, w, v, ld, plane, border: 1, circular: false, firstRow, rowCount, lower, channelStride);
+    }
+
+    /// <summary>
     /// gm[e][o][t] = (A gy A^T)[e] for every 2x2 block of gy: the gradient of M in the forward
     /// pass y = A^T M A, for images [0, images); plane is a scratch of <see cref="PlaneLength"/> floats.
     /// </summary>
@@ -130,7 +144,7 @@ internal static unsafe partial class Winograd
 
     /// <summary>Runs a tile transform over every tile of every channel plane, into dst[e][c][t].</summary>
     static void ToTiles<K>(float* src, int images, int channels, int h, int w, float* dst, int ld, float* plane, int border, bool circular = false,
-        int firstRow = 0, int rowCount = -1)
+        int firstRow = 0, int rowCount = -1, float* lower = null, long halvesStride = 0)
         where K : struct, ITileRow
     {
         int tilesDown = TilesAlong(h), tilesAcross = TilesAlong(w);
@@ -150,7 +164,16 @@ internal static unsafe partial class Winograd
         for (int c = 0; c < channels; c++)
         {
             float* map = src + ((long)image * channels + c) * h * w;
-            if (!direct) CopyPlane(map + (long)copyFirst * w, w, plane + (border + copyFirst) * pw + border, pw, copyEnd - copyFirst, w);
+            if (lower != null)
+            {
+                // One image in two halves of rows (see TransformInputHalves): each half's part of the slab's rows.
+                int half = h / 2;
+                float* up = src + c * halvesStride, low = lower + c * halvesStride;
+                if (copyFirst < half) CopyPlane(up + (long)copyFirst * w, w, plane + (border + copyFirst) * pw + border, pw, Math.Min(copyEnd, half) - copyFirst, w);
+                int lowFirst = Math.Max(copyFirst, half);
+                if (lowFirst < copyEnd) CopyPlane(low + (long)(lowFirst - half) * w, w, plane + (border + lowFirst) * pw + border, pw, copyEnd - lowFirst, w);
+            }
+            else if (!direct) CopyPlane(map + (long)copyFirst * w, w, plane + (border + copyFirst) * pw + border, pw, copyEnd - copyFirst, w);
             if (circular) WrapBorder(plane, pw, h, w);
             float* source = direct ? map : plane;
             float* dc = dst + (long)c * ld + image * tilesPerImage;

@@ -59,6 +59,44 @@ public sealed unsafe partial class ConvTranspose2d
             }
         }
 
+        /// <summary>Whether <see cref="ForwardHalves"/> can run this layer on an h x w input.</summary>
+        internal bool RunsHalves(int h, int w) => UsePanels && _panels.Length > 0 && h % 2 == 0 && PanelProducts.Fits(h / 2 * w);
+
+        /// <summary>
+        /// y = the layer applied to one image x ([1][In][h][w], h even), written as two halves of
+        /// rows (see <see cref="HalfRows"/>): y is [2][Out][k h/2][k w]. Thread k reads half k of x's
+        /// rows, which alone make half k of y, and writes only that half. The same bits as <see cref="Forward"/>.
+        /// </summary>
+        public void ForwardHalves(Tensor x, Tensor y)
+        {
+            using var profile = Profiler.Measure(PForward);
+            int h = x.Dim(2), w = x.Dim(3);
+            if (x.Dim(0) != 1 || x.Dim(1) != _in || !RunsHalves(h, w) || y.Dim(0) != 2 || y.Dim(1) != _out || y.Dim(2) != _k * h / 2 || y.Dim(3) != _k * w)
+                throw new ArgumentException($"halves of a transposed convolution need x [1][{_in}][h][w] (h even, h w / 2 a multiple of 16) and y [2][{_out}][{_k} h/2][{_k} w], not x {x} y {y}");
+            fixed (float* pp = _panels, pb = _bias)
+            {
+                var body = new HalfBody { X = x.Data, Y = y.Data, Panels = pp, Bias = pb, In = _in, Out = _out, K = _k, H = h, W = w };
+                Workers.For(2, ref body);
+            }
+        }
+
+        private struct HalfBody : IParallelBody
+        {
+            public float* X, Y, Panels, Bias;
+            public int In, Out, K, H, W;
+
+            public readonly void Run(int part)
+            {
+                int rows = Out * K * K, half = H / 2, hw = half * W;
+                // The half's input rows of every channel, side by side: the product's columns.
+                float* columns = Scratch.Get(ScratchSlot.Products, (long)In * hw);
+                Winograd.CopyPlane(X + (long)part * hw, H * W, columns, hw, In, hw);
+                float* t = Scratch.Get(ScratchSlot.Columns, (long)rows * hw);
+                PanelProducts.Multiply(Panels, 1, rows, In, columns, 0, hw, t, 0, 0, rows);
+                Scatter(t, Y + (long)part * Out * hw * K * K, Bias, 0, Out, K, half, W);
+            }
+        }
+
         private struct PanelBody : IParallelBody
         {
             public float* X, Y, Panels, Bias;

@@ -13,11 +13,14 @@ public static unsafe class Pooling
     private static readonly int PAvgPoolBackward = Profiler.Register("avgpool.backward");
 
     /// <summary>y (N x C x H/2 x W/2) = the maximum of each 2x2 window of x, overwriting y.</summary>
-    public static void MaxPool2Forward(Tensor x, Tensor y)
+    public static void MaxPool2Forward(Tensor x, Tensor y) => MaxPool2Forward(x, y, parts: 0);
+
+    // parts 0: as many as the size is worth; HalfRows asks for one part per half.
+    internal static void MaxPool2Forward(Tensor x, Tensor y, int parts)
     {
         using var profile = Profiler.Measure(PMaxPool2Forward);
         int planes = x.Dim(0) * x.Dim(1), h = x.Dim(2), w = x.Dim(3);
-        var body = new MaxPoolBody { X = x.Data, Y = y.Data, Planes = planes, H = h, W = w, Parts = Activations.PartsFor(planes, (long)h * w) };
+        var body = new MaxPoolBody { X = x.Data, Y = y.Data, Planes = planes, H = h, W = w, Parts = parts > 0 ? parts : Activations.PartsFor(planes, (long)h * w) };
         Workers.For(body.Parts, ref body);
     }
 

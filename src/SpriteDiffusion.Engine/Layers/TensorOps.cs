@@ -20,12 +20,15 @@ public static unsafe class TensorOps
     public const float ResidualDivisor = 1.414f;
 
     /// <summary>y = cat([a, b], channels) for NCHW tensors of equal batch and size.</summary>
-    public static void ConcatChannels(Tensor a, Tensor b, Tensor y)
+    public static void ConcatChannels(Tensor a, Tensor b, Tensor y) => ConcatChannels(a, b, y, parts: 0);
+
+    // parts 0: as many as the size is worth; HalfRows asks for one part per half.
+    internal static void ConcatChannels(Tensor a, Tensor b, Tensor y, int parts)
     {
         using var profile = Profiler.Measure(PConcatChannels);
         int batch = a.Dim(0);
         var body = new ConcatBody { A = a.Data, B = b.Data, Y = y.Data, SA = a.Length / batch, SB = b.Length / batch, Batch = batch };
-        body.Parts = Activations.PartsFor(batch, body.SA + body.SB);
+        body.Parts = parts > 0 ? parts : Activations.PartsFor(batch, body.SA + body.SB);
         Workers.For(body.Parts, ref body);
     }
 
@@ -123,22 +126,26 @@ public static unsafe class TensorOps
     }
 
     /// <summary>y = (a + b) / 1.414, the seed's residual average; y may be a or b.</summary>
-    public static void Residual(Tensor a, Tensor b, Tensor y)
+    public static void Residual(Tensor a, Tensor b, Tensor y) => Residual(a, b, y, parts: 0);
+
+    // parts 0: chunks of Activations.Chunk; else that many equal parts (HalfRows: one per half).
+    internal static void Residual(Tensor a, Tensor b, Tensor y, int parts)
     {
         using var profile = Profiler.Measure(PResidual);
-        var body = new ResidualBody { A = a.Data, B = b.Data, Y = y.Data, N = y.Length };
-        Workers.For((y.Length + Activations.Chunk - 1) / Activations.Chunk, ref body);
+        int chunk = parts > 0 ? (y.Length + parts - 1) / parts : Activations.Chunk;
+        var body = new ResidualBody { A = a.Data, B = b.Data, Y = y.Data, N = y.Length, Chunk = chunk };
+        Workers.For((y.Length + chunk - 1) / chunk, ref body);
     }
 
     private struct ResidualBody : IParallelBody
     {
         public float* A, B, Y;
-        public int N;
+        public int N, Chunk;
 
         // A division, not a product with 1 / 1.414, in every lane: the seed's arithmetic, bit for bit.
         public readonly void Run(int chunk)
         {
-            int i = chunk * Activations.Chunk, end = Math.Min(N, i + Activations.Chunk);
+            int i = chunk * Chunk, end = Math.Min(N, i + Chunk);
             if (Vector256.IsHardwareAccelerated)
             {
                 var d = Vector256.Create(ResidualDivisor);

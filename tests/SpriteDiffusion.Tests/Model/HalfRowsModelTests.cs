@@ -1,0 +1,71 @@
+using SpriteDiffusion.Engine;
+using SpriteDiffusion.Layers;
+using SpriteDiffusion.Model;
+using SpriteDiffusion.Tests.Reference;
+
+namespace SpriteDiffusion.Tests.Model;
+
+/// <summary>
+/// The frozen U-Net at batch 1 with its large maps in halves of rows (UNet.HalfRowsOverride)
+/// against the same pass on whole maps: the same bits where the whole maps take F(2x2) tiles
+/// (two AVX-512 threads, where the model picks halves by itself), within float rounding where
+/// they take F(4x4).
+/// </summary>
+public class HalfRowsModelTests
+{
+    [Theory]
+    [InlineData("nf32_b1")]
+    [InlineData("nf64_b1")]
+    public void TheFrozenModelInHalvesGivesTheWholeMapsOutput(string name)
+    {
+        var (model, x, t, c) = EvalRegressionTests.ForwardCase(name);
+        using var scope = model.Freeze();
+        model.HalfRowsOverride = false;
+        var whole = model.Forward(x, t, c, training: false).ToArray();
+        model.HalfRowsOverride = true;
+        var halves = model.Forward(x, t, c, training: false).ToArray();
+        Assert.All(halves, v => Assert.True(float.IsFinite(v)));
+        if (!Conv2d.Frozen.AutoPicksF4(1, model.Config.Height, model.Config.Height))
+            for (int i = 0; i < whole.Length; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(whole[i]) == BitConverter.SingleToInt32Bits(halves[i]), $"element {i}: {halves[i]} in halves, {whole[i]} whole");
+        else Fixture.AssertClose(whole, halves, name + " in halves", EvalRegressionTests.ForwardTolerance);
+        // A second pass reuses the halves' buffers: the same output again.
+        Assert.Equal(halves, model.Forward(x, t, c, training: false).ToArray());
+    }
+
+    [Fact]
+    public void HalvesAreOnlyForABatchOfOneWithZeroPadding()
+    {
+        var (model, x, t, c) = EvalRegressionTests.ForwardCase("nf32_b4");
+        using (model.Freeze())
+        {
+            model.HalfRowsOverride = false;
+            var expected = model.Forward(x, t, c, training: false).ToArray();
+            model.HalfRowsOverride = true;
+            Assert.Equal(expected, model.Forward(x, t, c, training: false).ToArray());
+        }
+        // Models with layers that cannot run in halves keep whole maps: n_feat 8 (direct
+        // convolutions), circular padding (a half does not hold the opposite edge).
+        foreach (var config in new[] { new UNetConfig(NFeat: 8, NCFeat: 5), new UNetConfig(NFeat: 16, NCFeat: 5) { Padding = PaddingMode.Circular } })
+        {
+            var small = new UNet(config, seed: 3);
+            var xs = Tensor.Zeros(1, config.InChannels, config.Height, config.Height);
+            new Rng(4).FillUniform(xs.Span, -1, 1);
+            var ts = Tensor.Zeros(1, 1); ts.Span[0] = 0.5f;
+            var cs = Tensor.Zeros(1, config.NCFeat); cs.Span[1] = 1f;
+            using (small.Freeze())
+            {
+                small.HalfRowsOverride = false;
+                var expected = small.Forward(xs, ts, cs, training: false).ToArray();
+                small.HalfRowsOverride = true;
+                Assert.Equal(expected, small.Forward(xs, ts, cs, training: false).ToArray());
+            }
+        }
+        // Outside an inference scope nothing is frozen, so there are no halves either.
+        var (live, x1, t1, c1) = EvalRegressionTests.ForwardCase("nf32_b1");
+        live.HalfRowsOverride = true;
+        var unfrozen = live.Forward(x1, t1, c1, training: false).ToArray();
+        live.HalfRowsOverride = false;
+        Assert.Equal(unfrozen, live.Forward(x1, t1, c1, training: false).ToArray());
+    }
+}
