@@ -258,17 +258,6 @@ public sealed unsafe partial class Conv2d
             // each). At most a quarter of L2, so that a large map does not evict what it fetched.
             private const long PrefetchFloats = 64 * 1024;
 
-            // The other half's thread read the two rows of this half next to it (the one its tiles
-            // reach, and its neighbour, which the cores' prefetchers fetch with it) from this
-            // output's last use. Written first thing, all of them at once, their transfers back
-            // overlap one another and the transforms, instead of stalling the output transform
-            // plane by plane (9 layers of 64 channels at 16x16, two threads, cores 400 ns apart:
-            // 350 -> 310 us). Zeros: the output transform overwrites them.
-            private readonly void ClaimEdgeRows(float* half, int firstRow)
-            {
-                long plane = (long)(H / 2) * W;
-                for (int c = 0; c < Out; c++) new Span<float>(half + c * plane + (long)firstRow * W, 2 * W).Clear();
-            }
             private static void PrefetchInput(float* x, long floats)
             {
                 if (!Sse.IsSupported) return;
@@ -318,6 +307,18 @@ public sealed unsafe partial class Conv2d
                 Winograd.TransformInputHalves(upper, lower, channelStride, In, H, W, part * rows, rows, v, tiles, plane);
                 Products(Winograd.Positions, v, vStride, m, mStride, tiles, 0, Out);
                 Winograd.TransformOutputRows(m, mStride, tiles, Y + part * halfOut, Out, H / 2, W, 0, rows, Bias, Gelu);
+            }
+
+            // The other half's thread read the two rows of this half next to it (the one its tiles
+            // reach, and its neighbour, which the cores' prefetchers fetch with it) from this
+            // output's last use. Written first thing, all of them at once, their transfers back
+            // overlap one another and the transforms, instead of stalling the output transform
+            // plane by plane (9 layers of 64 channels at 16x16, two threads, cores 400 ns apart:
+            // 350 -> 310 us). Zeros: the output transform overwrites them.
+            private readonly void ClaimEdgeRows(float* half, int firstRow)
+            {
+                long plane = (long)(H / 2) * W;
+                for (int c = 0; c < Out; c++) new Span<float>(half + c * plane + (long)firstRow * W, 2 * W).Clear();
             }
 
             private readonly void RunF4(int first, int images, int o0, int o1)
