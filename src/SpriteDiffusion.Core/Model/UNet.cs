@@ -1,5 +1,4 @@
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
-using System.Diagnostics;
 using SpriteDiffusion.Engine;
 using SpriteDiffusion.Layers;
 
@@ -91,24 +90,20 @@ public sealed class UNet
 
     /// <summary>
     /// Whether a frozen pass over a batch of one holds the large maps in halves of rows (HalfRows),
-    /// one per thread, where every layer on them can (zero padding, sides that halve twice into
-    /// whole tile rows, n_feat of 16 and more, packed panels). Null (the default): on two threads
-    /// where F(2x2) is the batch-1 choice (AVX-512), the pass times halves against whole maps and
-    /// takes the faster (SplitChooser: both give the same bits). Tests force it either way (forced
-    /// on, it runs on any thread count).
+    /// one per thread: on two threads where F(2x2) is the batch-1 choice (AVX-512), with zero
+    /// padding and sides that halve twice into whole tile rows. Null (the default) decides so;
+    /// tests force it either way (forced on, it runs on any thread count: same bits). Only where
+    /// every layer on the large maps can run in halves (n_feat of 16 and more, packed panels).
     /// </summary>
     internal bool? HalfRowsOverride { get; set; }
 
     private bool _halvesPossible;
 
-    // Halves save the cross-core traffic of the whole maps' splits, which costs most when the
-    // cores are far apart (Zen 5 VM, cores 500 ns apart: n_feat 64 1.14x); when they were close
-    // the whole maps won once (1443 against 1089 img/s), so the model times both.
-    private readonly SplitChooser _halvesChooser = new();
-
-    private bool ChoosesHalves(int batch) =>
-        _scope is not null && batch == 1 && _halvesPossible
-        && (HalfRowsOverride is not null || Workers.Threads == 2 && !Conv2d.Frozen.AutoPicksF4(1, Config.Height, Config.Height));
+    private bool RunsHalves(int batch)
+    {
+        if (_scope is null || batch != 1 || !_halvesPossible) return false;
+        return HalfRowsOverride ?? (Workers.Threads == 2 && !Conv2d.Frozen.AutoPicksF4(1, Config.Height, Config.Height));
+    }
 
     /// <summary>Whether an inference scope (<see cref="Freeze"/>) is open.</summary>
     public bool IsFrozen => _scope is not null;
@@ -133,9 +128,7 @@ public sealed class UNet
             throw new InvalidOperationException("a training forward pass inside an inference scope (UNet.Freeze): dispose the scope first.");
         _training = training;
         int b = x.Dim(0), nf = Config.NFeat, h = Config.Height, q = h / 4;
-        bool timed = HalfRowsOverride is null && ChoosesHalves(b);
-        bool halves = timed ? _halvesChooser.Next() == 0 : HalfRowsOverride == true && ChoosesHalves(b);
-        long start = timed ? Stopwatch.GetTimestamp() : 0;
+        bool halves = RunsHalves(b);
         _xInit = halves ? _initConv.FrozenForwardHalves(x) : _initConv.Forward(x, training);
         _d1 = halves ? _down1.FrozenForwardHalves(_xInit) : _down1.Forward(_xInit, training);
         _d2 = _down2.Forward(_d1, training);
@@ -183,7 +176,6 @@ public sealed class UNet
         Activations.ReluForward(n, r);
         var y = _y.Get(b, Config.InChannels, h, h);
         if (_frozenOut2 is not null) _frozenOut2.Forward(r, y); else _outConv2.Forward(r, y);
-        if (timed) _halvesChooser.Record(halves ? 0 : 1, Stopwatch.GetTimestamp() - start);
         return y;
     }
 
