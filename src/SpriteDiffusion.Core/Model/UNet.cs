@@ -99,6 +99,9 @@ public sealed class UNet
 
     private bool _halvesPossible;
 
+    // Halves won with the cores far apart and close alike (n_feat 64, Zen 5 VM: 500 ns, 1195 ->
+    // 1377 img/s; 230 ns, 1759 -> 1864), so they are not timed against whole maps as the layers'
+    // splits are: doing so (exploring whole maps every 16th pass) cost 2-3%.
     private bool RunsHalves(int batch)
     {
         if (_scope is null || batch != 1 || !_halvesPossible) return false;
