@@ -15,7 +15,7 @@ public sealed class ResidualConvBlock
     private readonly BatchNorm2d _bn1, _bn2;
     private readonly Conv2d? _shortcut;
     private readonly Activation _z1 = new(), _a1 = new(), _z2 = new(), _a2 = new(), _y = new(), _skipGrad = new();
-    private readonly Activation _wholeA1 = new(), _xHalves = new();
+    private readonly Activation _xHalves = new();
     private Tensor? _x;
     private bool _training;
     private Conv2d.Frozen? _frozen1, _frozen2, _frozenShortcut;
@@ -103,13 +103,13 @@ public sealed class ResidualConvBlock
     /// halves, or only the second where the input comes whole.
     /// </summary>
     internal bool RunsHalves(bool wholeInput) =>
-        _frozen1 is not null && _frozen2 is not null && (_frozen1.RunsHalves || wholeInput) && _frozen2.RunsHalves;
+        _frozen1 is not null && _frozen2 is not null && (wholeInput ? _frozen1.RunsHalvesFromWhole : _frozen1.RunsHalves) && _frozen2.RunsHalves;
 
     /// <summary>
     /// The frozen block's output for one image in halves of rows (HalfRows), [2][Out][h/2][w], from
-    /// x in halves or, for the model's first block, whole ([1][In][h][w]): a first convolution that
-    /// cannot run in halves (a direct one over few input channels) takes the whole map, which the
-    /// second then reads as it is. Same bits as the frozen forward pass on the whole map (F(2x2)).
+    /// x in halves or, for the model's first block, whole ([1][In][h][w]), which its first
+    /// convolution (direct, over the few input channels) reads whole. Same bits as the frozen
+    /// forward pass on the whole map (F(2x2)).
     /// </summary>
     internal Tensor FrozenForwardHalves(Tensor x)
     {
@@ -117,10 +117,8 @@ public sealed class ResidualConvBlock
         bool whole = x.Dim(0) == 1;
         int h = whole ? x.Dim(2) : 2 * x.Dim(2), w = x.Dim(3);
         var a2 = _a2.Get(2, Out, h / 2, w);
-        Tensor a1;
-        if (_frozen1.RunsHalves) _frozen1.ForwardHalves(x, a1 = _a1.Get(2, Out, h / 2, w));
-        else if (whole) _frozen1.Forward(x, a1 = _wholeA1.Get(1, Out, h, w));
-        else throw new InvalidOperationException($"block {In}->{Out}: its first convolution runs only on the whole map");
+        var a1 = _a1.Get(2, Out, h / 2, w);
+        _frozen1.ForwardHalves(x, a1);
         _frozen2.ForwardHalves(a1, a2);
         if (!IsRes) return a2;
         var xh = x;

@@ -179,33 +179,67 @@ public sealed unsafe partial class Conv2d
             }
         }
 
-        /// <summary>Whether <see cref="ForwardHalves"/> can run this layer: a 3x3 Winograd layer with zero padding.</summary>
+        /// <summary>Whether <see cref="ForwardHalves"/> can run this layer on an input in halves: a 3x3 Winograd layer with zero padding.</summary>
         internal bool RunsHalves => _winograd && !_circular;
+
+        /// <summary>Whether <see cref="ForwardHalves"/> can run this layer on a whole input: any layer with zero padding.</summary>
+        internal bool RunsHalvesFromWhole => !_circular;
 
         /// <summary>
         /// y = the layer applied to one image of h x w held as two halves of rows (see
         /// <see cref="HalfRows"/>): y is [2][Out][h/2][w]; x is the same layout or, for the first
-        /// layer of a run, the whole map [1][In][h][w]. Thread k computes half k from half k of x
-        /// and the one row of the other half its tiles reach, and writes only its own half of y, so
-        /// a batch of one on two cores hands over two rows a layer instead of half of every plane.
-        /// The same bits as <see cref="Forward"/> on the whole map with F(2x2) tiles.
+        /// layer of a run, the whole map [1][In][h][w] (the only input a direct layer takes). Thread
+        /// k computes half k from half k of x and the one row of the other half its tiles reach, and
+        /// writes only its own half of y, so a batch of one on two cores hands over two rows a layer
+        /// instead of half of every plane. The same bits as <see cref="Forward"/> on the whole map
+        /// (Winograd layers with F(2x2) tiles).
         /// </summary>
         public void ForwardHalves(Tensor x, Tensor y)
         {
             using var profile = Profiler.Measure(PForward);
             bool inHalves = x.Dim(0) == 2;
             int h = inHalves ? 2 * x.Dim(2) : x.Dim(2), w = x.Dim(3);
-            if (!RunsHalves || x.Dim(0) > 2 || x.Dim(1) != _in || y.Dim(0) != 2 || y.Dim(1) != _out || 2 * y.Dim(2) != h || y.Dim(3) != w
-                || h % 8 != 0 || w % 2 != 0)
-                throw new ArgumentException($"halves of a {h}x{w} map need a zero-padded 3x3 Winograd layer, [2][C][h/2][w] tensors with h a multiple of 8 and w even, not x {x} y {y}");
-            fixed (float* pb = _bias, pu = _transformed, pp = _panels)
+            if (!(inHalves ? RunsHalves : RunsHalvesFromWhole) || x.Dim(0) > 2 || x.Dim(1) != _in || y.Dim(0) != 2 || y.Dim(1) != _out
+                || 2 * y.Dim(2) != h || y.Dim(3) != w || h % 8 != 0 || w % 2 != 0)
+                throw new ArgumentException($"halves of a {h}x{w} map need a zero-padded layer (3x3 Winograd for an input in halves), [2][C][h/2][w] tensors with h a multiple of 8 and w even, not x {x} y {y}");
+            fixed (float* pw = _weight, pb = _bias, pu = _transformed, pp = _panels)
             {
+                if (!_winograd)
+                {
+                    var direct = new DirectHalf { X = x.Data, Y = y.Data, W = pw, B = pb, Gelu = _gelu, In = _in, Out = _out, K = _k, H = h, Wd = w };
+                    Workers.For(2, ref direct);
+                    return;
+                }
                 var body = new Product
                 {
                     X = x.Data, Y = y.Data, U = pu, Panels = UsePanels && _panels.Length > 0 ? pp : null, Bias = pb, Gelu = _gelu, Halves = true, InHalves = inHalves,
                     Batch = 1, In = _in, Out = _out, H = h, W = w, PerChunk = 1, Groups = 2,
                 };
                 Workers.For(2, ref body);
+            }
+        }
+
+        // Half `part` of a direct layer's output over a whole input: the half's columns of the
+        // whole map's im2col product (each thread lays out the small input itself).
+        private struct DirectHalf : IParallelBody
+        {
+            public float* X, Y, W, B;
+            public bool Gelu;
+            public int In, Out, K, H, Wd;
+
+            public readonly void Run(int part)
+            {
+                int hw = H * Wd, half = hw / 2, rows = In * K * K;
+                float* y = Y + (long)part * Out * half;
+                for (int o = 0; o < Out; o++) new Span<float>(y + (long)o * half, half).Fill(B[o]);
+                float* col = X;
+                if (K != 1)
+                {
+                    col = Scratch.Get(ScratchSlot.Columns, (long)rows * hw);
+                    Im2Col(X, col, In, H, Wd, K);
+                }
+                Sgemm.Multiply(false, false, Out, half, rows, W, rows, col + (long)part * half, hw, y, half, accumulate: true);
+                if (Gelu) InferenceGelu.Span(y, y, Out * half);
             }
         }
 

@@ -120,6 +120,29 @@ public class HalfRowsTests
         }
     }
 
+    // The model's first layers: a direct 3x3 and 1x1 over 3 channels, with and without GELU,
+    // from a whole input into halves.
+    [Theory]
+    [InlineData(3, 64, 3, true)]
+    [InlineData(3, 16, 1, false)]
+    public void ADirectConvolutionFromAWholeMapIntoHalvesGivesTheWholeMapsBits(int cin, int cout, int kernel, bool gelu)
+    {
+        var store = new ParameterStore();
+        var conv = new Conv2d(store, "conv", cin, cout, kernel);
+        store.Allocate(new Rng(14));
+        var x = Random(15, 1, cin, 16, 16);
+        var frozen = conv.Freeze(gelu: gelu);
+        Assert.False(frozen.RunsHalves);
+        Assert.True(frozen.RunsHalvesFromWhole);
+        var expected = Poisoned(1, cout, 16, 16);
+        frozen.Forward(x, expected);
+        var y = Poisoned(2, cout, 8, 16);
+        frozen.ForwardHalves(x, y);
+        AssertSameBits(expected, Whole(y));
+        // A direct layer reads no row of the other half: an input in halves is refused.
+        Assert.Throws<ArgumentException>(() => frozen.ForwardHalves(Halves(x), y));
+    }
+
     [Fact]
     public void ConvolutionsThatCannotRunInHalvesRefuse()
     {
@@ -134,6 +157,8 @@ public class HalfRowsTests
             Assert.False(frozen.RunsHalves);
             Assert.Throws<ArgumentException>(() => frozen.ForwardHalves(Tensor.Zeros(2, conv.In, 8, 16), Tensor.Zeros(2, 16, 8, 16)));
         }
+        Assert.False(circular.Freeze().RunsHalvesFromWhole);
+        Assert.Throws<ArgumentException>(() => circular.Freeze().ForwardHalves(Tensor.Zeros(1, 16, 16, 16), Tensor.Zeros(2, 16, 8, 16)));
         // Halves of 4 rows (h 8) hold two tile rows each; halves of 2 rows (h 4) are refused.
         var frozenOk = ok.Freeze();
         Assert.True(frozenOk.RunsHalves);
