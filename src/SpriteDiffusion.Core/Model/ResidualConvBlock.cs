@@ -121,14 +121,19 @@ public sealed class ResidualConvBlock
         _frozen1.ForwardHalves(x, a1);
         _frozen2.ForwardHalves(a1, a2);
         if (!IsRes) return a2;
-        var xh = x;
-        if (whole) HalfRows.Split(x, xh = _xHalves.Get(2, In, h / 2, w));
         var y = _y.Get(2, Out, h / 2, w);
-        if (_shortcut is null) HalfRows.Residual(xh, a2, y);
+        if (_shortcut is not null)
+        {
+            // A 1x1 projection: each half from the same rows of x, whole or in halves.
+            if (whole) _frozenShortcut!.ForwardHalves(x, y);
+            else _frozenShortcut!.Forward(x, y);
+            HalfRows.Residual(y, a2, y);
+        }
         else
         {
-            _frozenShortcut!.Forward(xh, y); // a 1x1 projection: each half alone, one per thread
-            HalfRows.Residual(y, a2, y);
+            var xh = x;
+            if (whole) HalfRows.Split(x, xh = _xHalves.Get(2, In, h / 2, w));
+            HalfRows.Residual(xh, a2, y);
         }
         return y;
     }
