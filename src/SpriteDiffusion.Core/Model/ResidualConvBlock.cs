@@ -114,6 +114,7 @@ public sealed class ResidualConvBlock
     internal Tensor FrozenForwardHalves(Tensor x)
     {
         if (_frozen1 is null || _frozen2 is null) throw new InvalidOperationException("a forward pass in halves of rows needs the frozen block (the model's inference scope)");
+        _x = null; // nothing is kept to differentiate
         bool whole = x.Dim(0) == 1;
         int h = whole ? x.Dim(2) : 2 * x.Dim(2), w = x.Dim(3);
         var a2 = _a2.Get(2, Out, h / 2, w);

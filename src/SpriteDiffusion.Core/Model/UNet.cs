@@ -90,10 +90,11 @@ public sealed class UNet
 
     /// <summary>
     /// Whether a frozen pass over a batch of one holds the large maps in halves of rows (HalfRows),
-    /// one per thread: on two threads where F(2x2) is the batch-1 choice (AVX-512), with zero
-    /// padding and sides that halve twice into whole tile rows. Null (the default) decides so;
-    /// tests force it either way (forced on, it runs on any thread count: same bits). Only where
-    /// every layer on the large maps can run in halves (n_feat of 16 and more, packed panels).
+    /// one per thread. Null (the default): on two threads where F(2x2) is the batch-1 choice
+    /// (AVX-512). Tests force it either way; forced on, it runs on any thread count, with the same
+    /// bits as whole maps on F(2x2). Only where every layer on the large maps can run in halves:
+    /// zero padding, a height that is a multiple of 8 whose up-sampling product fills 16-column
+    /// panels (16 and 32, not 24), n_feat of 16 and more, packed panels (AVX-512).
     /// </summary>
     internal bool? HalfRowsOverride { get; set; }
 
@@ -102,7 +103,7 @@ public sealed class UNet
     // Halves won with the cores far apart and close alike (n_feat 64, Zen 5 VM: 500 ns, 1195 ->
     // 1377 img/s; 230 ns, 1759 -> 1864), so they are not timed against whole maps as the layers'
     // splits are: doing so (exploring whole maps every 16th pass) cost 2-3%.
-    private bool RunsHalves(int batch)
+    internal bool RunsHalves(int batch)
     {
         if (_scope is null || batch != 1 || !_halvesPossible) return false;
         return HalfRowsOverride ?? (Workers.Threads == 2 && !Conv2d.Frozen.AutoPicksF4(1, Config.Height, Config.Height));

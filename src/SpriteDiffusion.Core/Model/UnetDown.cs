@@ -35,9 +35,8 @@ public sealed class UnetDown
     }
 
     /// <summary>
-    /// The frozen forward pass of one image held in halves of rows (HalfRows), or whole for a first
-    /// block that takes it so; returns the pooled map whole ([1][Out][h/2][w/2]), for the layers
-    /// below, whose maps are too small to split by rows.
+    /// The frozen forward pass of one image held in halves of rows (HalfRows); returns the pooled
+    /// map whole ([1][Out][h/2][w/2]), for the layers below, whose maps are too small to split by rows.
     /// </summary>
     internal Tensor FrozenForwardHalves(Tensor x)
     {

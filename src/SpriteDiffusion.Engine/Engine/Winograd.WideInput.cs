@@ -45,7 +45,7 @@ internal static unsafe partial class Winograd
     internal static void TransformInputHalvesWide(float* upper, float* lower, long channelStride, int channels, int h, int w, int firstRow, int rowCount,
         float* v, int ld)
     {
-        if (!WideFits(h, w, rowCount, circular: false) || h % 4 != 0) throw new ArgumentException($"a {h}x{w} map in halves ({rowCount} tile rows) does not fit the 16-lane input transform");
+        if (!WideFits(h, w, rowCount, circular: false)) throw new ArgumentException($"a {h}x{w} map in halves ({rowCount} tile rows) does not fit the 16-lane input transform");
         int half = h / 2;
         long eStride = PositionStride(channels, ld);
         for (int c = 0; c < channels; c++)

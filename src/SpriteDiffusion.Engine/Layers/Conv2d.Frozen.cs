@@ -199,7 +199,7 @@ public sealed unsafe partial class Conv2d
             using var profile = Profiler.Measure(PForward);
             bool inHalves = x.Dim(0) == 2;
             int h = inHalves ? 2 * x.Dim(2) : x.Dim(2), w = x.Dim(3);
-            if (!(inHalves ? RunsHalves : RunsHalvesFromWhole) || x.Dim(0) > 2 || x.Dim(1) != _in || y.Dim(0) != 2 || y.Dim(1) != _out
+            if (!(inHalves ? RunsHalves : RunsHalvesFromWhole) || x.Dim(0) is not (1 or 2) || x.Dim(1) != _in || y.Dim(0) != 2 || y.Dim(1) != _out
                 || 2 * y.Dim(2) != h || y.Dim(3) != w || h % 8 != 0 || w % 2 != 0)
                 throw new ArgumentException($"halves of a {h}x{w} map need a zero-padded layer (3x3 Winograd for an input in halves), [2][C][h/2][w] tensors with h a multiple of 8 and w even, not x {x} y {y}");
             fixed (float* pw = _weight, pb = _bias, pu = _transformed, pp = _panels)
@@ -213,7 +213,7 @@ public sealed unsafe partial class Conv2d
                 var body = new Product
                 {
                     X = x.Data, Y = y.Data, U = pu, Panels = UsePanels && _panels.Length > 0 ? pp : null, Bias = pb, Gelu = _gelu, Halves = true, InHalves = inHalves,
-                    Batch = 1, In = _in, Out = _out, H = h, W = w, PerChunk = 1, Groups = 2,
+                    In = _in, Out = _out, H = h, W = w,
                 };
                 Workers.For(2, ref body);
             }

@@ -8,9 +8,10 @@ namespace SpriteDiffusion.Layers;
 /// layout so that each core computes and keeps its own half from layer to layer: the 3x3
 /// convolutions hand over only the row next to the boundary (Conv2d.Frozen.ForwardHalves), and
 /// everything elementwise, the channel concatenation and the 2x2 pooling act on each half alone.
-/// The split by output channels that the whole map takes instead hands half of every layer's
-/// output to the other core, which costs a third of a layer when the cores are far apart.
-/// The ops here run one part per half, so that thread k (see Workers) keeps half k.
+/// On the whole map a batch of one splits each layer by output channels, which hands half of
+/// every layer's output to the other core (a third of a layer when the cores are far apart), or
+/// by tile rows, which has both cores write halves of every plane. The ops here run one part per
+/// half, so that thread k (see Workers) keeps half k; Join alone copies by channels.
 /// </summary>
 internal static unsafe class HalfRows
 {
@@ -40,16 +41,38 @@ internal static unsafe class HalfRows
     }
 
     /// <summary>The residual average (a + b) / 1.414 of tensors in halves, as TensorOps.Residual.</summary>
-    public static void Residual(Tensor a, Tensor b, Tensor y) => TensorOps.Residual(a, b, y, parts: 2);
+    public static void Residual(Tensor a, Tensor b, Tensor y)
+    {
+        CheckHalves(a, y.Dim(1), y.Dim(2), y.Dim(3));
+        CheckHalves(b, y.Dim(1), y.Dim(2), y.Dim(3));
+        TensorOps.Residual(a, b, y, parts: 2);
+    }
 
     /// <summary>cat([a, b], channels) of two images in halves: the concatenation's halves.</summary>
-    public static void ConcatChannels(Tensor a, Tensor b, Tensor y) => TensorOps.ConcatChannels(a, b, y, parts: 2);
+    public static void ConcatChannels(Tensor a, Tensor b, Tensor y)
+    {
+        CheckHalves(a, a.Dim(1), y.Dim(2), y.Dim(3));
+        CheckHalves(b, y.Dim(1) - a.Dim(1), y.Dim(2), y.Dim(3));
+        TensorOps.ConcatChannels(a, b, y, parts: 2);
+    }
 
     /// <summary>
     /// y ([2][C][h/4][w/2]) = 2x2 max pooling of x ([2][C][h/2][w]), h a multiple of 4: the pooled
     /// image's halves.
     /// </summary>
-    public static void MaxPool2(Tensor x, Tensor y) => Pooling.MaxPool2Forward(x, y, parts: 2);
+    public static void MaxPool2(Tensor x, Tensor y)
+    {
+        if (x.Dim(2) % 2 != 0 || x.Dim(3) % 2 != 0) throw new ArgumentException($"2x2 pooling in halves needs even halves, not {x}");
+        CheckHalves(y, x.Dim(1), x.Dim(2) / 2, x.Dim(3) / 2);
+        CheckHalves(x, y.Dim(1), x.Dim(2), x.Dim(3));
+        Pooling.MaxPool2Forward(x, y, parts: 2);
+    }
+
+    private static void CheckHalves(Tensor t, int channels, int rows, int width)
+    {
+        if (t.Shape.Length != 4 || t.Dim(0) != 2 || t.Dim(1) != channels || t.Dim(2) != rows || t.Dim(3) != width)
+            throw new ArgumentException($"expected halves of rows [2][{channels}][{rows}][{width}], not {t}");
+    }
 
     private static void Check(Tensor halves, Tensor whole)
     {
@@ -57,7 +80,8 @@ internal static unsafe class HalfRows
             throw new ArgumentException($"halves of rows are [2][C][h/2][w] for an image [1][C][h][w], not {halves} for {whole}");
     }
 
-    // Part k copies half k of every channel: the rows its thread computes next, or computed last.
+    // Split: part k copies half k of every channel, the rows its thread computes next. Join: part k
+    // copies both halves of its share of the channels, so that it writes one contiguous run.
     private struct CopyBody : IParallelBody
     {
         public float* Whole, Halves;

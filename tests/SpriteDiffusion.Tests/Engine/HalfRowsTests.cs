@@ -215,5 +215,11 @@ public class HalfRowsTests
         var p = Poisoned(2, 6, 2, 4);
         HalfRows.MaxPool2(Halves(a), p);
         AssertSameBits(pooled, Whole(p));
+
+        // Shapes that are not halves of one map, or do not match, are refused (no write past y).
+        Assert.Throws<ArgumentException>(() => HalfRows.Residual(a, b, residual));
+        Assert.Throws<ArgumentException>(() => HalfRows.Residual(Halves(a), Halves(b), Tensor.Zeros(2, 6, 4, 4)));
+        Assert.Throws<ArgumentException>(() => HalfRows.ConcatChannels(Halves(a), Halves(b), Tensor.Zeros(2, 11, 4, 8)));
+        Assert.Throws<ArgumentException>(() => HalfRows.MaxPool2(Halves(a), Tensor.Zeros(2, 6, 4, 4)));
     }
 }

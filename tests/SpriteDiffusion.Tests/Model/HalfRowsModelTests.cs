@@ -1,4 +1,5 @@
 using SpriteDiffusion.Engine;
+using SpriteDiffusion.Engine.Gemm;
 using SpriteDiffusion.Layers;
 using SpriteDiffusion.Model;
 using SpriteDiffusion.Tests.Reference;
@@ -20,7 +21,15 @@ public class HalfRowsModelTests
     {
         var (model, x, t, c) = EvalRegressionTests.ForwardCase(name);
         using var scope = model.Freeze();
+        // Left to decide, halves on two threads where F(2x2) is the batch-1 choice (AVX-512); forced,
+        // wherever the layers can (packed panels: AVX-512); never at batch 4.
+        int h = model.Config.Height;
+        Assert.Equal(Workers.Threads == 2 && !Conv2d.Frozen.AutoPicksF4(1, h, h), model.RunsHalves(1));
+        model.HalfRowsOverride = true;
+        Assert.Equal(PanelProducts.CanPack(8), model.RunsHalves(1));
+        Assert.False(model.RunsHalves(4));
         model.HalfRowsOverride = false;
+        Assert.False(model.RunsHalves(1));
         var whole = model.Forward(x, t, c, training: false).ToArray();
         model.HalfRowsOverride = true;
         var halves = model.Forward(x, t, c, training: false).ToArray();
@@ -31,6 +40,33 @@ public class HalfRowsModelTests
         else Fixture.AssertClose(whole, halves, name + " in halves", EvalRegressionTests.ForwardTolerance);
         // A second pass reuses the halves' buffers: the same output again.
         Assert.Equal(halves, model.Forward(x, t, c, training: false).ToArray());
+    }
+
+    // The residual average in halves: a 1x1 projection (16 -> 32) and the identity (16 -> 16), from
+    // a whole input and from one in halves, against the frozen block on the whole map.
+    [Theory]
+    [InlineData(16, 32, true)]
+    [InlineData(16, 32, false)]
+    [InlineData(16, 16, true)]
+    [InlineData(16, 16, false)]
+    public void AResidualBlockInHalvesGivesTheWholeMapsOutput(int cin, int cout, bool wholeInput)
+    {
+        var store = new ParameterStore();
+        var block = new ResidualConvBlock(store, "b", cin, cout, isRes: true);
+        store.Allocate(new Rng(23));
+        var x = Tensor.Zeros(1, cin, 16, 16);
+        new Rng(24).FillUniform(x.Span, -2, 2);
+        block.SetFrozen(true);
+        Assert.True(block.RunsHalves(wholeInput));
+        var expected = block.Forward(x, training: false).ToArray();
+        Tensor input = x;
+        if (!wholeInput) HalfRows.Split(x, input = Tensor.Zeros(2, cin, 8, 16));
+        var halves = block.FrozenForwardHalves(input);
+        var y = Tensor.Zeros(1, cout, 16, 16);
+        HalfRows.Join(halves, y);
+        Assert.All(y.Span.ToArray(), v => Assert.True(float.IsFinite(v)));
+        if (!Conv2d.Frozen.AutoPicksF4(1, 16, 16)) Assert.Equal(expected, y.Span.ToArray());
+        else Fixture.AssertClose(expected, y.Span, "residual block in halves", EvalRegressionTests.ForwardTolerance);
     }
 
     [Fact]
