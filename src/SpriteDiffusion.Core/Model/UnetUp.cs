@@ -58,8 +58,8 @@ public sealed class UnetUp
         TensorOps.ConcatChannels(x, skip, cat);
         var z = _zHalves.Get(2, Out, h, 2 * w);
         _frozenUp.ForwardHalves(cat, z);
-        _h0 = _block0.FrozenForwardHalves(z);
-        return _block1.FrozenForwardHalves(_h0);
+        _h0 = null; // nothing is kept to differentiate, as in UnetDown
+        return _block1.FrozenForwardHalves(_block0.FrozenForwardHalves(z));
     }
 
     /// <summary>Whether <see cref="FrozenForwardHalves"/> can run on inputs of h x w.</summary>
