@@ -16,7 +16,7 @@ public static unsafe class Sgemm
     // (scalar also turns off the vector paths of the Winograd transforms).
     static readonly string? Cap = Environment.GetEnvironmentVariable("SPRITEDIFFUSION_GEMM")?.Trim().ToLowerInvariant();
     internal static bool ScalarOnly => Cap == "scalar";
-    static readonly bool HasAvx2 = Avx2.IsSupported && Fma.IsSupported && Cap != "scalar";
+    internal static readonly bool HasAvx2 = Avx2.IsSupported && Fma.IsSupported && Cap != "scalar";
     // Also decides the sixteen-lane paths of the activations, so the avx2 cap tests their eight-lane ones.
     internal static readonly bool HasAvx512 = HasAvx2 && Vector512.IsHardwareAccelerated && Avx512F.IsSupported && Cap != "avx2";
 

@@ -7,8 +7,9 @@ namespace SpriteDiffusion.Tests.Engine;
 
 /// <summary>
 /// The frozen Winograd layers' products on packed weight panels against the blocked GEMM, bit for
-/// bit: each element is the same fused chain over the input channels. The kernels are called
-/// directly, so the comparison also runs (emulated) where AVX-512 is missing.
+/// bit: each element is the same fused chain over the input channels. Both kernel families are
+/// called directly (AVX-512 and AVX2), so each comparison also runs (emulated) where its
+/// instructions are missing.
 /// </summary>
 public class PanelProductsTests
 {
@@ -21,6 +22,18 @@ public class PanelProductsTests
     [InlineData(24, 16, 48)]
     [InlineData(8, 3, 32)]
     public unsafe void EveryBlockOfOutputChannelsIsTheGemmsBits(int outChannels, int inChannels, int tiles)
+    {
+        Check(outChannels, inChannels, tiles, (pp, v, vStride, m, mStride, o0, o1) =>
+            PanelProducts.Multiply512(pp, 3, outChannels, inChannels, v, vStride, tiles, m, mStride, o0, o1));
+        Check(outChannels, inChannels, tiles, (pp, v, vStride, m, mStride, o0, o1) =>
+            PanelProducts.Multiply256(pp, 3, outChannels, inChannels, v, vStride, tiles, m, mStride, o0, o1));
+        Check(outChannels, inChannels, tiles, (pp, v, vStride, m, mStride, o0, o1) =>
+            PanelProducts.Multiply(pp, 3, outChannels, inChannels, v, vStride, tiles, m, mStride, o0, o1));
+    }
+
+    private unsafe delegate void PanelMultiply(float* packed, float* v, long vStride, float* m, long mStride, int o0, int o1);
+
+    private static unsafe void Check(int outChannels, int inChannels, int tiles, PanelMultiply multiply)
     {
         const int positions = 3;
         var rng = Rng.Derive(31, (ulong)(outChannels * 1000 + inChannels * 10 + tiles));
@@ -42,7 +55,7 @@ public class PanelProductsTests
             var m = new float[expected.Length];
             Array.Fill(m, float.NaN);
             fixed (float* pp = packed, pv = v, pm = m)
-                PanelProducts.Multiply(pp, positions, outChannels, inChannels, pv, vStride, tiles, pm, mStride, o0, o1);
+                multiply(pp, pv, vStride, pm, mStride, o0, o1);
             for (int e = 0; e < positions; e++)
             for (int o = 0; o < outChannels; o++)
             for (int t = 0; t < tiles; t++)
