@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using SpriteDiffusion.Engine;
 using SpriteDiffusion.Layers;
@@ -133,6 +134,36 @@ public sealed class UNet
         if (training && _scope is not null)
             throw new InvalidOperationException("a training forward pass inside an inference scope (UNet.Freeze): dispose the scope first.");
         _training = training;
+        if (!ChoosesThreads(x.Dim(0))) return ForwardPass(x, t, c, training);
+        bool serial = SerialOverride ?? _threadsChooser.Next() == 1;
+        long start = Stopwatch.GetTimestamp();
+        Tensor y;
+        using (serial ? Workers.Serial() : default)
+            y = ForwardPass(x, t, c, training);
+        if (SerialOverride is null) _threadsChooser.Record(serial ? 1 : 0, Stopwatch.GetTimestamp() - start);
+        return y;
+    }
+
+    // A frozen pass over a batch of one on two threads without AVX-512 computes the same bits on
+    // one thread (F(4x4) everywhere both ways, each output one chain whatever the split), and one
+    // thread was the faster with the cores far apart (n_feat 32, AVX-512 turned off on Zen 5, cores
+    // 450-525 ns apart: 2430 img/s on one, 2140 on two), two with them close (about 3000 against
+    // 2430). So the passes time both and take the one faster as a rule (SplitChooser, by typical
+    // times: two threads' fastest passes came close to one thread's, 0.39 against 0.38 ms, their
+    // median did not, 0.44 against 0.40), trying the other every 64th pass: a switch costs more than a layer's (the idle core's caches, a sleeping worker
+    // woken; every 16th cost 3% against one thread throughout). Where halves of rows or F(2x2) run
+    // on two threads the choice would change the bits, and there is none.
+    private readonly SplitChooser _threadsChooser = new(exploreEvery: 64, run: 4, typicalTimes: true);
+
+    internal bool ChoosesThreads(int batch) =>
+        _scope is not null && batch == 1 && Workers.Threads == 2 && !RunsHalves(batch)
+        && Conv2d.Frozen.AutoPicksF4(1, Config.Height, Config.Height);
+
+    /// <summary>Forces a batch-of-one frozen pass onto one thread (true) or two (false) where the model would choose by timing (tests).</summary>
+    internal bool? SerialOverride { get; set; }
+
+    private Tensor ForwardPass(Tensor x, Tensor t, Tensor c, bool training)
+    {
         int b = x.Dim(0), nf = Config.NFeat, h = Config.Height, q = h / 4;
         bool halves = RunsHalves(b);
         _xInit = halves ? _initConv.FrozenForwardHalves(x) : _initConv.Forward(x, training);

@@ -19,9 +19,9 @@ namespace SpriteDiffusion.Engine;
 /// once may choose worse, never compute differently.
 /// </para>
 /// </summary>
-internal sealed class SplitChooser
+internal sealed class SplitChooser(int exploreEvery = SplitChooser.ExploreEvery, int run = 1, bool typicalTimes = false)
 {
-    /// <summary>Every this many calls the way out of favour runs once, so that a change shows.</summary>
+    /// <summary>By default, every this many calls the way out of favour runs once, so that a change shows.</summary>
     internal const int ExploreEvery = 16;
 
     // Calls of each way before its timings count: the first pay for warming buffers and code.
@@ -29,15 +29,32 @@ internal sealed class SplitChooser
 
     private readonly double[] _ticks = [double.NaN, double.NaN];
     private long _calls;
-    private int _best;
+    private int _best, _last = -1;
+    private bool _switched;
+    // Runs that alternate the ways after the warm-up: one of each, or with typical times two, so
+    // that the averages start from more than one time each.
+    private readonly int _trialRuns = typicalTimes ? 4 : 2;
 
-    /// <summary>The way (0 or 1) the next call should take.</summary>
+    /// <summary>
+    /// The way (0 or 1) the next call should take. The ways are tried in runs of
+    /// <c>run</c> calls (the warm-up, the trials, each exploration every <c>exploreEvery</c> calls);
+    /// with runs longer than one, the first call of a run is not timed: it pays for the switch
+    /// (the other core's caches, a worker woken), which the way's later calls do not.
+    /// </summary>
     public int Next()
     {
-        long call = _calls++;
-        if (call < 2 * WarmUp + 2) return (int)(call % 2);
-        return call % ExploreEvery == 0 ? 1 - _best : _best;
+        long call = _calls++, block = call / run;
+        int way = block < 2 * WarmUp + _trialRuns ? (int)(block % 2) : call % ExplorePeriod < run ? 1 - _best : _best;
+        _switched = way != _last;
+        _last = way;
+        return way;
     }
+
+    // With typical times, a way a fifth slower or more is tried a quarter as often: its runs cost
+    // the most, and a change of that size takes a while to come (n_feat 64 on two threads against
+    // one: 3% of the step at every 64th call).
+    private long ExplorePeriod =>
+        typicalTimes && _ticks[1 - _best] > 1.2 * _ticks[_best] ? 4L * exploreEvery : exploreEvery;
 
     /// <summary>
     /// How long (in any unit, the same for both) a call that took <paramref name="way"/> ran; called
@@ -45,12 +62,18 @@ internal sealed class SplitChooser
     /// </summary>
     public void Record(int way, long ticks)
     {
-        if (_calls <= 2 * WarmUp) return;
-        // An average that follows a faster time at once and a slower one slowly, counting it as at
+        if (_calls <= 2 * WarmUp * run || run > 1 && _switched) return;
+        double t = ticks, average = _ticks[way];
+        if (double.IsNaN(average)) _ticks[way] = t;
+        // With typicalTimes, an average that moves an eighth of the way to each time, counted as
+        // half to twice it at most (so that a stall moves it an eighth): for ways whose own times
+        // vary widely (two threads whose cores drift apart and back), where the fastest call says
+        // little of the usual one.
+        else if (typicalTimes) _ticks[way] = average + (Math.Clamp(t, 0.5 * average, 2 * average) - average) / 8;
+        // Else one that follows a faster time at once and a slower one slowly, counting it as at
         // most a quarter slower: noise (another process, an interrupt) only ever adds time, so the
         // low times are the ones to believe, and one stall (+3 % at most) must not turn the choice.
-        double t = ticks, average = _ticks[way];
-        _ticks[way] = double.IsNaN(average) || t < average ? t : average + (Math.Min(t, 1.25 * average) - average) / 8;
+        else _ticks[way] = t < average ? t : average + (Math.Min(t, 1.25 * average) - average) / 8;
         if (!double.IsNaN(_ticks[1 - way])) _best = _ticks[0] <= _ticks[1] ? 0 : 1;
     }
 

@@ -27,14 +27,16 @@ public static unsafe class Workers
     private static int _threads = DefaultThreads();
 
     [ThreadStatic] private static bool _inside;
+    [ThreadStatic] private static bool _serial;
 
     /// <summary>
     /// How many threads the parallel loops use, the calling thread included: 1 to 256, by default the
-    /// processor count. A new value retires the pool; set it between loops, never while one runs.
+    /// processor count (1 on a thread inside a <see cref="Serial"/> scope). A new value retires the
+    /// pool; set it between loops, never while one runs.
     /// </summary>
     public static int Threads
     {
-        get => _threads;
+        get => _serial ? 1 : _threads;
         set
         {
             if (value < 1 || value > 256)
@@ -51,11 +53,32 @@ public static unsafe class Workers
 
     private static int DefaultThreads() => Math.Max(1, Environment.ProcessorCount);
 
+    /// <summary>
+    /// Until the scope is disposed, the calling thread's loops run on it alone and <see cref="Threads"/>
+    /// reads 1 there, so that work is also cut as for one thread; the pool stays, for the next loops
+    /// outside the scope and for other threads. Dispose on the thread that took it.
+    /// </summary>
+    internal static SerialScope Serial()
+    {
+        bool was = _serial;
+        _serial = true;
+        return new SerialScope(was, active: true);
+    }
+
+    /// <summary>Restores the calling thread's loops to the pool when disposed (a default value does nothing).</summary>
+    internal readonly struct SerialScope(bool was, bool active) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (active) _serial = was;
+        }
+    }
+
     /// <summary>Runs body.Run(i) for i in [0, count), blocking until all are done.</summary>
     public static void For<T>(int count, ref T body) where T : struct, IParallelBody
     {
         if (count <= 0) return;
-        if (count == 1 || _threads == 1 || _inside)
+        if (count == 1 || _threads == 1 || _inside || _serial)
         {
             for (int i = 0; i < count; i++) body.Run(i);
             return;

@@ -59,4 +59,43 @@ public class SplitChooserTests
         Assert.Equal(0, chooser.Best);
         Assert.True(ways.Skip(1).Count(w => w == 0) >= 8);
     }
+
+    // Runs of 4 with typical times (the model's choice between one thread and two): way 0 is the
+    // faster as a rule (100 against 130) but pays 400 on the first call after a switch; way 1's
+    // times swing between 50 and 210 (fastest far below way 0's, typical 130).
+    [Fact]
+    public void InRunsTheSwitchIsNotTimedAndTypicalTimesDecide()
+    {
+        var chooser = new SplitChooser(exploreEvery: 64, run: 4, typicalTimes: true);
+        int last = -1;
+        var ways = Run(chooser, 1000, (i, way) =>
+        {
+            long t = way == 0 ? (way != last ? 400 : 100) : (i % 2 == 0 ? 50 : 210);
+            last = way;
+            return t;
+        });
+        Assert.Equal(0, chooser.Best);
+        // The warm-up and trials alternate in runs of 4, then way 1 runs 4 calls in a row at each
+        // exploration, and, being more than a fifth slower, only every 256 calls.
+        Assert.Equal([0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1], ways.Take(16));
+        var settled = ways.Skip(256).ToList();
+        Assert.InRange(settled.Count(w => w == 1), 8, 12);
+        for (int i = 1; i < settled.Count; i++)
+            if (settled[i] == 1 && settled[i - 1] == 0) Assert.Equal([1, 1, 1, 1], settled.Skip(i).Take(4));
+    }
+
+    // The same times with the default estimate, which believes the fastest times: it takes way 1.
+    [Fact]
+    public void TheFastestTimesWouldPickTheWayThatSwings()
+    {
+        var chooser = new SplitChooser(exploreEvery: 64, run: 4);
+        int last = -1;
+        Run(chooser, 1000, (i, way) =>
+        {
+            long t = way == 0 ? (way != last ? 400 : 100) : (i % 2 == 0 ? 50 : 210);
+            last = way;
+            return t;
+        });
+        Assert.Equal(1, chooser.Best);
+    }
 }

@@ -128,4 +128,39 @@ public unsafe class WorkersTests
         }
         Assert.All(hits, x => Assert.Equal(1, x));
     }
+
+    private struct ThreadBody : IParallelBody
+    {
+        public int* Ids;
+
+        public void Run(int index) => Ids[index] = Environment.CurrentManagedThreadId;
+    }
+
+    [Fact]
+    public void ASerialScopeRunsItsThreadsLoopsOnItAloneAndThenGivesThemBack()
+    {
+        int threads = Workers.Threads;
+        var ids = new int[16];
+        using (Workers.Serial())
+        {
+            Assert.Equal(1, Workers.Threads);
+            using (Workers.Serial()) Assert.Equal(1, Workers.Threads);
+            Assert.Equal(1, Workers.Threads);
+            fixed (int* p = ids)
+            {
+                var body = new ThreadBody { Ids = p };
+                Workers.For(ids.Length, ref body);
+            }
+            Assert.All(ids, id => Assert.Equal(Environment.CurrentManagedThreadId, id));
+            // The scope is the calling thread's alone.
+            int elsewhere = 0;
+            var other = new Thread(() => elsewhere = Workers.Threads);
+            other.Start();
+            other.Join();
+            Assert.Equal(threads, elsewhere);
+        }
+        Assert.Equal(threads, Workers.Threads);
+        default(Workers.SerialScope).Dispose();
+        Assert.Equal(threads, Workers.Threads);
+    }
 }

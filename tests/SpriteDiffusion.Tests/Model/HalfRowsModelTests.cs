@@ -22,7 +22,7 @@ public class HalfRowsModelTests
         var (model, x, t, c) = EvalRegressionTests.ForwardCase(name);
         using var scope = model.Freeze();
         // Left to decide, halves on two threads where F(2x2) is the batch-1 choice (AVX-512); forced,
-        // wherever the layers can (packed panels: AVX-512); never at batch 4.
+        // wherever the layers can (packed panels: AVX-512 or AVX2); never at batch 4.
         int h = model.Config.Height;
         Assert.Equal(Workers.Threads == 2 && !Conv2d.Frozen.AutoPicksF4(1, h, h), model.RunsHalves(1));
         model.HalfRowsOverride = true;
