@@ -145,14 +145,16 @@ public sealed class UNet
     }
 
     // A frozen pass over a batch of one on two threads without AVX-512 computes the same bits on
-    // one thread (F(4x4) everywhere both ways, each output one chain whatever the split), and one
-    // thread was the faster with the cores far apart (n_feat 32, AVX-512 turned off on Zen 5, cores
-    // 450-525 ns apart: 2430 img/s on one, 2140 on two), two with them close (about 3000 against
-    // 2430). So the passes time both and take the one faster as a rule (SplitChooser, by typical
-    // times: two threads' fastest passes came close to one thread's, 0.39 against 0.38 ms, their
-    // median did not, 0.44 against 0.40), trying the other every 64th pass: a switch costs more than a layer's (the idle core's caches, a sleeping worker
-    // woken; every 16th cost 3% against one thread throughout). Where halves of rows or F(2x2) run
-    // on two threads the choice would change the bits, and there is none.
+    // one thread (the same tiles both ways, F(4x4) on the 16x16 maps and F(2x2) on the smaller,
+    // and each output one chain whatever the split), and one thread was the faster with the cores
+    // far apart (n_feat 32, AVX-512 turned off on Zen 5, cores 450-525 ns apart: 2430 img/s on
+    // one, 2140 on two), two with them close (about 3000 against 2430). So the passes time both
+    // and take the faster as a rule (SplitChooser, by typical times: two threads' fastest passes
+    // came close to one thread's, 0.39 against 0.38 ms, their median did not, 0.44 against 0.40),
+    // trying the other in runs of 4 passes every 64th (256th where it is a tenth slower): the first
+    // pass after a switch costs up to twice a pass (the other core's caches, a sleeping worker
+    // woken) and is not timed. Where halves of rows or F(2x2) run on two threads the choice would
+    // change the bits, and there is none.
     private readonly SplitChooser _threadsChooser = new(exploreEvery: 64, run: 4, typicalTimes: true);
 
     internal bool ChoosesThreads(int batch) =>

@@ -29,32 +29,62 @@ internal sealed class SplitChooser(int exploreEvery = SplitChooser.ExploreEvery,
 
     private readonly double[] _ticks = [double.NaN, double.NaN];
     private long _calls;
-    private int _best, _last = -1;
+    private int _best, _last = -1, _runWay, _runLeft;
     private bool _switched;
     // Runs that alternate the ways after the warm-up: one of each, or with typical times two, so
     // that the averages start from more than one time each.
     private readonly int _trialRuns = typicalTimes ? 4 : 2;
+    // With typical times, the trials' times of each way, whose medians start the averages: one
+    // slow first time (a stall) would otherwise hold the choice for hundreds of calls.
+    private readonly List<double>[]? _trialTimes = typicalTimes ? [new(3 * run), new(3 * run)] : null;
+
+    private long TrialEnd => (2L * WarmUp + _trialRuns) * run;
 
     /// <summary>
     /// The way (0 or 1) the next call should take. The ways are tried in runs of
     /// <c>run</c> calls (the warm-up, the trials, each exploration every <c>exploreEvery</c> calls);
-    /// with runs longer than one, the first call of a run is not timed: it pays for the switch
-    /// (the other core's caches, a worker woken), which the way's later calls do not.
+    /// with runs longer than one, a call that follows the other way's is not timed: it pays for the
+    /// switch (the other core's caches, a worker woken), which the way's later calls do not.
     /// </summary>
     public int Next()
     {
-        long call = _calls++, block = call / run;
-        int way = block < 2 * WarmUp + _trialRuns ? (int)(block % 2) : call % ExplorePeriod < run ? 1 - _best : _best;
+        long call = _calls++;
+        if (_trialTimes is not null && call == TrialEnd) StartFromTrials();
+        int way;
+        if (_runLeft > 0)
+        {
+            // A run keeps its way, even where the favour turns during it.
+            _runLeft--;
+            way = _runWay;
+        }
+        else
+        {
+            way = call < TrialEnd ? (int)(call / run % 2) : call % ExplorePeriod < run ? 1 - _best : _best;
+            (_runWay, _runLeft) = (way, way != _best || call < TrialEnd ? run - 1 : 0);
+        }
         _switched = way != _last;
         _last = way;
         return way;
     }
 
-    // With typical times, a way a fifth slower or more is tried a quarter as often: its runs cost
-    // the most, and a change of that size takes a while to come (n_feat 64 on two threads against
-    // one: 3% of the step at every 64th call).
+    private void StartFromTrials()
+    {
+        for (int way = 0; way < 2; way++)
+        {
+            var times = _trialTimes![way];
+            if (times.Count == 0) continue;
+            times.Sort();
+            _ticks[way] = times[times.Count / 2];
+        }
+        if (!double.IsNaN(_ticks[0]) && !double.IsNaN(_ticks[1])) _best = _ticks[0] <= _ticks[1] ? 0 : 1;
+    }
+
+    // With typical times, a way a tenth slower or more is tried a quarter as often: a run of it and
+    // the switches there and back cost the most (n_feat 32 on two threads against one, cores far:
+    // about 0.8 ms, 3% of the step at every 64th call; n_feat 64 on one thread against two: 3%),
+    // and a change of that size takes a while to come.
     private long ExplorePeriod =>
-        typicalTimes && _ticks[1 - _best] > 1.2 * _ticks[_best] ? 4L * exploreEvery : exploreEvery;
+        typicalTimes && _ticks[1 - _best] > 1.1 * _ticks[_best] ? 4L * exploreEvery : exploreEvery;
 
     /// <summary>
     /// How long (in any unit, the same for both) a call that took <paramref name="way"/> ran; called
@@ -63,6 +93,11 @@ internal sealed class SplitChooser(int exploreEvery = SplitChooser.ExploreEvery,
     public void Record(int way, long ticks)
     {
         if (_calls <= 2 * WarmUp * run || run > 1 && _switched) return;
+        if (_trialTimes is not null && _calls <= TrialEnd)
+        {
+            _trialTimes[way].Add(ticks);
+            return;
+        }
         double t = ticks, average = _ticks[way];
         if (double.IsNaN(average)) _ticks[way] = t;
         // With typicalTimes, an average that moves an eighth of the way to each time, counted as

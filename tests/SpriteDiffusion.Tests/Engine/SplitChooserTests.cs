@@ -76,7 +76,7 @@ public class SplitChooserTests
         });
         Assert.Equal(0, chooser.Best);
         // The warm-up and trials alternate in runs of 4, then way 1 runs 4 calls in a row at each
-        // exploration, and, being more than a fifth slower, only every 256 calls.
+        // exploration, and, being more than a tenth slower, only every 256 calls.
         Assert.Equal([0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1], ways.Take(16));
         var settled = ways.Skip(256).ToList();
         Assert.InRange(settled.Count(w => w == 1), 8, 12);
@@ -97,5 +97,42 @@ public class SplitChooserTests
             return t;
         });
         Assert.Equal(1, chooser.Best);
+    }
+
+    // Typical times start from the trials' medians: one stall on the faster way's first timed call
+    // (1000 against its usual 100, the other way 110) does not hand the choice to the other way.
+    [Fact]
+    public void AStallInTheTrialsDoesNotHoldTheChoice()
+    {
+        var chooser = new SplitChooser(exploreEvery: 64, run: 4, typicalTimes: true);
+        bool stalled = false;
+        var ways = Run(chooser, 600, (i, way) =>
+        {
+            // Calls 16-19 are way 0's first trial run, whose first call (the switch) is not timed.
+            if (i == 17) { stalled = true; return 1000; }
+            return way == 0 ? 100 : 110;
+        });
+        Assert.True(stalled);
+        Assert.Equal(0, chooser.Best);
+        Assert.True(ways.Skip(32).Count(w => w == 1) <= 600 / 64 * 4 + 4, "should take way 0 from the end of the trials");
+    }
+
+    // Way 1 is the faster until call 300 (by a hair), then way 0 by far: the choice turns on the
+    // first timed call of an exploration, and every run of a way still lasts the whole run (a
+    // switch back within it would be two more untimed switches).
+    [Fact]
+    public void ARunKeepsItsWayWhenTheFavourTurns()
+    {
+        var chooser = new SplitChooser(exploreEvery: 16, run: 4, typicalTimes: true);
+        var ways = Run(chooser, 2000, (i, way) => i < 300 ? (way == 0 ? 101 : 100) : way == 0 ? 50 : 100);
+        Assert.Equal(0, chooser.Best);
+        var segments = new List<int>();
+        int length = 1;
+        for (int i = 1; i < ways.Count; i++)
+        {
+            if (ways[i] == ways[i - 1]) length++;
+            else { segments.Add(length); length = 1; }
+        }
+        Assert.All(segments, l => Assert.True(l >= 4, $"a run of {l} calls"));
     }
 }

@@ -53,8 +53,9 @@ internal static unsafe class PanelProducts
     /// <summary>
     /// m[e][o][t] = packed U[e][o] . v[e][.][t] for output channels [o0, o1) (multiples of 8) and
     /// every position: v[e] is inChannels rows of <paramref name="tiles"/> (a multiple of 16), m[e]
-    /// outChannels rows of them. 32-column panels where the tiles fill them (the 8 x 32 kernel,
-    /// on 8-row halves of a panel), else 16 (the 16 x 16 kernel, 8 x 16 on an 8-row remainder).
+    /// outChannels rows of them. With AVX-512, 32-column panels where the tiles fill them (the 8 x 32
+    /// kernel, on 8-row halves of a panel), else 16 (the 16 x 16 kernel, 8 x 16 on an 8-row
+    /// remainder); without it, 16 columns on the 6 x 16 kernel and 4 x 16 for the rows left over.
     /// </summary>
     public static void Multiply(float* packed, int positions, int outChannels, int inChannels,
         float* v, long vStride, int tiles, float* m, long mStride, int o0, int o1)
