@@ -97,11 +97,13 @@ internal static class BenchCommand
         Profiler.Enabled = profile;
         Profiler.Reset();
         long started = Stopwatch.GetTimestamp();
+        int onOneThread = 0;
         for (int i = 0; i < steps; i++)
         {
             long t0 = Stopwatch.GetTimestamp();
             Step();
             times[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            if (model.LastPassThreads == 1) onOneThread++;
         }
         double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         long allocatedAfter = GC.GetTotalAllocatedBytes(precise: true);
@@ -112,6 +114,8 @@ internal static class BenchCommand
         foreach (var (op, opSeconds, calls) in Profiler.Report())
             Console.WriteLine($"profile {op,-22} {opSeconds / steps * 1000,9:F3} ms/step {100 * opSeconds / seconds,5:F1}%  ({calls / steps} calls/step)");
         Console.WriteLine($"workload={(training ? "train-step" : "sample-step")} n_feat={config.NFeat} batch={batch} steps={steps} threads={Workers.Threads}");
+        if (Workers.Threads > 1 && onOneThread > 0)
+            Console.WriteLine($"steps_on_one_thread={onOneThread} (a batch of one without AVX-512 times its passes on one thread against {Workers.Threads} and takes the faster; both give the same bits)");
         Console.WriteLine($"seconds={seconds:F3} step_ms_median={times[times.Length / 2]:F2} step_ms_min={times[0]:F2}");
         double executedMacs = training ? UNetCost.ExecutedMultiplyAdds(config) : UNetCost.SampledMultiplyAdds(config, batch);
         double executedPerImage = 2 * executedMacs * (training ? 3 : 1);

@@ -112,6 +112,13 @@ public sealed class UNet
         return HalfRowsOverride ?? (Workers.Threads == 2 && !Conv2d.Frozen.AutoPicksF4(1, Config.Height, Config.Height));
     }
 
+    /// <summary>
+    /// The threads the last forward pass ran on: <see cref="Workers.Threads"/>, or 1 where a frozen
+    /// pass over a batch of one on two threads without AVX-512 ran on one, having timed one against
+    /// two (both give the same bits).
+    /// </summary>
+    public int LastPassThreads { get; private set; }
+
     /// <summary>Whether an inference scope (<see cref="Freeze"/>) is open.</summary>
     public bool IsFrozen => _scope is not null;
 
@@ -134,8 +141,10 @@ public sealed class UNet
         if (training && _scope is not null)
             throw new InvalidOperationException("a training forward pass inside an inference scope (UNet.Freeze): dispose the scope first.");
         _training = training;
+        LastPassThreads = Workers.Threads;
         if (!ChoosesThreads(x.Dim(0))) return ForwardPass(x, t, c, training);
         bool serial = SerialOverride ?? _threadsChooser.Next() == 1;
+        if (serial) LastPassThreads = 1;
         long start = Stopwatch.GetTimestamp();
         Tensor y;
         using (serial ? Workers.Serial() : default)

@@ -52,14 +52,28 @@ public class SerialPassTests
         Assert.False(model.ChoosesThreads(2));
         model.SerialOverride = false;
         var two = model.Forward(x, t, c, training: false).ToArray();
+        Assert.Equal(2, model.LastPassThreads);
         model.SerialOverride = true;
         var one = model.Forward(x, t, c, training: false).ToArray();
+        Assert.Equal(1, model.LastPassThreads);
         Assert.All(one, v => Assert.True(float.IsFinite(v)));
         for (int i = 0; i < one.Length; i++)
             Assert.True(BitConverter.SingleToInt32Bits(two[i]) == BitConverter.SingleToInt32Bits(one[i]), $"element {i}: {one[i]} on one thread, {two[i]} on two");
         // Left to choose, the passes alternate between the two while they time them: the same output each time.
         model.SerialOverride = null;
         for (int pass = 0; pass < 12; pass++) Assert.Equal(two, model.Forward(x, t, c, training: false).ToArray());
+    }
+
+    // Elsewhere a pass runs on every thread, and says so.
+    [Fact]
+    public void APassThatDoesNotChooseRunsOnEveryThread()
+    {
+        var (model, x, t, c) = EvalRegressionTests.ForwardCase("nf32_b4");
+        using var scope = model.Freeze();
+        Assert.False(model.ChoosesThreads(4));
+        model.SerialOverride = true;
+        model.Forward(x, t, c, training: false);
+        Assert.Equal(Workers.Threads, model.LastPassThreads);
     }
 
     private static void AssertSameBitsOnOneThread(int channels, int side, Action<Tensor> forward)
