@@ -7,8 +7,9 @@ public sealed unsafe partial class ConvTranspose2d
 {
     /// <summary>
     /// This layer for inference only, from its weights as they are now: W^T packed once into the
-    /// micro-kernels' row panels (<see cref="PanelProducts"/>), so that each image's product W^T X runs straight through them
-    /// instead of packing W^T on every call (a batch of one's 2x2 up-samplings). A snapshot, taken
+    /// micro-kernels' row panels (<see cref="PanelProducts"/>), so that each image's product W^T X
+    /// runs straight through them instead of packing W^T on every call (a batch of one's 2x2
+    /// up-samplings). A snapshot, taken
     /// and dropped with the model's inference scope, as <see cref="Conv2d.Freeze"/> is.
     /// </summary>
     internal Frozen Freeze() => new(this);

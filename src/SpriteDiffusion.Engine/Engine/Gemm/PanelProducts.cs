@@ -3,11 +3,11 @@ namespace SpriteDiffusion.Engine.Gemm;
 /// <summary>
 /// The channel products of a frozen Winograd layer, m[e] = U[e] v[e] for every tile position e,
 /// straight through the micro-kernels (AVX-512, or AVX2 where that is missing or capped) from
-/// weights packed once into their row panels: a
-/// sampling step's products are small (16 to 64 channels by 16 to 64 tiles, 16 or 36 of them per
-/// layer), so the blocked driver's per-call work was a large part of them, and the kernels'
-/// broadcasts now stream one contiguous panel instead of 16 rows of U. Each element is the same
-/// fused chain over the input channels as <see cref="Sgemm.Multiply"/> computes: the same bits.
+/// weights packed once into their row panels: a sampling step's products are small (16 to 64
+/// channels by 16 to 64 tiles, 16 or 36 of them per layer), so the blocked driver's per-call work
+/// was a large part of them, and the kernels' broadcasts now stream one contiguous panel instead
+/// of 16 rows of U. Each element is the same fused chain over the input channels as
+/// <see cref="Sgemm.Multiply"/> computes: the same bits.
 /// </summary>
 internal static unsafe class PanelProducts
 {
