@@ -229,16 +229,9 @@ public sealed unsafe partial class Conv2d
 
             public readonly void Run(int part)
             {
-                int hw = H * Wd, half = hw / 2, rows = In * K * K;
+                int half = H * Wd / 2;
                 float* y = Y + (long)part * Out * half;
-                for (int o = 0; o < Out; o++) new Span<float>(y + (long)o * half, half).Fill(B[o]);
-                float* col = X;
-                if (K != 1)
-                {
-                    col = Scratch.Get(ScratchSlot.Columns, (long)rows * hw);
-                    Im2Col(X, col, In, H, Wd, K);
-                }
-                Sgemm.Multiply(false, false, Out, half, rows, W, rows, col + (long)part * half, hw, y, half, accumulate: true);
+                DirectColumns(X, y, half, part * half, (part + 1) * half, W, B, In, Out, K, H, Wd, circular: false);
                 if (Gelu) InferenceGelu.Span(y, y, Out * half);
             }
         }

@@ -158,18 +158,28 @@ public sealed unsafe partial class Conv2d
 
         public void Run(int b)
         {
-            int hw = H * Wd, rows = In * K * K;
-            float* x = X + (long)b * In * hw;
-            float* y = Y + (long)b * Out * hw;
-            for (int o = 0; o < Out; o++) new Span<float>(y + (long)o * hw, hw).Fill(B[o]);
-            float* col = x;
-            if (K != 1)
-            {
-                col = Scratch.Get(ScratchSlot.Columns, (long)rows * hw);
-                Im2Col(x, col, In, H, Wd, K, Circular);
-            }
-            Sgemm.Multiply(false, false, Out, hw, rows, W, rows, col, hw, y, hw, accumulate: true);
+            int hw = H * Wd;
+            DirectColumns(X + (long)b * In * hw, Y + (long)b * Out * hw, hw, 0, hw, W, B, In, Out, K, H, Wd, Circular);
         }
+    }
+
+    /// <summary>
+    /// Columns [c0, c1) (pixels) of one image's direct convolution through im2col: y[o * yStride +
+    /// j - c0] = B[o] + W[o] . col[j], for the image x (In x h x w) and every output channel o. The
+    /// calling thread lays out the image's columns in its own scratch.
+    /// </summary>
+    internal static void DirectColumns(float* x, float* y, long yStride, int c0, int c1, float* w, float* b,
+        int inChannels, int outChannels, int k, int h, int wd, bool circular)
+    {
+        int hw = h * wd, rows = inChannels * k * k;
+        for (int o = 0; o < outChannels; o++) new Span<float>(y + o * yStride, c1 - c0).Fill(b[o]);
+        float* col = x;
+        if (k != 1)
+        {
+            col = Scratch.Get(ScratchSlot.Columns, (long)rows * hw);
+            Im2Col(x, col, inChannels, h, wd, k, circular);
+        }
+        Sgemm.Multiply(false, false, outChannels, c1 - c0, rows, w, rows, col + c0, hw, y, (int)yStride, accumulate: true);
     }
 
     private struct BackwardBody : IParallelBody
